@@ -1,0 +1,118 @@
+"""One error hierarchy for the whole wire: every failure has a stable dotted code."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+DetailValue = str | int | float | bool | None | list[str]
+
+
+class SdkError(Exception):
+    """Base of every error that can cross the wire.
+
+    `code` is stable and dotted; `message` says what was expected and what came;
+    `details` is data for machines (paths, limits, ids), never prose.
+    """
+
+    code: ClassVar[str] = "internal"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str, **details: DetailValue) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, DetailValue] = details
+
+
+class InternalError(SdkError):
+    code = "internal"
+
+
+class InvalidMessage(SdkError):
+    code = "protocol.invalid_message"
+    http_status = 400
+
+
+class UnknownMessageType(SdkError):
+    code = "protocol.unknown_message_type"
+    http_status = 400
+
+
+class MessageTooLarge(SdkError):
+    code = "protocol.message_too_large"
+    http_status = 413
+
+
+class UnsupportedVersion(SdkError):
+    code = "protocol.unsupported_version"
+    http_status = 400
+
+
+class HandshakeRequired(SdkError):
+    code = "protocol.handshake_required"
+    http_status = 400
+
+
+class StaleScreen(SdkError):
+    code = "workflow.stale_screen"
+    http_status = 409
+
+
+class EventNotAllowed(SdkError):
+    code = "workflow.event_not_allowed"
+    http_status = 409
+
+
+class UnknownAction(SdkError):
+    code = "workflow.unknown_action"
+    http_status = 400
+
+
+class JourneyFinished(SdkError):
+    code = "workflow.journey_finished"
+    http_status = 409
+
+
+class RuleFailed(SdkError):
+    code = "workflow.rule_failed"
+    http_status = 500
+
+
+class SessionExpired(SdkError):
+    code = "session.expired"
+    http_status = 410
+
+
+class SessionNotFound(SdkError):
+    code = "session.not_found"
+    http_status = 404
+
+
+class InvalidToken(SdkError):
+    code = "session.invalid_token"
+    http_status = 401
+
+
+class ValidationFailed(SdkError):
+    code = "validation.failed"
+    http_status = 422
+
+
+__all__ = [
+    "DetailValue",
+    "EventNotAllowed",
+    "HandshakeRequired",
+    "InternalError",
+    "InvalidMessage",
+    "InvalidToken",
+    "JourneyFinished",
+    "MessageTooLarge",
+    "RuleFailed",
+    "SdkError",
+    "SessionExpired",
+    "SessionNotFound",
+    "StaleScreen",
+    "UnknownAction",
+    "UnknownMessageType",
+    "UnsupportedVersion",
+    "ValidationFailed",
+]

@@ -1,0 +1,141 @@
+"""`arabesque`: serve, journeys, protocol, rules (and, later, bench)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import msgspec
+
+
+def _journeys_check(args: argparse.Namespace) -> int:
+    from server.journeys import check_files
+    from server.workflow import RulesEngine
+    from ui_schemas.loader import load_catalogs
+
+    catalogs = load_catalogs(Path(args.catalogs)) if args.catalogs else load_catalogs()
+    compiled, problems = check_files([Path(p) for p in args.paths], engine=RulesEngine(), catalogs=catalogs)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    for journey in compiled:
+        print(f"ok {journey.key} ({len(journey.journey.states)} states, {len(journey.rules)} rules)")
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _journeys_graph(args: argparse.Namespace) -> int:
+    from server.workflow.graph import to_mermaid
+    from ui_schemas.loader import JOURNEYS_DIR, DefinitionError, load_journey_file
+
+    path = Path(args.journey)
+    if not path.exists():
+        path = JOURNEYS_DIR / f"{args.journey}.yaml"
+    if not path.exists():
+        print(f"no journey file or built-in journey named {args.journey!r}", file=sys.stderr)
+        return 2
+    try:
+        journey = load_journey_file(path)
+    except DefinitionError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(to_mermaid(journey), end="")
+    return 0
+
+
+def _journeys_list(args: argparse.Namespace) -> int:
+    from ui_schemas.loader import builtin_journey_files, load_journey_file
+
+    for path in builtin_journey_files():
+        journey = load_journey_file(path)
+        print(f"{journey.name}\tv{journey.version}\t{journey.description}")
+    return 0
+
+
+def _protocol_schema(args: argparse.Namespace) -> int:
+    from sdk_protocol import protocol_schema
+
+    print(json.dumps(protocol_schema(), indent=2, sort_keys=False))
+    return 0
+
+
+def _rules_conformance(args: argparse.Namespace) -> int:
+    from server.workflow.conformance import parse_cases, run_case
+    from server.workflow.rules import RulesEngine
+
+    root = Path(args.directory)
+    try:
+        index = msgspec.json.decode((root / "index.json").read_bytes(), type=list[str])
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        print(f"expected {root / 'index.json'} listing the suite files: {exc}", file=sys.stderr)
+        return 2
+    engine = RulesEngine(community_semantics=not args.engine_only)
+    passed = failed = 0
+    for name in index:
+        cases = parse_cases(json.loads((root / name).read_text(encoding="utf-8")))
+        file_failed = 0
+        for case in cases:
+            outcome = run_case(engine, case, name)
+            if outcome.passed:
+                passed += 1
+                continue
+            failed += 1
+            file_failed += 1
+            if args.verbose:
+                print(f"FAIL {name}: {outcome.description}: expected {json.dumps(outcome.expected)}, "
+                      f"got {json.dumps(outcome.got)}")
+        if args.verbose:
+            print(f"{name}: {len(cases) - file_failed}/{len(cases)}")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    print("arabesque serve: the live journey server is not built yet (issue 3); nothing is listening.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="arabesque", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+
+    journeys = commands.add_parser("journeys", help="journey definitions").add_subparsers(dest="sub", required=True)
+    check = journeys.add_parser("check", help="validate journey files; exit 1 with the problems")
+    check.add_argument("paths", nargs="+", help="files or directories")
+    check.add_argument("--catalogs", help="directory of <locale>.yaml message catalogs (default: built-in)")
+    check.set_defaults(run=_journeys_check)
+    graph = journeys.add_parser("graph", help="print a Mermaid state diagram")
+    graph.add_argument("journey", help="a built-in journey name or a file path")
+    graph.set_defaults(run=_journeys_graph)
+    journeys.add_parser("list", help="list built-in journeys").set_defaults(run=_journeys_list)
+
+    protocol = commands.add_parser("protocol", help="the SDK protocol").add_subparsers(dest="sub", required=True)
+    protocol.add_parser("schema", help="print the JSON Schema of every message").set_defaults(run=_protocol_schema)
+
+    rules = commands.add_parser("rules", help="JsonLogic rules").add_subparsers(dest="sub", required=True)
+    conformance = rules.add_parser("conformance", help="run the JSON Logic conformance suite in DIR")
+    conformance.add_argument("directory")
+    conformance.add_argument("--engine-only", action="store_true",
+                             help="datalogic alone, without the community-semantics pass (for comparison)")
+    conformance.add_argument("-v", "--verbose", action="store_true", help="print every failure and per-file counts")
+    conformance.set_defaults(run=_rules_conformance)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""Load, check and compile journey files into a registry keyed by (name, version)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from pathlib import Path
+
+from server.workflow import CompiledJourney, RulesEngine, check_journey, compile_journey
+from ui_schemas.loader import (
+    Catalogs,
+    DefinitionError,
+    Problem,
+    builtin_journey_files,
+    journey_files,
+    load_journey_file,
+)
+
+
+class Registry:
+    """Every loaded journey version; sessions are pinned to the version they started on."""
+
+    def __init__(self, journeys: Iterable[CompiledJourney]) -> None:
+        self._by_key = {(j.journey.name, j.journey.version): j for j in journeys}
+
+    def get(self, name: str, version: int | None = None) -> CompiledJourney | None:
+        """A specific version, or the newest when `version` is None."""
+        if version is not None:
+            return self._by_key.get((name, version))
+        versions = [v for (n, v) in self._by_key if n == name]
+        return self._by_key[(name, max(versions))] if versions else None
+
+    def latest(self) -> list[CompiledJourney]:
+        names = sorted({n for n, _ in self._by_key})
+        return [j for n in names if (j := self.get(n)) is not None]
+
+    def all(self) -> list[CompiledJourney]:
+        return [self._by_key[k] for k in sorted(self._by_key)]
+
+
+def check_files(paths: Iterable[Path], *, engine: RulesEngine, catalogs: Catalogs | None,
+                tasks: Collection[str] | None = None) -> tuple[list[CompiledJourney], list[Problem]]:
+    """Load, check and compile each file: the journeys that passed and every problem found."""
+    compiled: list[CompiledJourney] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for path in journey_files(paths):
+        file = str(path)
+        try:
+            journey = load_journey_file(path)
+        except DefinitionError as exc:
+            problems.extend(exc.problems)
+            continue
+        found = check_journey(journey, engine=engine, catalogs=catalogs, tasks=tasks, file=file)
+        if journey.key in seen:
+            found.append(Problem(file=file, pointer="/version", message=f"{journey.key} is also defined in "
+                                 f"{seen[journey.key]}", hint="bump `version:` for a new definition"))
+        seen[journey.key] = file
+        problems.extend(found)
+        if found:
+            continue
+        try:
+            compiled.append(compile_journey(journey, engine, file))
+        except DefinitionError as exc:
+            problems.extend(exc.problems)
+    return compiled, problems
+
+
+def load_registry(*, engine: RulesEngine, catalogs: Catalogs, extra: Iterable[Path] = (),
+                  tasks: Collection[str] | None = None) -> Registry:
+    """The built-in journeys plus any extra files; DefinitionError if any of them is broken."""
+    compiled, problems = check_files([*builtin_journey_files(), *extra], engine=engine, catalogs=catalogs,
+                                     tasks=tasks)
+    if problems:
+        raise DefinitionError(problems)
+    return Registry(compiled)
+
+
+__all__ = ["Registry", "check_files", "load_registry"]

@@ -1,0 +1,347 @@
+"""Validate a journey definition before anything runs it: every problem, located and explained."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Collection, Iterator
+
+from sdk_protocol import AnyComponent, Button, Input, Repeater, TextInput
+from sdk_protocol.validation import resolve_date
+from server.workflow.engine import parse_delay
+from server.workflow.journey import screen_of, walk_components
+from server.workflow.operators import NOW_VAR
+from server.workflow.rules import RuleError, RulesEngine
+from ui_schemas.loader import Catalogs, Problem
+from ui_schemas.model import (
+    AnyState,
+    DecisionState,
+    FinalState,
+    Journey,
+    ScreenDef,
+    ScreenState,
+    TaskState,
+    Transitions,
+    transitions_of,
+)
+
+RESERVED_CONTEXT = ("session", "prefill", NOW_VAR)
+"""Context roots the service fills before the first state: never collected by a screen."""
+BUILTIN_KEYS = (
+    "screen.processing.title", "screen.processing.text",
+    "screen.upgrade_required.title", "screen.upgrade_required.text",
+)
+TASK_EVENTS = ("done", "error")
+TEXT_FIELDS = ("text", "label", "help", "placeholder", "guidance", "add_label", "item_label")
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+PATH = re.compile(r"^[A-Za-z_$][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
+
+
+def _suggest(name: str, choices: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _on(state: AnyState) -> dict[str, Transitions]:
+    if isinstance(state, ScreenState | TaskState):
+        return {event: transitions_of(value) for event, value in state.on.items()}
+    if isinstance(state, DecisionState):
+        return {"always": state.always}
+    return {}
+
+
+def edges(journey: Journey) -> Iterator[tuple[str, str, str, str | None, str]]:
+    """(source, event, target, guard, pointer to the target) for every transition, timers included."""
+    for state_id, state in journey.states.items():
+        raw: dict[str, Transitions | str] = dict(state.on) if isinstance(state, ScreenState | TaskState) else \
+            {"always": state.always} if isinstance(state, DecisionState) else {}
+        for event, value in raw.items():
+            base = f"/states/{state_id}/always" if event == "always" else f"/states/{state_id}/on/{event}"
+            if isinstance(value, str):
+                yield state_id, event, value, None, base
+                continue
+            for i, t in enumerate(value):
+                yield state_id, event, t.target, t.guard, f"{base}/{i}/target"
+        for i, delayed in enumerate(state.after):
+            if delayed.target is not None:
+                yield state_id, f"after {delayed.delay}", delayed.target, delayed.guard, \
+                    f"/states/{state_id}/after/{i}/target"
+
+
+class _Checker:
+    def __init__(self, journey: Journey, file: str, engine: RulesEngine, catalogs: Catalogs | None,
+                 tasks: Collection[str] | None) -> None:
+        self.journey = journey
+        self.file = file
+        self.engine = engine
+        self.catalogs = catalogs
+        self.tasks = tasks
+        self.problems: list[Problem] = []
+
+    def add(self, pointer: str, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(file=self.file, pointer=pointer, message=message, hint=hint))
+
+    def run(self) -> list[Problem]:
+        j = self.journey
+        self._names()
+        if j.initial not in j.states:
+            self.add("/initial", f"initial state {j.initial!r} does not exist", _suggest(j.initial, j.states))
+        self._targets()
+        self._reachability()
+        for state_id, state in j.states.items():
+            self._state(state_id, state)
+        self._rules()
+        if self.catalogs is not None:
+            self._message_keys()
+        return self.problems
+
+    def _names(self) -> None:
+        """Identifiers and paths (checked here rather than by msgspec patterns: see sdk_protocol.messages)."""
+        j = self.journey
+        if IDENTIFIER.match(j.name) is None:
+            self.add("/name", f"expected a journey name like kyc_individual, got {j.name!r}")
+        for state_id, state in j.states.items():
+            if IDENTIFIER.match(state_id) is None:
+                self.add(f"/states/{state_id}", f"expected a state id of a-z, 0-9 and _, got {state_id!r}")
+            paths: list[tuple[str, str]] = []
+            if isinstance(state, ScreenState) and state.store_at is not None:
+                paths.append((f"/states/{state_id}/store_at", state.store_at))
+            if isinstance(state, TaskState):
+                paths += [(f"/states/{state_id}/input/{k}", v) for k, v in state.input.items()]
+                if state.result is not None:
+                    paths.append((f"/states/{state_id}/result", state.result))
+            for event, transitions in _on(state).items():
+                for i, t in enumerate(transitions):
+                    paths += [(f"/states/{state_id}/on/{event}/{i}/assign/{k}", k) for k in t.assign]
+            for pointer, path in paths:
+                if PATH.match(path) is None:
+                    self.add(pointer, f"expected a dotted context path like person.first_name, got {path!r}")
+            for i, delayed in enumerate(state.after):
+                try:
+                    parse_delay(delayed.delay)
+                except ValueError as exc:
+                    self.add(f"/states/{state_id}/after/{i}/delay", str(exc))
+            screen = screen_of(state)
+            for i, action in enumerate(screen.actions if screen else []):
+                if IDENTIFIER.match(action.name) is None:
+                    self.add(f"/states/{state_id}/screen/actions/{i}/name",
+                             f"expected an action name of a-z, 0-9 and _, got {action.name!r}")
+
+    def _targets(self) -> None:
+        states = self.journey.states
+        for _, _, target, _, pointer in edges(self.journey):
+            if target not in states:
+                self.add(pointer, f"transition targets unknown state {target!r}", _suggest(target, states))
+        for i, delayed in enumerate(self.journey.after):
+            if delayed.target is not None and delayed.target not in states:
+                self.add(f"/after/{i}/target", f"timer targets unknown state {delayed.target!r}",
+                         _suggest(delayed.target, states))
+
+    def _reachability(self) -> None:
+        states = self.journey.states
+        graph: dict[str, set[str]] = {s: set() for s in states}
+        for source, _, target, _, _ in edges(self.journey):
+            if target in states:
+                graph[source].add(target)
+        roots = {self.journey.initial} | {d.target for d in self.journey.after if d.target in states}
+        seen: set[str] = set()
+        stack = [r for r in roots if r in states]
+        while stack:
+            node = stack.pop()
+            if node not in seen:
+                seen.add(node)
+                stack.extend(graph[node])
+        for state_id in states:
+            if state_id not in seen:
+                self.add(f"/states/{state_id}", f"state {state_id!r} is unreachable from {self.journey.initial!r}",
+                         "add a transition to it or remove it")
+
+    def _guard(self, guard: str | None, pointer: str) -> None:
+        if guard is not None and guard not in self.journey.rules:
+            self.add(pointer, f"guard names unknown rule {guard!r}", _suggest(guard, self.journey.rules))
+
+    def _transitions(self, transitions: Transitions, pointer: str) -> None:
+        for i, t in enumerate(transitions):
+            self._guard(t.guard, f"{pointer}/{i}/guard")
+            for path, rule in t.assign.items():
+                if rule not in self.journey.rules:
+                    self.add(f"{pointer}/{i}/assign/{path}", f"assign names unknown rule {rule!r}",
+                             _suggest(rule, self.journey.rules))
+
+    def _state(self, state_id: str, state: AnyState) -> None:
+        base = f"/states/{state_id}"
+        for i, delayed in enumerate(state.after):
+            self._guard(delayed.guard, f"{base}/after/{i}/guard")
+            if delayed.target is None and delayed.notify is None:
+                self.add(f"{base}/after/{i}", "timer has neither a target nor a notify", "add `target:` or `notify:`")
+        for event, transitions in _on(state).items():
+            self._transitions(transitions, f"{base}/always" if event == "always" else f"{base}/on/{event}")
+        if self.journey.steps and getattr(state, "step", None) not in (None, *self.journey.steps):
+            step = getattr(state, "step", "")
+            self.add(f"{base}/step", f"step {step!r} is not in the journey's steps",
+                     _suggest(str(step), self.journey.steps))
+        if isinstance(state, FinalState) and state.outcome is None:
+            self.add(base, f"final state {state_id!r} has no outcome",
+                     "add `outcome:` (approved, rejected, manual_review, abandoned or expired)")
+        if isinstance(state, DecisionState):
+            if not state.always:
+                self.add(f"{base}/always", "decision state has no transitions")
+            elif state.always[-1].guard is not None:
+                self.add(f"{base}/always/{len(state.always) - 1}",
+                         "the last transition of a decision state must have no guard, so it always settles",
+                         "add a final transition without `guard:`")
+        if isinstance(state, TaskState):
+            for event in TASK_EVENTS:
+                if event not in state.on:
+                    self.add(f"{base}/on", f"task state has no `{event}` transition", f"add `on.{event}:`")
+            if self.tasks is not None and state.task not in self.tasks:
+                self.add(f"{base}/task", f"unknown task {state.task!r}", _suggest(state.task, self.tasks))
+            for name, path in state.input.items():
+                self._read(path, f"{base}/input/{name}", "task input")
+            if state.screen is not None and any(isinstance(c, Input) for c in state.screen.components):
+                self.add(f"{base}/screen", "a task's waiting screen cannot collect input")
+        if isinstance(state, ScreenState):
+            self._screen(state_id, state)
+
+    def _screen(self, state_id: str, state: ScreenState) -> None:
+        base = f"/states/{state_id}"
+        components = state.screen.components
+        names = [c.name for c in components if isinstance(c, Input)]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            self.add(f"{base}/screen/components", f"two inputs are named {name!r}")
+        if names and "submit" not in state.on:
+            self.add(f"{base}/on", "screen collects input but has no `submit` transition", "add `on.submit:`")
+        if not state.on:
+            self.add(f"{base}/on", "screen has no way out", "add `on.submit:` or an action")
+        actions = {a.name for a in state.screen.actions} | {
+            c.action for _, c in walk_components(components, "") if isinstance(c, Button)}
+        for action in sorted(actions - {"submit"}):
+            if action not in state.on:
+                self.add(f"{base}/on", f"screen offers action {action!r} but has no transition for it",
+                         f"add `on.{action}:`")
+        for pointer, component in walk_components(components, f"{base}/screen/components"):
+            self._component(component, pointer, names)
+
+    def _component(self, component: AnyComponent, pointer: str, names: list[str]) -> None:
+        if isinstance(component, TextInput):
+            rules = component.validation
+            if rules.pattern is not None:
+                try:
+                    re.compile(rules.pattern)
+                except re.error as exc:
+                    self.add(f"{pointer}/validation/pattern", f"pattern does not compile: {exc}")
+            for field in ("min_date", "max_date"):
+                spec = getattr(rules, field)
+                if spec is not None:
+                    try:
+                        resolve_date(spec, dt.date(2000, 1, 1))
+                    except ValueError:
+                        self.add(f"{pointer}/validation/{field}",
+                                 f"expected an ISO date or today[+-]N(d|m|y), got {spec!r}")
+        if isinstance(component, Input):
+            for kind in ("visible_if", "required_if"):
+                source = getattr(component, kind)
+                if source is None:
+                    continue
+                for diagnostic in self.engine.check(source):
+                    self.add(f"{pointer}/{kind}{diagnostic.pointer}",
+                             f"rule {diagnostic.severity}: {diagnostic.message} ({diagnostic.code})")
+                if not self.engine.check(source):
+                    try:
+                        reads = self.engine.compile(kind, source).reads
+                    except RuleError as exc:
+                        self.add(f"{pointer}/{kind}", exc.message)
+                        continue
+                    fields = names + ([f.name for f in component.fields] if isinstance(component, Repeater) else [])
+                    for path in reads:
+                        if path.split(".")[0] not in fields and path.split(".")[0] not in RESERVED_CONTEXT:
+                            self.add(f"{pointer}/{kind}", f"rule reads {path!r}, which this screen does not collect",
+                                     _suggest(path, fields))
+
+    # --- rules and the data they read --------------------------------------
+
+    def collected(self) -> set[str]:
+        paths: set[str] = set(RESERVED_CONTEXT)
+        for state_id, state in self.journey.states.items():
+            if isinstance(state, ScreenState):
+                root = state.store_at or state_id
+                paths.update(f"{root}.{c.name}" for c in state.screen.components if isinstance(c, Input))
+            if isinstance(state, TaskState):
+                paths.add(state.result or state_id)
+            for event, transitions in _on(state).items():
+                if event not in ("submit", "always", *TASK_EVENTS):
+                    paths.add(f"signals.{event}")
+                for t in transitions:
+                    paths.update(t.assign)
+        return paths
+
+    def _read(self, path: str, pointer: str, what: str) -> None:
+        collected = self.collected()
+        if not any(path == c or path.startswith(c + ".") or c.startswith(path + ".") for c in collected):
+            self.add(pointer, f"{what} reads {path!r}, which no screen, task or assignment provides",
+                     _suggest(path, collected))
+
+    def _rules(self) -> None:
+        for name, source in self.journey.rules.items():
+            pointer = f"/rules/{name}"
+            diagnostics = self.engine.check(source)
+            for d in diagnostics:
+                self.add(f"{pointer}{d.pointer}", f"rule {d.severity}: {d.message} ({d.code})")
+            if any(d.severity == "error" for d in diagnostics):
+                continue
+            try:
+                compiled = self.engine.compile(name, source)
+            except RuleError as exc:
+                self.add(pointer, exc.message)
+                continue
+            for path in compiled.reads:
+                self._read(path, pointer, f"rule {name!r}")
+
+    # --- message keys -------------------------------------------------------
+
+    def keys(self) -> Iterator[tuple[str, str]]:
+        yield "/title", self.journey.title
+        for state_id, state in self.journey.states.items():
+            screen: ScreenDef | None = screen_of(state)
+            if screen is None:
+                continue
+            base = f"/states/{state_id}/screen"
+            if screen.title:
+                yield f"{base}/title", screen.title
+            for i, action in enumerate(screen.actions):
+                yield f"{base}/actions/{i}/label", action.label
+            for pointer, component in walk_components(screen.components, f"{base}/components"):
+                for field in TEXT_FIELDS:
+                    value = getattr(component, field, None)
+                    if isinstance(value, str) and value:
+                        yield f"{pointer}/{field}", value
+                for i, option in enumerate(getattr(component, "options", None) or []):
+                    yield f"{pointer}/options/{i}/label", option.label
+
+    def _message_keys(self) -> None:
+        assert self.catalogs is not None
+        for pointer, key in [*self.keys(), *(("", k) for k in BUILTIN_KEYS)]:
+            if key.startswith("@"):
+                self._read(key[1:], pointer, "dynamic message key")
+                continue
+            for locale in self.catalogs.locales:
+                if not self.catalogs.has(key, locale):
+                    self.add(pointer, f"message key {key!r} is missing from the {locale!r} catalog",
+                             _suggest(key, self.catalogs.messages.get(locale, {})) or
+                             f"add it to ui_schemas/messages/{locale}.yaml")
+
+
+def check_journey(journey: Journey, *, engine: RulesEngine, catalogs: Catalogs | None = None,
+                  tasks: Collection[str] | None = None, file: str = "") -> list[Problem]:
+    """Every problem with `journey`; an empty list means it can run."""
+    problems = _Checker(journey, file, engine, catalogs, tasks).run()
+    for i, delayed in enumerate(journey.after):
+        try:
+            parse_delay(delayed.delay)
+        except ValueError as exc:
+            problems.append(Problem(file=file, pointer=f"/after/{i}/delay", message=str(exc)))
+    return problems
+
+
+__all__ = ["BUILTIN_KEYS", "RESERVED_CONTEXT", "check_journey", "edges"]

@@ -1,0 +1,335 @@
+"""The journey engine: `start` and `transition` are pure functions of data and time.
+
+They return the next snapshot plus effects as values and never run them; they
+read no clock (time is passed in) and do no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import msgspec
+
+from sdk_protocol import EventNotAllowed, JourneyFinished, RuleFailed, StaleScreen, UnknownAction
+from server.workflow.forms import check_submission
+from server.workflow.journey import CompiledJourney
+from server.workflow.rules import RuleEvaluation
+from server.workflow.snapshot import (
+    AnyEffect,
+    AnyEvent,
+    CancelTask,
+    Complete,
+    Decision,
+    Notify,
+    PendingTask,
+    RejectInput,
+    Result,
+    RunTask,
+    ShowScreen,
+    Signal,
+    Snapshot,
+    Submit,
+    TaskDone,
+    TaskFailed,
+    Tick,
+    Timer,
+    UserAction,
+)
+from ui_schemas.model import (
+    DecisionState,
+    Delayed,
+    FinalState,
+    ScreenState,
+    TaskState,
+    Transition,
+    Transitions,
+    transitions_of,
+)
+
+MAX_MICROSTEPS = 64
+"""Decision chains longer than this are a definition bug (a loop), not a journey."""
+
+_DELAY = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_delay(text: str) -> dt.timedelta:
+    """`45s`, `30m`, `12h`, `7d` -> a timedelta."""
+    match = _DELAY.match(text)
+    if match is None:
+        raise ValueError(f"Expected a delay like 30m or 7d, got {text!r}")
+    return dt.timedelta(seconds=int(match[1]) * _UNITS[match[2]])
+
+
+def get_path(data: dict[str, object], path: str) -> object:
+    value: object = data
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def set_path(data: dict[str, object], path: str, value: object) -> dict[str, object]:
+    """A copy of `data` with `value` at the dotted `path` (copying only along the path)."""
+    head, _, rest = path.partition(".")
+    copy = dict(data)
+    if not rest:
+        copy[head] = value
+        return copy
+    child = copy.get(head)
+    copy[head] = set_path(child if isinstance(child, dict) else {}, rest, value)
+    return copy
+
+
+def start(journey: CompiledJourney, *, now: dt.datetime, context: dict[str, object] | None = None) -> Result:
+    """A new session's first snapshot, already in its first stable state."""
+    definition = journey.journey
+    blank = Snapshot(
+        journey=definition.name, version=definition.version, state=definition.initial, status="active",
+        revision=0, context=dict(context or {}), started_at=now, state_entered_at=now,
+        timers=_timers("journey", definition.after, now),
+    )
+    effects: list[AnyEffect] = []
+    snapshot = _enter(journey, blank, definition.initial, now, "start", effects, [])
+    return Result(snapshot=snapshot, effects=effects)
+
+
+def transition(journey: CompiledJourney, snapshot: Snapshot, event: AnyEvent, now: dt.datetime) -> Result:
+    """Apply one event at time `now`. Refusals raise SdkErrors; invalid input returns RejectInput."""
+    if snapshot.status == "final":
+        raise JourneyFinished(f"Expected an active journey, got one that ended {snapshot.outcome}",
+                              outcome=snapshot.outcome)
+    if isinstance(event, Tick):
+        return _tick(journey, snapshot, now)
+    if isinstance(event, Submit):
+        return _submit(journey, snapshot, event, now)
+    if isinstance(event, UserAction):
+        return _action(journey, snapshot, event, now)
+    if isinstance(event, TaskDone | TaskFailed):
+        return _task_result(journey, snapshot, event, now)
+    return _signal(journey, snapshot, event, now)
+
+
+def next_due(snapshot: Snapshot) -> dt.datetime | None:
+    """When the next timer fires (the service schedules a Tick for then)."""
+    return min((t.due_at for t in snapshot.timers), default=None)
+
+
+# --- events -----------------------------------------------------------------
+
+
+def _current_screen_state(journey: CompiledJourney, snapshot: Snapshot, screen_id: str, revision: int,
+                          what: str) -> ScreenState:
+    state = journey.journey.states[snapshot.state]
+    if screen_id != snapshot.state or revision != snapshot.revision:
+        raise StaleScreen(
+            f"Expected {what} for screen {snapshot.state!r} revision {snapshot.revision}, "
+            f"got one for {screen_id!r} revision {revision}",
+            screen_id=snapshot.state, revision=snapshot.revision,
+        )
+    if not isinstance(state, ScreenState):
+        kind = type(state).__name__
+        raise EventNotAllowed(f"Expected a screen to receive {what}, got state {snapshot.state!r} which is a {kind}",
+                              state=snapshot.state)
+    return state
+
+
+def _submit(journey: CompiledJourney, snapshot: Snapshot, event: Submit, now: dt.datetime) -> Result:
+    state = _current_screen_state(journey, snapshot, event.screen_id, event.revision, "a submit")
+    errors, cleaned = check_submission(journey, state.screen.components, event.values, now=now)
+    if errors:
+        return Result(snapshot=snapshot,
+                      effects=[RejectInput(state=snapshot.state, revision=snapshot.revision, errors=errors)])
+    context = set_path(snapshot.context, state.store_at or snapshot.state, cleaned)
+    snapshot = msgspec.structs.replace(snapshot, context=context)
+    return _follow(journey, snapshot, transitions_of(state.on.get("submit", [])), "submit", now)
+
+
+def _action(journey: CompiledJourney, snapshot: Snapshot, event: UserAction, now: dt.datetime) -> Result:
+    state = _current_screen_state(journey, snapshot, event.screen_id, event.revision, "an action")
+    if event.action == "submit" or event.action not in state.on:
+        offered = sorted(k for k in state.on if k != "submit")
+        raise UnknownAction(
+            f"Expected one of the screen's actions ({', '.join(offered) or 'none'}), got {event.action!r}",
+            action=event.action, allowed=offered,
+        )
+    return _follow(journey, snapshot, transitions_of(state.on[event.action]), event.action, now)
+
+
+def _task_result(journey: CompiledJourney, snapshot: Snapshot, event: TaskDone | TaskFailed,
+                 now: dt.datetime) -> Result:
+    state = journey.journey.states[snapshot.state]
+    if snapshot.task is None or not isinstance(state, TaskState) or snapshot.task.task_id != event.task_id:
+        running = snapshot.task.task_id if snapshot.task else "none"
+        raise EventNotAllowed(f"Expected a result for task {running}, got one for {event.task_id}",
+                              task_id=event.task_id)
+    if isinstance(event, TaskDone):
+        result: dict[str, object] = event.result
+        name = "done"
+    else:
+        result = {"error": {"code": event.code, "message": event.message}}
+        name = "error"
+    context = set_path(snapshot.context, state.result or snapshot.state, result)
+    snapshot = msgspec.structs.replace(snapshot, context=context, task=None)
+    return _follow(journey, snapshot, transitions_of(state.on.get(name, [])), f"task.{name}", now)
+
+
+def _signal(journey: CompiledJourney, snapshot: Snapshot, event: Signal, now: dt.datetime) -> Result:
+    state = journey.journey.states[snapshot.state]
+    handlers = getattr(state, "on", {})
+    if event.name not in handlers:
+        raise EventNotAllowed(f"Expected a signal state {snapshot.state!r} handles "
+                              f"({', '.join(sorted(handlers)) or 'none'}), got {event.name!r}",
+                              state=snapshot.state, signal=event.name)
+    snapshot = msgspec.structs.replace(snapshot, context=set_path(snapshot.context, f"signals.{event.name}",
+                                                                  event.data))
+    effects: list[AnyEffect] = []
+    if snapshot.task is not None:
+        effects.append(CancelTask(task_id=snapshot.task.task_id))
+        snapshot = msgspec.structs.replace(snapshot, task=None)
+    result = _follow(journey, snapshot, transitions_of(handlers[event.name]), f"signal.{event.name}", now)
+    return Result(snapshot=result.snapshot, effects=effects + result.effects)
+
+
+def _tick(journey: CompiledJourney, snapshot: Snapshot, now: dt.datetime) -> Result:
+    effects: list[AnyEffect] = []
+    for _ in range(MAX_MICROSTEPS):
+        due = sorted((t for t in snapshot.timers if t.due_at <= now), key=lambda t: (t.due_at, t.key))
+        if not due or snapshot.status == "final":
+            break
+        timer = due[0]
+        snapshot = msgspec.structs.replace(snapshot, timers=[t for t in snapshot.timers if t.key != timer.key])
+        entry = _timer_entry(journey, timer.key)
+        if entry is None:
+            continue
+        evaluations: list[RuleEvaluation] = []
+        if entry.guard is not None:
+            evaluation = journey.rules[entry.guard].test(snapshot.context, now=now)
+            evaluations.append(evaluation)
+            if evaluation.result is not True:
+                continue
+        if entry.notify is not None:
+            effects.append(Notify(name=entry.notify, state=snapshot.state))
+        if entry.target is None:
+            snapshot = _record(snapshot, Decision(at=now, state=snapshot.state, event=f"after.{entry.delay}",
+                                                  target=None, evaluations=evaluations))
+            continue
+        if snapshot.task is not None:
+            effects.append(CancelTask(task_id=snapshot.task.task_id))
+            snapshot = msgspec.structs.replace(snapshot, task=None)
+        snapshot = _record(snapshot, Decision(at=now, state=snapshot.state, event=f"after.{entry.delay}",
+                                              target=entry.target, evaluations=evaluations))
+        snapshot = _enter(journey, snapshot, entry.target, now, f"after.{entry.delay}", effects, [])
+    return Result(snapshot=snapshot, effects=effects)
+
+
+def _timer_entry(journey: CompiledJourney, key: str) -> Delayed | None:
+    scope, _, rest = key.partition(":")
+    if scope == "journey":
+        entries = journey.journey.after
+        index = rest
+    else:
+        state_id, _, index = rest.rpartition(":")
+        state = journey.journey.states.get(state_id)
+        entries = state.after if state is not None else []
+    i = int(index)
+    return entries[i] if i < len(entries) else None
+
+
+# --- transitions --------------------------------------------------------------
+
+
+def _record(snapshot: Snapshot, decision: Decision) -> Snapshot:
+    return msgspec.structs.replace(snapshot, trace=[*snapshot.trace, decision])
+
+
+def _select(journey: CompiledJourney, transitions: Transitions, context: dict[str, object],
+            now: dt.datetime) -> tuple[Transition | None, list[RuleEvaluation]]:
+    evaluations: list[RuleEvaluation] = []
+    for candidate in transitions:
+        if candidate.guard is None:
+            return candidate, evaluations
+        evaluation = journey.rules[candidate.guard].test(context, now=now)
+        evaluations.append(evaluation)
+        if evaluation.result is True:
+            return candidate, evaluations
+    return None, evaluations
+
+
+def _assign(journey: CompiledJourney, chosen: Transition, context: dict[str, object], now: dt.datetime,
+            evaluations: list[RuleEvaluation]) -> tuple[dict[str, object], dict[str, object]]:
+    assigned: dict[str, object] = {}
+    for path, rule in chosen.assign.items():
+        evaluation = journey.rules[rule].compute(context, now=now)
+        evaluations.append(evaluation)
+        context = set_path(context, path, evaluation.result)
+        assigned[path] = evaluation.result
+    return context, assigned
+
+
+def _follow(journey: CompiledJourney, snapshot: Snapshot, transitions: Transitions, event: str,
+            now: dt.datetime) -> Result:
+    chosen, evaluations = _select(journey, transitions, snapshot.context, now)
+    if chosen is None:
+        snapshot = _record(snapshot, Decision(at=now, state=snapshot.state, event=event, target=None,
+                                              evaluations=evaluations))
+        raise EventNotAllowed(f"Expected a transition for {event!r} in state {snapshot.state!r} whose guard "
+                              f"holds, got none", state=snapshot.state, event=event)
+    context, assigned = _assign(journey, chosen, snapshot.context, now, evaluations)
+    snapshot = _record(msgspec.structs.replace(snapshot, context=context),
+                       Decision(at=now, state=snapshot.state, event=event, target=chosen.target,
+                                evaluations=evaluations, assigned=assigned))
+    effects: list[AnyEffect] = []
+    snapshot = _enter(journey, snapshot, chosen.target, now, event, effects, [])
+    return Result(snapshot=snapshot, effects=effects)
+
+
+def _timers(scope: str, entries: list[Delayed], since: dt.datetime) -> list[Timer]:
+    return [Timer(key=f"{scope}:{i}", due_at=since + parse_delay(entry.delay)) for i, entry in enumerate(entries)]
+
+
+def _enter(journey: CompiledJourney, snapshot: Snapshot, target: str, now: dt.datetime, event: str,
+           effects: list[AnyEffect], seen: list[str]) -> Snapshot:
+    """Enter `target`, running decision states through until a stable state."""
+    for _ in range(MAX_MICROSTEPS):
+        state = journey.journey.states[target]
+        kept = [t for t in snapshot.timers if t.key.startswith("journey:")]
+        revision = snapshot.revision + 1
+        snapshot = msgspec.structs.replace(
+            snapshot, state=target, revision=revision, state_entered_at=now,
+            timers=kept + _timers(f"state:{target}", state.after, now), status="active",
+        )
+        if isinstance(state, ScreenState):
+            effects.append(ShowScreen(state=target, revision=revision))
+            return snapshot
+        if isinstance(state, TaskState):
+            task_id = f"{target}.{revision}"
+            task_input = {name: get_path(snapshot.context, path) for name, path in state.input.items()}
+            effects.append(RunTask(task_id=task_id, task=state.task, input=task_input, params=dict(state.params)))
+            effects.append(ShowScreen(state=target, revision=revision))
+            return msgspec.structs.replace(snapshot, status="waiting", task=PendingTask(task_id=task_id,
+                                                                                         task=state.task))
+        if isinstance(state, FinalState):
+            assert state.outcome is not None  # the checker refuses final states without one
+            effects.append(Complete(outcome=state.outcome))
+            return msgspec.structs.replace(snapshot, status="final", outcome=state.outcome, timers=[], task=None)
+        assert isinstance(state, DecisionState)
+        chosen, evaluations = _select(journey, state.always, snapshot.context, now)
+        if chosen is None:
+            snapshot = _record(snapshot, Decision(at=now, state=target, event="always", target=None,
+                                                  evaluations=evaluations))
+            raise RuleFailed(f"Expected a transition out of decision state {target!r} whose guard holds, got none",
+                             state=target)
+        context, assigned = _assign(journey, chosen, snapshot.context, now, evaluations)
+        snapshot = _record(msgspec.structs.replace(snapshot, context=context),
+                           Decision(at=now, state=target, event="always", target=chosen.target,
+                                    evaluations=evaluations, assigned=assigned))
+        seen.append(target)
+        target = chosen.target
+    raise RuleFailed(f"Expected decision states to settle within {MAX_MICROSTEPS} steps, got a loop through "
+                     f"{' -> '.join(seen[-8:])}", state=target)
+
+
+__all__ = ["MAX_MICROSTEPS", "get_path", "next_due", "parse_delay", "set_path", "start", "transition"]

@@ -1,0 +1,175 @@
+"""What the engine takes and returns: snapshots, events and effects, all plain Structs.
+
+A snapshot serialises to JSON (`msgspec.json.encode`) and resumes in any process.
+Effects are requests for the service to act; the engine never runs them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import msgspec
+
+from sdk_protocol import FieldError, Outcome
+from server.workflow.rules import RuleEvaluation
+
+Status = Literal["active", "waiting", "final"]
+
+
+class Timer(msgspec.Struct, frozen=True, kw_only=True):
+    """A pending `after` entry: `key` names it (`state:<id>:<i>` or `journey:<i>`)."""
+
+    key: str
+    due_at: dt.datetime
+
+
+class PendingTask(msgspec.Struct, frozen=True, kw_only=True):
+    task_id: str
+    task: str
+
+
+class Decision(msgspec.Struct, frozen=True, kw_only=True):
+    """One step of the journey and why it was taken: every rule evaluated, its inputs and result."""
+
+    at: dt.datetime
+    state: str
+    event: str
+    target: str | None
+    evaluations: list[RuleEvaluation] = []
+    assigned: dict[str, object] = {}
+
+
+class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """The whole state of one session's journey."""
+
+    journey: str
+    version: int
+    state: str
+    status: Status
+    outcome: Outcome | None = None
+    revision: int
+    context: dict[str, object]
+    started_at: dt.datetime
+    state_entered_at: dt.datetime
+    timers: list[Timer] = []
+    task: PendingTask | None = None
+    trace: list[Decision] = []
+
+
+# --- events -----------------------------------------------------------------
+
+
+class Event(msgspec.Struct, tag_field="type", frozen=True, kw_only=True):
+    """Base of everything that can move a journey."""
+
+
+class Submit(Event, tag="submit", frozen=True, kw_only=True):
+    screen_id: str
+    revision: int
+    values: dict[str, object]
+
+
+class UserAction(Event, tag="action", frozen=True, kw_only=True):
+    screen_id: str
+    revision: int
+    action: str
+
+
+class TaskDone(Event, tag="task.done", frozen=True, kw_only=True):
+    task_id: str
+    result: dict[str, object]
+
+
+class TaskFailed(Event, tag="task.failed", frozen=True, kw_only=True):
+    task_id: str
+    code: str
+    message: str
+
+
+class Tick(Event, tag="tick", frozen=True, kw_only=True):
+    """Time has passed: fire every timer due at `now`."""
+
+
+class Signal(Event, tag="signal", frozen=True, kw_only=True):
+    """An event from outside the SDK (a reviewer, the integrator): handled by `on.<name>`."""
+
+    name: str
+    data: dict[str, object] = {}
+
+
+AnyEvent = Submit | UserAction | TaskDone | TaskFailed | Tick | Signal
+
+
+# --- effects ----------------------------------------------------------------
+
+
+class Effect(msgspec.Struct, tag_field="kind", frozen=True, kw_only=True):
+    """Base of every request the engine makes of the service."""
+
+
+class ShowScreen(Effect, tag="show_screen", frozen=True, kw_only=True):
+    state: str
+    revision: int
+
+
+class RejectInput(Effect, tag="reject_input", frozen=True, kw_only=True):
+    state: str
+    revision: int
+    errors: list[FieldError]
+
+
+class RunTask(Effect, tag="run_task", frozen=True, kw_only=True):
+    task_id: str
+    task: str
+    input: dict[str, object]
+    params: dict[str, str | int | float | bool] = {}
+
+
+class CancelTask(Effect, tag="cancel_task", frozen=True, kw_only=True):
+    task_id: str
+
+
+class Notify(Effect, tag="notify", frozen=True, kw_only=True):
+    name: str
+    state: str
+
+
+class Complete(Effect, tag="complete", frozen=True, kw_only=True):
+    outcome: Outcome
+
+
+AnyEffect = ShowScreen | RejectInput | RunTask | CancelTask | Notify | Complete
+
+
+class Result(msgspec.Struct, frozen=True, kw_only=True):
+    """What `transition` returns: the next snapshot and the effects to run."""
+
+    snapshot: Snapshot
+    effects: list[AnyEffect]
+
+
+__all__ = [
+    "AnyEffect",
+    "AnyEvent",
+    "CancelTask",
+    "Complete",
+    "Decision",
+    "Effect",
+    "Event",
+    "Notify",
+    "PendingTask",
+    "RejectInput",
+    "Result",
+    "RunTask",
+    "ShowScreen",
+    "Signal",
+    "Snapshot",
+    "Status",
+    "Submit",
+    "TaskDone",
+    "TaskFailed",
+    "Tick",
+    "Timer",
+    "UserAction",
+]

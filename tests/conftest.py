@@ -1,0 +1,42 @@
+"""Shared fixtures: the real rules engine, catalogs and journey registry (all pure, no I/O beyond loading)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from server.journeys import Registry, load_registry
+from server.workflow import RulesEngine
+from ui_schemas.loader import Catalogs, load_catalogs
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="session")
+def engine() -> RulesEngine:
+    return RulesEngine()
+
+
+@pytest.fixture(scope="session")
+def catalogs() -> Catalogs:
+    return load_catalogs()
+
+
+@pytest.fixture(scope="session")
+def registry(engine: RulesEngine, catalogs: Catalogs) -> Registry:
+    return load_registry(engine=engine, catalogs=catalogs)
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    return NOW
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"the shared test data is expected at {SHARED_DATA}")
+    return SHARED_DATA

@@ -1,0 +1,142 @@
+"""A journey as data: a statechart whose screen states carry sdk_protocol components.
+
+Text fields in components hold message keys (resolved per locale when a screen
+is rendered). Guards and computed values name rules from the journey's `rules`
+map; the server compiles those once at load.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from sdk_protocol import AnyComponent, Outcome
+
+StateId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Path = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Delay = Annotated[str, msgspec.Meta(min_length=2, max_length=8)]
+
+
+class Transition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Go to `target` when `guard` (a rule name) is truthy; `assign` sets context paths from rules."""
+
+    target: StateId
+    guard: str | None = None
+    assign: dict[Path, str] = {}
+
+
+Transitions = list[Transition]
+
+
+class Delayed(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """After `delay` in the state (or the journey, at the top level): go to `target` or emit `notify`."""
+
+    delay: Delay
+    target: StateId | None = None
+    guard: str | None = None
+    notify: str | None = None
+
+
+class ScreenAction(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    label: str
+
+
+class ScreenDef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    title: str = ""
+    components: list[AnyComponent]
+    actions: list[ScreenAction] = []
+
+
+class State(msgspec.Struct, tag_field="type", frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of the four kinds of state."""
+
+    description: str = ""
+    after: list[Delayed] = []
+
+
+class ScreenState(State, tag="screen", frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Show `screen`; a valid submit stores its values at `store_at` and follows `on.submit`."""
+
+    screen: ScreenDef
+    store_at: Path | None = None
+    step: str | None = None
+    on: dict[str, Transitions | StateId] = {}
+
+
+class TaskState(State, tag="task", frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Ask the service to run `task` with `input` (context paths); continue on `done` or `error`.
+
+    The result is stored at `result`; `screen` (no inputs) is shown while the task runs.
+    """
+
+    task: str
+    input: dict[str, Path] = {}
+    params: dict[str, str | int | float | bool] = {}
+    result: Path | None = None
+    screen: ScreenDef | None = None
+    step: str | None = None
+    on: dict[str, Transitions | StateId] = {}
+
+
+class DecisionState(State, tag="decision", frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Take the first `always` transition whose guard holds, at once."""
+
+    always: Transitions = []
+
+
+class FinalState(State, tag="final", frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The journey ends here with `outcome`; `screen` is shown to the user if set."""
+
+    outcome: Outcome | None = None
+    screen: ScreenDef | None = None
+
+
+AnyState = ScreenState | TaskState | DecisionState | FinalState
+
+
+class Journey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A versioned journey definition; sessions are pinned to (name, version)."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    title: str
+    description: str = ""
+    initial: StateId
+    steps: list[str] = []
+    rules: dict[str, object] = {}
+    after: list[Delayed] = []
+    states: dict[StateId, AnyState]
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def transitions_of(value: Transitions | str) -> Transitions:
+    """`on.submit: review` is shorthand for `[{target: review}]`."""
+    return [Transition(target=value)] if isinstance(value, str) else value
+
+
+StateKind = Literal["screen", "task", "decision", "final"]
+
+__all__ = [
+    "AnyState",
+    "DecisionState",
+    "Delay",
+    "Delayed",
+    "FinalState",
+    "Journey",
+    "Path",
+    "ScreenAction",
+    "ScreenDef",
+    "ScreenState",
+    "State",
+    "StateId",
+    "StateKind",
+    "TaskState",
+    "Transition",
+    "Transitions",
+    "transitions_of",
+]
