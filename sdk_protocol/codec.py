@@ -28,21 +28,33 @@ def _too_large(what: str, limit: int, found: int, path: str) -> MessageTooLarge:
                            path=path)
 
 
-def check_bounds(data: object, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> None:
-    """Refuse deeply nested or sprawling values before any typed conversion walks them."""
+def check_bounds(data: object, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES,
+                 max_bytes: int = MAX_MESSAGE_BYTES) -> None:
+    """Refuse deeply nested, sprawling or oversized values before any typed conversion walks them.
+
+    Size is estimated as the UTF-8 length of every string plus 8 bytes per value, close to the
+    JSON size for the messages SDKs send.
+    """
     stack: list[tuple[object, int, str]] = [(data, 1, "$")]
     nodes = 0
+    size = 0
     while stack:
         value, depth, path = stack.pop()
         nodes += 1
+        size += 8
         if nodes > max_nodes:
             raise _too_large("values in one message", max_nodes, nodes, "$")
         if depth > max_depth:
             raise _too_large("levels of nesting", max_depth, depth, path)
-        if isinstance(value, dict):
+        if isinstance(value, str):
+            size += len(value.encode("utf-8", "surrogatepass"))
+        elif isinstance(value, dict):
+            size += sum(len(str(k)) for k in value)
             stack.extend((v, depth + 1, f"{path}.{k}") for k, v in value.items())
         elif isinstance(value, list):
             stack.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(value))
+        if size > max_bytes:
+            raise _too_large("bytes in one message", max_bytes, size, path)
 
 
 def _value_at(data: object, path: str) -> tuple[bool, object]:

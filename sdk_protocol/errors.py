@@ -97,22 +97,76 @@ class ValidationFailed(SdkError):
     http_status = 422
 
 
+class InvalidApiKey(SdkError):
+    code = "auth.invalid_api_key"
+    http_status = 401
+
+
+class InvalidRequest(SdkError):
+    code = "request.invalid"
+    http_status = 400
+
+
+class JourneyNotFound(SdkError):
+    code = "journey.not_found"
+    http_status = 404
+
+
+class FileNotFound(SdkError):
+    code = "file.not_found"
+    http_status = 404
+
+
+class UploadTooLarge(SdkError):
+    code = "upload.too_large"
+    http_status = 413
+
+
+class UploadTypeMismatch(SdkError):
+    code = "upload.type_mismatch"
+    http_status = 415
+
+
+class UnsupportedFileType(SdkError):
+    code = "upload.unsupported_type"
+    http_status = 415
+
+
+class UploadNotFound(SdkError):
+    code = "upload.not_found"
+    http_status = 404
+
+
+class ServiceUnavailable(SdkError):
+    code = "service.unavailable"
+    http_status = 503
+
+
 __all__ = [
     "DetailValue",
     "EventNotAllowed",
+    "FileNotFound",
     "HandshakeRequired",
     "InternalError",
+    "InvalidApiKey",
     "InvalidMessage",
+    "InvalidRequest",
     "InvalidToken",
     "JourneyFinished",
+    "JourneyNotFound",
     "MessageTooLarge",
     "RuleFailed",
     "SdkError",
+    "ServiceUnavailable",
     "SessionExpired",
     "SessionNotFound",
     "StaleScreen",
     "UnknownAction",
     "UnknownMessageType",
+    "UnsupportedFileType",
     "UnsupportedVersion",
+    "UploadNotFound",
+    "UploadTooLarge",
+    "UploadTypeMismatch",
     "ValidationFailed",
 ]

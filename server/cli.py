@@ -95,7 +95,37 @@ def _rules_conformance(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    print("arabesque serve: the live journey server is not built yet (issue 3); nothing is listening.")
+    import logging
+    import os
+
+    import uvicorn
+
+    from server.app import Application
+    from server.auth import resolve_api_key
+    from server.settings import ConfigError, load_settings
+    from ui_schemas.loader import DefinitionError
+
+    try:
+        settings = load_settings(os.environ)
+        key, generated = resolve_api_key(settings)
+        application = Application(settings)
+    except ConfigError as exc:
+        print(f"configuration error: {exc.message}", file=sys.stderr)
+        return 2
+    except DefinitionError as exc:
+        print(f"journey definitions are broken:\n{exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    base = f"http://{args.host}:{args.port}"
+    print(f"Arabesque listening on {base}  (data: {settings.data_path}, database: "
+          f"{settings.resolved_database_url.split('://', 1)[0]}, documents: {settings.resolved_storage_url})")
+    if generated:
+        print(f"development API key (stored in {settings.data_path / 'dev-api-key'}): {key}")
+    print(f"next: curl -H 'Authorization: Bearer <key>' {base}/v1/journeys   |   "
+          f"python -m demo_client run --server {base} --api-key <key> --journey kyc_individual --scenario approve",
+          flush=True)
+    uvicorn.run(application.asgi, host=args.host, port=args.port, loop="uvloop", http="httptools",
+                ws="websockets-sansio", log_level=settings.log_level, lifespan="on", timeout_graceful_shutdown=5)
     return 0
 
 

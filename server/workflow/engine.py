@@ -112,6 +112,15 @@ def transition(journey: CompiledJourney, snapshot: Snapshot, event: AnyEvent, no
     return _signal(journey, snapshot, event, now)
 
 
+def pending_task(journey: CompiledJourney, snapshot: Snapshot) -> RunTask | None:
+    """The task a waiting snapshot is waiting for, as the effect that started it (to run it again)."""
+    state = journey.journey.states[snapshot.state]
+    if snapshot.task is None or not isinstance(state, TaskState):
+        return None
+    task_input = {name: get_path(snapshot.context, path) for name, path in state.input.items()}
+    return RunTask(task_id=snapshot.task.task_id, task=state.task, input=task_input, params=dict(state.params))
+
+
 def next_due(snapshot: Snapshot) -> dt.datetime | None:
     """When the next timer fires (the service schedules a Tick for then)."""
     return min((t.due_at for t in snapshot.timers), default=None)
@@ -332,4 +341,5 @@ def _enter(journey: CompiledJourney, snapshot: Snapshot, target: str, now: dt.da
                      f"{' -> '.join(seen[-8:])}", state=target)
 
 
-__all__ = ["MAX_MICROSTEPS", "get_path", "next_due", "parse_delay", "set_path", "start", "transition"]
+__all__ = ["MAX_MICROSTEPS", "get_path", "next_due", "parse_delay", "pending_task", "set_path", "start",
+           "transition"]

@@ -1,0 +1,48 @@
+"""python -m demo_client run --server URL --api-key KEY --journey NAME --scenario approve|reject|review|retake"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+from demo_client.client import DemoClient, DemoError, load_scenario
+from demo_client.images import generate
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m demo_client", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="walk one journey to its outcome")
+    run.add_argument("--server", default="http://127.0.0.1:8000")
+    run.add_argument("--api-key", required=True)
+    run.add_argument("--journey", default="kyc_individual")
+    run.add_argument("--scenario", default="approve", choices=["approve", "reject", "review", "retake"])
+    run.add_argument("--images", type=Path, help="folder of images (document_front.jpg, selfie.jpg, ...); "
+                                                 "default: generated")
+    run.add_argument("--scenarios", type=Path, help="folder of scenario files (default: built-in)")
+    run.add_argument("--locale", default="en")
+    run.add_argument("--timeout", type=float, default=120.0)
+    args = parser.parse_args(argv)
+
+    try:
+        scenario = load_scenario(args.journey, args.scenario, *([args.scenarios] if args.scenarios else []))
+        with tempfile.TemporaryDirectory(prefix="arabesque-demo-") as scratch:
+            images = generate(Path(scratch))
+            if args.images:
+                images.update({p.stem: p for p in sorted(args.images.iterdir())
+                               if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".heic", ".webp", ".pdf"}})
+            client = DemoClient(server=args.server, api_key=args.api_key, journey=args.journey, scenario=scenario,
+                                images=images, out=sys.stdout, locale=args.locale, timeout=args.timeout)
+            outcome = asyncio.run(client.run())
+    except DemoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"outcome: {outcome}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

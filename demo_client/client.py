@@ -1,0 +1,262 @@
+"""Drive one journey end to end like an SDK would: REST to open it, Socket.IO to walk it.
+
+Imports only sdk_protocol from the project: everything else is what any SDK has
+(an HTTP client, a Socket.IO client, the images it captures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+import msgspec
+import socketio
+import yaml
+
+import sdk_protocol as p
+
+SCENARIOS_DIR = Path(__file__).parent / "scenarios"
+ALL_COMPONENTS = sorted(p.ALL_COMPONENT_TYPES)
+
+
+class DemoError(Exception):
+    """The journey could not be driven to an end (the message says why)."""
+
+
+class Scenario(msgspec.Struct, frozen=True, kw_only=True):
+    answers: dict[str, list[dict[str, object]]]
+    prefill_files: dict[str, str] = {}
+
+
+def load_scenario(journey: str, name: str, directory: Path = SCENARIOS_DIR) -> Scenario:
+    path = directory / f"{journey}.yaml"
+    if not path.is_file():
+        raise DemoError(f"no scenario file for journey {journey!r} in {directory}")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if name not in raw.get("scenarios", {}):
+        raise DemoError(f"scenario {name!r} is not in {path} (have: {', '.join(raw.get('scenarios', {}))})")
+    merged = {**raw.get("base", {}), **(raw["scenarios"][name] or {})}
+    answers = {screen: value if isinstance(value, list) else [value] for screen, value in merged.items()}
+    return Scenario(answers=answers, prefill_files=raw.get("prefill_files", {}))
+
+
+class Printer:
+    """One readable block per screen."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def line(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def screen(self, screen: p.Screen) -> None:
+        step = f"  (step {screen.step.n} of {screen.step.m})" if screen.step else ""
+        self.line(f"== screen {screen.screen_id} r{screen.revision}{step}: {screen.title}")
+        for component in screen.components:
+            kind = p.component_type(component)
+            if isinstance(component, p.Input):
+                extra = ""
+                if isinstance(component, p.DocumentCapture):
+                    extra = f" [{component.document_type or 'document'} {component.side}]"
+                required = " *" if component.validation.required else ""
+                self.line(f"   [{kind}] {component.name}: {component.label}{required}{extra}")
+            elif isinstance(component, p.Button):
+                self.line(f"   [{kind}] {component.label} -> {component.action}")
+            else:
+                self.line(f"   [{kind}] {getattr(component, 'text', '')}")
+        if screen.actions:
+            self.line(f"   actions: {', '.join(a.name for a in screen.actions)}")
+
+
+class DemoClient:
+    """One run: open a session, connect, answer every screen, return the outcome."""
+
+    def __init__(self, *, server: str, api_key: str, journey: str, scenario: Scenario, images: dict[str, Path],
+                 out: TextIO, locale: str = "en", timeout: float = 60.0) -> None:
+        self.server = server.rstrip("/")
+        self.api_key = api_key
+        self.journey = journey
+        self.scenario = scenario
+        self.images = images
+        self.printer = Printer(out)
+        self.locale = locale
+        self.timeout = timeout
+        self.http = httpx.AsyncClient(base_url=self.server, timeout=30.0)
+        self.sio = socketio.AsyncClient(reconnection=True)
+        self.inbox: asyncio.Queue[p.ServerMessage] = asyncio.Queue()
+        self.visits: dict[str, int] = {}
+        self.session_id = ""
+        self.token = ""
+
+    async def run(self) -> str:
+        try:
+            return await asyncio.wait_for(self._run(), self.timeout)
+        except TimeoutError:
+            raise DemoError(f"the journey did not finish within {self.timeout:g}s") from None
+        finally:
+            if self.sio.connected:
+                await self.sio.disconnect()
+            await self.http.aclose()
+
+    async def _create(self, journey: str, prefill: dict[str, object]) -> tuple[str, str]:
+        response = await self.http.post("/v1/sessions", json={"journey": journey, "reference": f"demo-{uuid.uuid4()}",
+                                                               "locale": self.locale, "prefill": prefill},
+                                        headers={"Authorization": f"Bearer {self.api_key}"})
+        if response.status_code != 201:
+            raise DemoError(f"POST /v1/sessions failed: {response.status_code} {response.text}")
+        body = response.json()
+        return body["session_id"], body["token"]
+
+    async def _prefill(self) -> dict[str, object]:
+        """Files the journey expects from an earlier session (e.g. the enrolled face)."""
+        prefill: dict[str, object] = {}
+        if not self.scenario.prefill_files:
+            return prefill
+        earlier, token = await self._create("kyc_individual", {})
+        for key, ref in self.scenario.prefill_files.items():
+            file_id = await self._upload(earlier, token, ref.removeprefix("@"))
+            prefill[key] = f"{earlier}/{file_id}"
+            self.printer.line(f"   (enrolled {key} from earlier session {earlier})")
+        return prefill
+
+    async def _run(self) -> str:
+        prefill = await self._prefill()
+        self.session_id, self.token = await self._create(self.journey, prefill)
+        self.printer.line(f"session {self.session_id} ({self.journey})")
+
+        async def on_message(data: object) -> None:
+            await self.inbox.put(p.decode_server(data))
+
+        self.sio.on("message", on_message, namespace="/sdk")
+        try:
+            await self.sio.connect(self.server, auth={"token": self.token}, namespaces=["/sdk"],
+                                   transports=["websocket"])
+        except socketio.exceptions.ConnectionError as exc:
+            raise DemoError(f"could not connect to {self.server}/sdk: {exc}") from None
+        welcome = await self._ask(p.Hello(protocol_version=p.PROTOCOL_VERSION, locale=self.locale,
+                                          sdk=p.SdkInfo(name="arabesque-demo", version="1.0", platform="other"),
+                                          components=ALL_COMPONENTS))
+        if not isinstance(welcome, p.Welcome):
+            raise DemoError(f"hello refused: {welcome}")
+        current: p.Screen | None = None
+        answered: tuple[str, int] | None = None
+        while True:
+            message = await self.inbox.get()
+            if isinstance(message, p.JourneyCompleted):
+                self.printer.line(f"== journey completed: {message.title} {message.message}".rstrip())
+                return message.outcome
+            if isinstance(message, p.VerificationProgress):
+                self.printer.line(f"   ... {message.check}: {message.status}")
+                continue
+            if isinstance(message, p.ErrorMessage):
+                self.printer.line(f"   ! {message.code}: {message.message}")
+                continue
+            if not isinstance(message, p.Screen):
+                continue
+            if message.screen_id == "upgrade_required":
+                continue  # rendered before our hello was handled, with core components only
+            if current is not None and (message.screen_id, message.revision) == (current.screen_id, current.revision):
+                continue  # the same screen again (after hello, or to a second device)
+            current = message
+            self.printer.screen(message)
+            if not self._wants_input(message):
+                continue  # a waiting screen: the server moves on by itself
+            if answered == (message.screen_id, message.revision):
+                continue
+            answered = (message.screen_id, message.revision)
+            await self._answer(message)
+
+    @staticmethod
+    def _wants_input(screen: p.Screen) -> bool:
+        return any(isinstance(c, p.Input | p.Button) for c in screen.components)
+
+    async def _answer(self, screen: p.Screen) -> None:
+        visits = self.visits.get(screen.screen_id, 0)
+        self.visits[screen.screen_id] = visits + 1
+        options = self.scenario.answers.get(screen.screen_id)
+        if options is None:
+            raise DemoError(f"the scenario has no answer for screen {screen.screen_id!r}")
+        values = await self._resolve(options[min(visits, len(options) - 1)])
+        self.printer.line(f"   -> submit {self._shown(values)}")
+        reply = await self._ask(p.ScreenSubmit(screen_id=screen.screen_id, revision=screen.revision, values=values,
+                                               idempotency_key=str(uuid.uuid4())))
+        if isinstance(reply, p.ScreenErrors):
+            problems = "; ".join(f"{e.pointer}: {e.message}" for e in reply.errors)
+            raise DemoError(f"screen {screen.screen_id} refused the answers: {problems}")
+        if isinstance(reply, p.ErrorMessage):
+            self.printer.line(f"   ! {reply.code}: {reply.message}")
+
+    async def _resolve(self, value: object) -> dict[str, object]:
+        async def walk(item: object) -> object:
+            if isinstance(item, str) and item.startswith("@"):
+                return await self._upload(self.session_id, self.token, item[1:])
+            if isinstance(item, list):
+                return [await walk(i) for i in item]
+            if isinstance(item, dict):
+                return {k: await walk(v) for k, v in item.items()}
+            if isinstance(item, dt.date):
+                return item.isoformat()
+            return item
+
+        resolved = await walk(value or {})
+        assert isinstance(resolved, dict)
+        return resolved
+
+    async def _upload(self, session_id: str, token: str, name: str) -> str:
+        path = self.images.get(name)
+        if path is None:
+            raise DemoError(f"no image named {name!r} (have: {', '.join(sorted(self.images))})")
+        data = path.read_bytes()
+        total = len(data)
+        sent = 0
+        report: Callable[[int], None] = self._progress(name, total)
+
+        async def body() -> object:
+            nonlocal sent
+            for start in range(0, total, 64 * 1024):
+                chunk = data[start:start + 64 * 1024]
+                sent += len(chunk)
+                report(sent)
+                yield chunk
+
+        content_type = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
+                        ".heic": "image/heic", ".webp": "image/webp", ".pdf": "application/pdf"}.get(
+            path.suffix.lower(), "application/octet-stream")
+        response = await self.http.post(f"/v1/sessions/{session_id}/files", params={"filename": path.name},
+                                        content=body(), headers={"Authorization": f"Bearer {token}",
+                                                                 "Content-Type": content_type,
+                                                                 "Content-Length": str(total)})
+        if response.status_code != 201:
+            raise DemoError(f"upload of {name} failed: {response.status_code} {response.text}")
+        file_id: str = response.json()["file_id"]
+        self.printer.line(f"   uploaded {path.name}: {file_id} ({total} bytes)")
+        return file_id
+
+    def _progress(self, name: str, total: int) -> Callable[[int], None]:
+        marks = {25, 50, 75, 100}
+
+        def report(sent: int) -> None:
+            percent = int(sent * 100 / total) if total else 100
+            for mark in sorted(marks):
+                if percent >= mark:
+                    marks.discard(mark)
+                    self.printer.line(f"   upload {name}: {mark}%")
+
+        return report
+
+    async def _ask(self, message: p.Message) -> p.ServerMessage:
+        reply = await self.sio.call("message", p.to_wire(message), namespace="/sdk", timeout=30)
+        return p.decode_server(reply)
+
+    @staticmethod
+    def _shown(values: dict[str, object]) -> str:
+        text = msgspec.json.encode(values).decode()
+        return text if len(text) < 160 else text[:157] + "..."
+
+
+__all__ = ["DemoClient", "DemoError", "Scenario", "load_scenario"]

@@ -1,0 +1,100 @@
+"""Sample capture images, generated here so the demo needs no data set.
+
+The face is NASA's public-domain portrait of astronaut Eileen Collins, which ships
+inside the scikit-image wheel (`skimage.data.astronaut()`): the same person on the
+synthetic identity card and in the selfie, so face matching has something real to match.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+NAMES = ("document_front", "document_back", "selfie", "document_front_degraded", "selfie_degraded", "certificate")
+
+
+def _face() -> np.ndarray:
+    from skimage import data
+
+    rgb = data.astronaut()
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
+
+def _scene(height: int, width: int) -> np.ndarray:
+    """A dark, slightly textured desk, as a phone camera sees it."""
+    rng = np.random.default_rng(7)
+    base = np.full((height, width, 3), (38, 36, 34), np.uint8)
+    noise = rng.normal(0, 6, (height, width, 1)).astype(np.int16)
+    return np.clip(base.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+
+def identity_card(side: str = "front") -> np.ndarray:
+    """A 1600x1200 photo of a synthetic ID-1 card lying on a desk, portrait on the front."""
+    scene = _scene(1200, 1600)
+    card_w, card_h = 1200, 757  # ID-1 aspect ratio 85.6 x 54 mm
+    card = np.full((card_h, card_w, 3), (226, 220, 210), np.uint8)
+    for y in range(card_h):  # a light guilloche-like gradient
+        card[y, :, 0] = np.clip(200 + 25 * np.sin(np.linspace(0, 12, card_w) + y / 40), 0, 255)
+    cv2.rectangle(card, (0, 0), (card_w, 110), (120, 60, 20), -1)
+    cv2.putText(card, "REPUBLIC OF ARABESQUE  IDENTITY CARD", (40, 72), cv2.FONT_HERSHEY_DUPLEX, 1.3,
+                (255, 255, 255), 2, cv2.LINE_AA)
+    if side == "front":
+        face = _face()[20:330, 130:390]
+        portrait = cv2.resize(face, (300, 360), interpolation=cv2.INTER_AREA)
+        card[160:520, 50:350] = portrait
+        lines = ["SURNAME  COLLINS", "GIVEN NAMES  EILEEN MARIE", "DATE OF BIRTH  19.11.1956",
+                 "NATIONALITY  ARB", "DOCUMENT NO  X1234567"]
+        for i, line in enumerate(lines):
+            cv2.putText(card, line, (400, 210 + 70 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (30, 30, 30), 2, cv2.LINE_AA)
+    else:
+        for i in range(3):
+            mrz = ["IDARBX1234567<<<<<<<<<<<<<<<", "5611196F3011253ARB<<<<<<<<<<6", "COLLINS<<EILEEN<MARIE<<<<<<<"][i]
+            cv2.putText(card, mrz, (60, 560 + 60 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.25, (20, 20, 20), 2, cv2.LINE_AA)
+        cv2.rectangle(card, (60, 170), (700, 470), (90, 90, 90), 2)
+    x, y = 200, 220
+    scene[y:y + card_h, x:x + card_w] = card
+    return scene
+
+
+def selfie() -> np.ndarray:
+    """A 960x1280 portrait photo with the face centred."""
+    face = _face()
+    frame = cv2.resize(face, (1280, 1280), interpolation=cv2.INTER_CUBIC)[:, 160:1120]
+    return frame
+
+
+def degraded(image: np.ndarray) -> np.ndarray:
+    """The same capture, badly out of focus (the retake scenario's first attempt)."""
+    return cv2.GaussianBlur(image, (0, 0), sigmaX=9)
+
+
+def certificate() -> np.ndarray:
+    page = np.full((1600, 1131, 3), 250, np.uint8)
+    cv2.putText(page, "CERTIFICATE OF INCORPORATION", (90, 200), cv2.FONT_HERSHEY_DUPLEX, 1.4, (20, 20, 20), 2)
+    for i in range(12):
+        cv2.line(page, (90, 320 + 70 * i), (1040, 320 + 70 * i), (150, 150, 150), 2)
+    return page
+
+
+def generate(folder: Path) -> dict[str, Path]:
+    """Write every sample image as JPEG into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    images = {
+        "document_front": identity_card("front"),
+        "document_back": identity_card("back"),
+        "selfie": selfie(),
+        "certificate": certificate(),
+    }
+    images["document_front_degraded"] = degraded(images["document_front"])
+    images["selfie_degraded"] = degraded(images["selfie"])
+    paths = {}
+    for name, image in images.items():
+        path = folder / f"{name}.jpg"
+        cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        paths[name] = path
+    return paths
+
+
+__all__ = ["NAMES", "certificate", "degraded", "generate", "identity_card", "selfie"]

@@ -1,0 +1,113 @@
+"""Build the ASGI application: the only place that wires real dependencies together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import socketio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+
+import sdk_protocol as p
+from server.auth import digest, resolve_api_key
+from server.checks import TASKS, warm_up
+from server.db import Repository, make_engine
+from server.db.migrate import upgrade
+from server.http import build_routes, http_error_handler, internal_error_handler, sdk_error_handler
+from server.journeys import load_registry
+from server.service import SessionService
+from server.settings import Settings
+from server.sockets import SocketBroadcaster, register_handlers
+from server.storage import open_store
+from server.tasks import TaskRunner, WorkerPool
+from server.workflow import RulesEngine
+from ui_schemas.loader import load_catalogs
+
+log = logging.getLogger("arabesque")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Application:
+    """The running server's parts, kept together so tests and the CLI can reach them."""
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now) -> None:
+        self.settings = settings
+        catalogs = load_catalogs()
+        extra = [Path(settings.journeys_dir)] if settings.journeys_dir else []
+        self.registry = load_registry(engine=RulesEngine(), catalogs=catalogs, extra=extra, tasks=TASKS.keys())
+        self.repo = Repository(make_engine(settings.resolved_database_url))
+        self.store = open_store(settings.resolved_storage_url)
+        manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+        origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+        self.sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager,
+                                        cors_allowed_origins=origins or [],
+                                        max_http_buffer_size=settings.max_message_bytes)
+        self.pool = WorkerPool(settings.worker_count, settings.task_timeout_seconds, initializer=warm_up)
+        self.service = SessionService(
+            repo=self.repo, registry=self.registry, catalogs=catalogs, store=self.store,
+            tasks=TaskRunner(self.pool, TASKS), broadcaster=SocketBroadcaster(self.sio), clock=clock,
+            token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), tenant=settings.tenant,
+        )
+        register_handlers(self.sio, self.service)
+        self._timers: asyncio.Task[None] | None = None
+        starlette = Starlette(
+            routes=build_routes(self.service, max_upload_bytes=settings.max_upload_bytes, readiness=self.readiness),
+            exception_handlers={p.SdkError: sdk_error_handler, HTTPException: http_error_handler,
+                                Exception: internal_error_handler},
+            middleware=[Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
+                                   allow_headers=["authorization", "content-type"])] if origins else [],
+            lifespan=self.lifespan,
+        )
+        self.asgi = socketio.ASGIApp(self.sio, other_asgi_app=starlette, socketio_path="socket.io")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        await asyncio.to_thread(upgrade, self.settings.resolved_database_url)
+        key, _ = await asyncio.to_thread(resolve_api_key, self.settings)
+        await self.repo.ensure_api_key("ak_default", "default", digest(key), utc_now())
+        self.pool.start()
+        resumed = await self.service.resume_tasks()
+        if resumed:
+            log.info("resumed %d verification task(s) interrupted by a restart", resumed)
+        self._timers = asyncio.create_task(self._fire_timers(), name="timers")
+        try:
+            yield
+        finally:
+            self._timers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timers
+            self.pool.shutdown()
+            await self.repo.close()
+
+    async def _fire_timers(self) -> None:
+        while True:
+            try:
+                await self.service.fire_due_timers()
+            except Exception:
+                log.exception("timer loop failed; retrying")
+            await asyncio.sleep(self.settings.timer_poll_seconds)
+
+    async def readiness(self) -> dict[str, str]:
+        problems: dict[str, str] = {}
+        try:
+            await self.repo.ping()
+        except Exception as exc:
+            problems["database"] = f"{type(exc).__name__}: {exc}"
+        try:
+            await self.store.check()
+        except p.SdkError as exc:
+            problems["storage"] = exc.message
+        return problems
+
+
+__all__ = ["Application", "utc_now"]

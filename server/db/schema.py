@@ -1,0 +1,131 @@
+"""The tables (SQLAlchemy Core). Changes go through a new Alembic revision in migrations/."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite (naive storage) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+metadata = MetaData()
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("journey", String(64), nullable=False),
+    Column("journey_version", Integer, nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("locale", String(35), nullable=False),
+    Column("state", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("outcome", String(32)),
+    Column("version", Integer, nullable=False),
+    Column("snapshot", Text, nullable=False),
+    Column("next_due_at", UTCDateTime()),
+    Column("api_key_id", String(40)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("completed_at", UTCDateTime()),
+    Index("ix_sessions_next_due_at", "next_due_at"),
+    Index("ix_sessions_status", "status"),
+    Index("ix_sessions_reference", "reference"),
+)
+
+session_tokens = Table(
+    "session_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("session_id", String(40), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_id", String(40), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("from_state", String(64), nullable=False),
+    Column("to_state", String(64), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    UniqueConstraint("session_id", "seq", name="uq_events_session_seq"),
+)
+
+idempotency = Table(
+    "idempotency", metadata,
+    Column("session_id", String(40), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(160), primary_key=True),
+    Column("reply", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+files = Table(
+    "files", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("session_id", String(40), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("tenant", String(64), nullable=False),
+    Column("storage_key", String(300), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("original_name", String(255), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+session_clients = Table(
+    "session_clients", metadata,
+    Column("session_id", String(40), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("profile", String(64), primary_key=True),
+    Column("locale", String(35), nullable=False),
+    Column("components", Text, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+__all__ = ["api_keys", "events", "files", "idempotency", "metadata", "session_clients", "session_tokens",
+           "sessions"]

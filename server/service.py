@@ -1,0 +1,475 @@
+"""The session service: opens sessions, applies events durably, runs effects, pushes screens.
+
+Every state change goes through `_apply`: load the snapshot, run the pure engine,
+commit snapshot + timeline (+ idempotent reply) in one transaction guarded by the
+session's version, then run the effects. Handlers in http.py and sockets.py are thin
+adapters around these methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+import msgspec
+
+import sdk_protocol as p
+from server.api_types import CreateSession, FileInfo, JourneyInfo, SessionCreated, SessionView, TokenIssued
+from server.auth import digest, new_id, new_token
+from server.db import ClientProfile, Conflict, EventRow, FileRow, Repository, SessionRow, SessionUpdate
+from server.journeys import Registry
+from server.storage import DocumentStore
+from server.tasks import TaskContext, TaskError, TaskRunner
+from server.workflow import (
+    AnyEffect,
+    AnyEvent,
+    CancelTask,
+    CompiledJourney,
+    Complete,
+    Notify,
+    RejectInput,
+    Result,
+    RunTask,
+    ShowScreen,
+    Signal,
+    Snapshot,
+    Submit,
+    TaskDone,
+    TaskFailed,
+    Tick,
+    UserAction,
+    localize_errors,
+    next_due,
+    render_screen,
+    start,
+    transition,
+)
+from server.workflow.engine import pending_task
+from server.workflow.render import text_for
+from ui_schemas.loader import Catalogs
+from ui_schemas.model import FinalState
+
+log = logging.getLogger("arabesque.service")
+Clock = Callable[[], dt.datetime]
+MAX_RETRIES = 8
+
+
+class Broadcaster(Protocol):
+    """Delivers server messages to every client of a session with a given profile (a Socket.IO room)."""
+
+    async def to_profile(self, session_id: str, profile: str, message: p.Message) -> None: ...
+
+
+def profile_of(locale: str, components: frozenset[str]) -> ClientProfile:
+    """Clients that share a locale and component set get the same rendering: one room each."""
+    listed = sorted(components)
+    key = hashlib.sha1(f"{locale}|{','.join(listed)}".encode(), usedforsecurity=False).hexdigest()[:16]
+    return ClientProfile(profile=key, locale=locale, components=listed)
+
+
+def default_profile(locale: str) -> ClientProfile:
+    return profile_of(locale, p.CORE_COMPONENT_TYPES)
+
+
+def _capture_fields(journey: CompiledJourney, state: str) -> dict[str, bool]:
+    """The names of a screen's inputs that carry file ids (True when the value is a list)."""
+    from server.workflow.journey import screen_of
+
+    screen = screen_of(journey.journey.states[state])
+    if screen is None:
+        return {}
+    return {c.name: isinstance(c, p.FileUpload) for c in screen.components
+            if isinstance(c, p.DocumentCapture | p.SelfieCapture | p.FileUpload)}
+
+
+class SessionService:
+    """Owns the session lifecycle; built once in server/app.py with its dependencies."""
+
+    def __init__(self, *, repo: Repository, registry: Registry, catalogs: Catalogs, store: DocumentStore,
+                 tasks: TaskRunner, broadcaster: Broadcaster, clock: Clock, token_ttl: dt.timedelta,
+                 tenant: str) -> None:
+        self.repo = repo
+        self.registry = registry
+        self.catalogs = catalogs
+        self.store = store
+        self.tasks = tasks
+        self.broadcaster = broadcaster
+        self.clock = clock
+        self.token_ttl = token_ttl
+        self.tenant = tenant
+        self._running: dict[str, asyncio.Task[None]] = {}
+
+    # --- integrator API ---------------------------------------------------------
+
+    def journeys(self) -> list[JourneyInfo]:
+        infos = []
+        for journey in self.registry.latest():
+            j = journey.journey
+            versions = sorted(c.journey.version for c in self.registry.all() if c.journey.name == j.name)
+            infos.append(JourneyInfo(name=j.name, version=j.version, title=self.catalogs.text(j.title, "en"),
+                                     description=j.description, steps=j.steps, versions=versions))
+        return infos
+
+    async def authenticate_api_key(self, key: str | None) -> str:
+        if not key:
+            raise p.InvalidApiKey("Expected `Authorization: Bearer <API key>`, got no credential")
+        key_id = await self.repo.api_key_id(digest(key))
+        if key_id is None:
+            raise p.InvalidApiKey("Expected a valid API key, got one that is unknown or revoked")
+        return key_id
+
+    async def create_session(self, request: CreateSession, *, api_key_id: str | None) -> SessionCreated:
+        journey = self.registry.get(request.journey, request.version)
+        if journey is None:
+            known = ", ".join(sorted({j.journey.name for j in self.registry.all()}))
+            wanted = request.journey + (f"@{request.version}" if request.version is not None else "")
+            raise p.JourneyNotFound(f"Expected one of the journeys ({known}), got {wanted!r}",
+                                    journey=request.journey)
+        p.codec.check_bounds(request.prefill)
+        locale = self.catalogs.resolve_locale(request.locale)
+        now = self.clock()
+        session_id = new_id("s")
+        context: dict[str, object] = {"session": {"id": session_id, "reference": request.reference,
+                                                  "locale": locale}, "prefill": request.prefill}
+        result = start(journey, now=now, context=context)
+        row = SessionRow(
+            id=session_id, tenant=self.tenant, journey=journey.journey.name, journey_version=journey.journey.version,
+            reference=request.reference, locale=locale, state=result.snapshot.state, status=result.snapshot.status,
+            outcome=result.snapshot.outcome, version=1, snapshot=msgspec.json.encode(result.snapshot).decode(),
+            next_due_at=next_due(result.snapshot), created_at=now, updated_at=now,
+            completed_at=now if result.snapshot.status == "final" else None,
+        )
+        first = EventRow(at=now, kind="start", from_state="", to_state=result.snapshot.state,
+                         revision=result.snapshot.revision, data={"journey": journey.key})
+        await self.repo.create_session(row, first, api_key_id=api_key_id)
+        token = await self.issue_token(session_id)
+        await self._run_effects(session_id, journey, result.snapshot, result.effects)
+        return SessionCreated(session_id=session_id, token=token.token, expires_at=token.expires_at,
+                              journey=journey.journey.name, version=journey.journey.version)
+
+    async def issue_token(self, session_id: str) -> TokenIssued:
+        await self._row(session_id)
+        token = new_token()
+        now = self.clock()
+        expires_at = now + self.token_ttl
+        await self.repo.add_token(digest(token), session_id, expires_at, now)
+        return TokenIssued(session_id=session_id, token=token, expires_at=expires_at)
+
+    async def describe(self, session_id: str) -> SessionView:
+        row = await self._row(session_id)
+        snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
+        context = dict(snapshot.context)
+        checks = context.pop("checks", {})
+        timeline = await self.repo.timeline(session_id)
+        files = [self._file_info(f) for f in await self.repo.list_files(session_id)]
+        return SessionView(
+            session_id=row.id, journey=row.journey, version=row.journey_version, reference=row.reference,
+            locale=row.locale, state=row.state, status=row.status, outcome=row.outcome, created_at=row.created_at,
+            updated_at=row.updated_at, completed_at=row.completed_at, data=context,
+            checks=checks if isinstance(checks, dict) else {}, decisions=snapshot.trace, timeline=timeline,
+            files=files,
+        )
+
+    async def signal(self, session_id: str, name: str, data: dict[str, object]) -> Snapshot:
+        p.codec.check_bounds(data)
+        return (await self._apply(session_id, Signal(name=name, data=data), kind=f"signal.{name}")).snapshot
+
+    # --- SDK channel --------------------------------------------------------
+
+    async def authenticate_token(self, token: object) -> str:
+        if not isinstance(token, str) or not token:
+            raise p.InvalidToken("Expected auth {\"token\": \"<session token>\"}, got no token")
+        found = await self.repo.token(digest(token))
+        if found is None:
+            raise p.InvalidToken("Expected a valid session token, got one that is unknown")
+        session_id, expires_at = found
+        if expires_at <= self.clock():
+            raise p.SessionExpired(f"Expected an unexpired session token, got one that expired at "
+                                   f"{expires_at.isoformat()}", expired_at=expires_at.isoformat())
+        return session_id
+
+    async def current_messages(self, session_id: str, profile: ClientProfile) -> list[p.Message]:
+        """What a client with `profile` should see now: the screen, and the outcome when finished."""
+        row = await self._row(session_id)
+        journey = self._journey(row)
+        snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
+        return self._render(journey, snapshot, profile)
+
+    async def register_profile(self, session_id: str, profile: ClientProfile) -> None:
+        await self.repo.upsert_client(session_id, profile, self.clock())
+
+    async def session_locale(self, session_id: str) -> str:
+        return (await self._row(session_id)).locale
+
+    def hello(self, message: p.Hello, session_id: str) -> tuple[p.Welcome, ClientProfile]:
+        version = p.negotiate_version(message.protocol_version)
+        locale = self.catalogs.resolve_locale(message.locale)
+        profile = profile_of(locale, p.Capabilities.declare(message.components).components)
+        return p.Welcome(protocol_version=version, session_id=session_id, locale=locale), profile
+
+    async def submit(self, session_id: str, message: p.ScreenSubmit, locale: str) -> p.Message:
+        key = f"submit:{message.idempotency_key}"
+        replayed = await self.repo.replay(session_id, key)
+        if replayed is not None:
+            return p.decode_server(msgspec.json.decode(replayed))
+        row = await self._row(session_id)
+        journey = self._journey(row)
+        file_errors = await self._check_files(session_id, journey, message)
+        if file_errors:
+            return await self._refuse(session_id, key, message, localize_errors(file_errors, self.catalogs, locale))
+        event = Submit(screen_id=message.screen_id, revision=message.revision, values=message.values)
+        applied = await self._apply(session_id, event, kind="submit", reply_key=key,
+                                    reply=lambda r: self._accepted(message.screen_id, message.revision, r),
+                                    data={"fields": sorted(message.values)})
+        if applied.rejected is not None:
+            errors = localize_errors(applied.rejected.errors, self.catalogs, locale)
+            return await self._refuse(session_id, key, message, errors)
+        return self._accepted(message.screen_id, message.revision, applied.result)
+
+    async def action(self, session_id: str, message: p.ScreenAction) -> p.Message:
+        key = f"action:{message.idempotency_key}" if message.idempotency_key else None
+        if key is not None and (replayed := await self.repo.replay(session_id, key)) is not None:
+            return p.decode_server(msgspec.json.decode(replayed))
+        event = UserAction(screen_id=message.screen_id, revision=message.revision, action=message.action)
+        applied = await self._apply(session_id, event, kind=f"action.{message.action}", reply_key=key,
+                                    reply=lambda r: self._accepted(message.screen_id, message.revision, r))
+        return self._accepted(message.screen_id, message.revision, applied.result)
+
+    # --- uploads --------------------------------------------------------------
+
+    async def record_file(self, row: FileRow) -> FileInfo:
+        """Record a stored upload; if that fails the object is deleted, so no row ever lacks its object."""
+        try:
+            await self.repo.add_file(row)
+        except BaseException:
+            await self.store.delete(row.storage_key)
+            raise
+        return self._file_info(row)
+
+    def file_key(self, session_id: str, file_id: str) -> str:
+        return f"{self.tenant}/{session_id}/{file_id}"
+
+    async def read_file(self, session_id: str, file_id: str) -> bytes:
+        found = await self.repo.get_file(session_id, file_id)
+        if found is None:
+            raise p.FileNotFound(f"Expected a file of this session, got unknown id {file_id!r}", file_id=file_id)
+        return await self.store.get(found.storage_key)
+
+    async def file_row(self, session_id: str, file_id: str) -> FileRow:
+        found = await self.repo.get_file(session_id, file_id)
+        if found is None:
+            raise p.FileNotFound(f"Expected a file of this session, got unknown id {file_id!r}", file_id=file_id)
+        return found
+
+    @staticmethod
+    def _file_info(row: FileRow) -> FileInfo:
+        return FileInfo(file_id=row.id, sha256=row.sha256, size=row.size, content_type=row.content_type,
+                        name=row.original_name, created_at=row.created_at)
+
+    # --- background work ------------------------------------------------------
+
+    async def fire_due_timers(self) -> int:
+        """Apply a Tick to every session with a due timer; returns how many moved."""
+        fired = 0
+        for session_id in await self.repo.due_sessions(self.clock()):
+            try:
+                await self._apply(session_id, Tick(), kind="tick")
+                fired += 1
+            except p.SdkError as exc:
+                log.warning("timer of %s not applied: %s", session_id, exc.message)
+        return fired
+
+    async def resume_tasks(self) -> int:
+        """After a restart, run again every task that was running when the process stopped."""
+        resumed = 0
+        for session_id in await self.repo.waiting_sessions():
+            row = await self._row(session_id)
+            journey = self._journey(row)
+            snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
+            effect = pending_task(journey, snapshot)
+            if effect is not None:
+                self._start_task(session_id, journey, effect)
+                resumed += 1
+        return resumed
+
+    async def wait_idle(self) -> None:
+        """Wait for every running task (tests, shutdown)."""
+        while self._running:
+            await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+
+    # --- the core -------------------------------------------------------------
+
+    class Applied(msgspec.Struct, frozen=True, kw_only=True):
+        result: Result
+        rejected: RejectInput | None = None
+
+    async def _row(self, session_id: str) -> SessionRow:
+        row = await self.repo.load_session(session_id)
+        if row is None:
+            raise p.SessionNotFound(f"Expected an existing session, got unknown id {session_id!r}",
+                                    session_id=session_id)
+        return row
+
+    def _journey(self, row: SessionRow) -> CompiledJourney:
+        journey = self.registry.get(row.journey, row.journey_version)
+        if journey is None:
+            raise p.InternalError(f"Expected journey {row.journey}@{row.journey_version} to be loaded, got none",
+                                  journey=row.journey)
+        return journey
+
+    async def _apply(self, session_id: str, event: AnyEvent, *, kind: str, reply_key: str | None = None,
+                     reply: Callable[[Result], p.Message] | None = None,
+                     data: Mapping[str, object] | None = None) -> SessionService.Applied:
+        """Load, transition, commit (optimistic), run effects. Conflicts on user events are stale screens."""
+        for _ in range(MAX_RETRIES):
+            row = await self._row(session_id)
+            journey = self._journey(row)
+            snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
+            now = self.clock()
+            if not isinstance(event, Tick) and snapshot.status != "final" and (due := next_due(snapshot)) \
+                    and due <= now:
+                await self._apply(session_id, Tick(), kind="tick")
+                continue
+            result = transition(journey, snapshot, event, now)
+            rejected = next((e for e in result.effects if isinstance(e, RejectInput)), None)
+            if rejected is not None:
+                return self.Applied(result=result, rejected=rejected)
+            entries = [EventRow(at=now, kind=kind, from_state=snapshot.state, to_state=result.snapshot.state,
+                                revision=result.snapshot.revision,
+                                data={**(data or {}), "effects": [type(e).__name__ for e in result.effects]})]
+            entries += [EventRow(at=now, kind=f"notify.{e.name}", from_state=e.state, to_state=e.state,
+                                 revision=result.snapshot.revision) for e in result.effects if isinstance(e, Notify)]
+            update = SessionUpdate(state=result.snapshot.state, status=result.snapshot.status,
+                                   outcome=result.snapshot.outcome,
+                                   snapshot=msgspec.json.encode(result.snapshot).decode(),
+                                   next_due_at=next_due(result.snapshot),
+                                   completed=result.snapshot.status == "final" and snapshot.status != "final")
+            stored_reply = (reply_key, msgspec.json.encode(reply(result))) if reply_key and reply else None
+            try:
+                await self.repo.save_transition(session_id, row.version, update, entries, now, stored_reply)
+            except Conflict:
+                if isinstance(event, Submit | UserAction):
+                    await self._push_current(session_id)
+                    raise p.StaleScreen("Expected to change the current screen, got beaten by another change "
+                                        "to this session; the current screen has been sent again",
+                                        session_id=session_id) from None
+                continue
+            await self._run_effects(session_id, journey, result.snapshot, result.effects)
+            return self.Applied(result=result)
+        raise p.InternalError(f"Expected to commit within {MAX_RETRIES} attempts, got constant conflicts")
+
+    async def _refuse(self, session_id: str, key: str, message: p.ScreenSubmit,
+                      errors: list[p.FieldError]) -> p.Message:
+        reply = p.ScreenErrors(screen_id=message.screen_id, revision=message.revision, errors=errors)
+        await self.repo.remember_reply(session_id, key, msgspec.json.encode(reply), self.clock())
+        return reply
+
+    @staticmethod
+    def _accepted(screen_id: str, revision: int, result: Result) -> p.Message:
+        return p.ScreenAccepted(screen_id=screen_id, revision=revision, next_revision=result.snapshot.revision)
+
+    async def _check_files(self, session_id: str, journey: CompiledJourney,
+                           message: p.ScreenSubmit) -> list[p.FieldError]:
+        """Capture values must name files uploaded in this very session."""
+        row = await self._row(session_id)
+        if message.screen_id != row.state:
+            return []  # the engine answers stale screens
+        errors: list[p.FieldError] = []
+        for name, is_list in _capture_fields(journey, row.state).items():
+            value = message.values.get(name)
+            ids = value if is_list and isinstance(value, list) else [value] if isinstance(value, str) else []
+            for i, file_id in enumerate(ids):
+                if not isinstance(file_id, str) or p.validation.FILE_ID.match(file_id) is None:
+                    continue  # the engine reports the malformed value
+                if await self.repo.get_file(session_id, file_id) is None:
+                    pointer = f"/{name}/{i}" if is_list else f"/{name}"
+                    errors.append(p.FieldError(pointer=pointer, code="validation.file_unknown",
+                                               message=f"Expected a file uploaded in this session, got {file_id!r}"))
+        return errors
+
+    async def _run_effects(self, session_id: str, journey: CompiledJourney, snapshot: Snapshot,
+                           effects: list[AnyEffect]) -> None:
+        for effect in effects:
+            if isinstance(effect, RunTask):
+                self._start_task(session_id, journey, effect)
+            elif isinstance(effect, CancelTask):
+                running = self._running.pop(effect.task_id, None)
+                if running is not None:
+                    running.cancel()
+            elif isinstance(effect, Notify):
+                log.info("session %s: %s in state %s", session_id, effect.name, effect.state)
+        if any(isinstance(e, ShowScreen | Complete) for e in effects):
+            await self._push(session_id, journey, snapshot)
+
+    async def _push(self, session_id: str, journey: CompiledJourney, snapshot: Snapshot) -> None:
+        profiles = await self.repo.clients(session_id)
+        for profile in profiles:
+            for message in self._render(journey, snapshot, profile):
+                await self.broadcaster.to_profile(session_id, profile.profile, message)
+
+    async def _push_current(self, session_id: str) -> None:
+        row = await self._row(session_id)
+        await self._push(session_id, self._journey(row), msgspec.json.decode(row.snapshot, type=Snapshot))
+
+    def _render(self, journey: CompiledJourney, snapshot: Snapshot, profile: ClientProfile) -> list[p.Message]:
+        capabilities = p.Capabilities.declare(profile.components)
+        state = journey.journey.states[snapshot.state]
+        messages: list[p.Message] = []
+        if not isinstance(state, FinalState) or state.screen is not None:
+            messages.append(render_screen(journey, snapshot, catalogs=self.catalogs, locale=profile.locale,
+                                          capabilities=capabilities))
+        if isinstance(state, FinalState) and snapshot.outcome is not None:
+            texts = [getattr(c, "text", "") for c in (state.screen.components if state.screen else [])]
+            title, body = ([*texts, "", ""])[:2]
+            messages.append(p.JourneyCompleted(
+                outcome=snapshot.outcome,
+                title=text_for(title, self.catalogs, profile.locale, snapshot.context) if title else "",
+                message=text_for(body, self.catalogs, profile.locale, snapshot.context) if body else ""))
+        return messages
+
+    def _start_task(self, session_id: str, journey: CompiledJourney, effect: RunTask) -> None:
+        if effect.task_id in self._running:
+            return
+        task = asyncio.create_task(self._run_task(session_id, effect), name=f"task:{effect.task_id}")
+        self._running[effect.task_id] = task
+        task.add_done_callback(lambda _: self._running.pop(effect.task_id, None))
+
+    async def _run_task(self, session_id: str, effect: RunTask) -> None:
+        async def progress(check: str, status: str) -> None:
+            await self._progress(session_id, check, status)
+
+        context = TaskContext(self.tasks.pool, session_id, self.read_file, progress)
+        await progress(effect.task, "running")
+        event: TaskDone | TaskFailed
+        try:
+            result = await self.tasks.run(effect.task, context, effect.input, effect.params)
+            event = TaskDone(task_id=effect.task_id, result=result)
+        except TaskError as exc:
+            event = TaskFailed(task_id=effect.task_id, code=exc.code, message=exc.message)
+        except p.SdkError as exc:
+            event = TaskFailed(task_id=effect.task_id, code=exc.code, message=exc.message)
+        except asyncio.CancelledError:
+            return
+        except Exception as exc:  # a bug in a task must not leave the session waiting forever
+            log.exception("task %s failed", effect.task_id)
+            event = TaskFailed(task_id=effect.task_id, code="internal", message=f"{type(exc).__name__}: {exc}")
+        status = "error" if isinstance(event, TaskFailed) else \
+            "passed" if event.result.get("passed") is True else "failed"
+        await progress(effect.task, status)
+        try:
+            await self._apply(session_id, event, kind=f"task.{'done' if isinstance(event, TaskDone) else 'failed'}",
+                              data={"task": effect.task, "task_id": effect.task_id})
+        except (p.EventNotAllowed, p.JourneyFinished):
+            log.info("result of %s arrived after the session moved on; dropped", effect.task_id)
+
+    async def _progress(self, session_id: str, check: str, status: str) -> None:
+        message = p.VerificationProgress(check=check, status=status)  # type: ignore[arg-type]
+        for profile in await self.repo.clients(session_id):
+            await self.broadcaster.to_profile(session_id, profile.profile, message)
+
+
+__all__ = ["Broadcaster", "Clock", "SessionService", "default_profile", "profile_of"]

@@ -1,0 +1,106 @@
+"""Configuration: read from environment variables only, in this one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import ClassVar
+
+import msgspec
+
+from sdk_protocol import SdkError
+
+PREFIX = "ARABESQUE_"
+
+
+class ConfigError(SdkError):
+    code: ClassVar[str] = "config.invalid"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Every setting, with the embedded defaults (SQLite and a local folder, no other service)."""
+
+    data_dir: str = "./var"
+    database_url: str = ""
+    storage_url: str = ""
+    api_key: str = ""
+    journeys_dir: str = ""
+    token_ttl_seconds: int = 3600
+    max_upload_bytes: int = 15 * 1024 * 1024
+    max_message_bytes: int = 512 * 1024
+    workers: int = 0
+    task_timeout_seconds: float = 60.0
+    timer_poll_seconds: float = 1.0
+    redis_url: str = ""
+    cors_origins: str = ""
+    tenant: str = "default"
+    log_level: str = "info"
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_path / 'arabesque.db'}"
+
+    @property
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or (self.data_path / "documents").as_uri()
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+
+DOCUMENTED: dict[str, str] = {
+    "ARABESQUE_DATA_DIR": "where the embedded database, documents and the development key live (./var)",
+    "ARABESQUE_DATABASE_URL": "SQLAlchemy URL; default SQLite (WAL) in the data dir; postgresql+asyncpg://... at scale",
+    "ARABESQUE_STORAGE_URL": "where documents go: file:///path (default: <data dir>/documents)",
+    "ARABESQUE_API_KEY": "an integrator API key, accepted as given; when unset a development key is generated once, "
+                         "stored in the data dir and printed",
+    "ARABESQUE_JOURNEYS_DIR": "a folder of extra journey files to load beside the built-in ones",
+    "ARABESQUE_TOKEN_TTL_SECONDS": "lifetime of an SDK session token (3600)",
+    "ARABESQUE_MAX_UPLOAD_BYTES": "largest accepted upload (15 MiB)",
+    "ARABESQUE_MAX_MESSAGE_BYTES": "largest Socket.IO message (512 KiB)",
+    "ARABESQUE_WORKERS": "processes in the verification pool (default: the CPU count)",
+    "ARABESQUE_TASK_TIMEOUT_SECONDS": "how long a verification task may run (60)",
+    "ARABESQUE_TIMER_POLL_SECONDS": "how often due timers (expiry, reminders) are looked for (1)",
+    "ARABESQUE_REDIS_URL": "redis://... to run several nodes behind a load balancer (Socket.IO Redis manager)",
+    "ARABESQUE_CORS_ORIGINS": "comma-separated origins allowed to connect from a browser",
+    "ARABESQUE_TENANT": "tenant name used in document keys (default)",
+    "ARABESQUE_LOG_LEVEL": "debug, info, warning or error (info)",
+}
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Settings from `ARABESQUE_*` variables; a bad value is a ConfigError naming the variable."""
+    raw = {k.removeprefix(PREFIX).lower(): v for k, v in environ.items() if k.startswith(PREFIX)}
+    unknown = sorted(f"{PREFIX}{k.upper()}" for k in raw if k not in Settings.__struct_fields__)
+    if unknown:
+        raise ConfigError(f"Expected only documented ARABESQUE_* variables, got {', '.join(unknown)}",
+                          unknown=unknown)
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        field = text.rsplit("$.", 1)[-1].rstrip("`") if "$." in text else ""
+        name = f"{PREFIX}{field.upper()}" if field else "configuration"
+        expected = text.split(" - at ", maxsplit=1)[0]
+        raise ConfigError(f"{name}: {expected}, got {raw.get(field, '')!r}", variable=name) from None
+    for name in ("token_ttl_seconds", "max_upload_bytes", "max_message_bytes", "task_timeout_seconds",
+                 "timer_poll_seconds"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{PREFIX}{name.upper()}: expected a positive number, got {getattr(settings, name)}",
+                              variable=f"{PREFIX}{name.upper()}")
+    if settings.workers < 0:
+        raise ConfigError(f"{PREFIX}WORKERS: expected 0 (the CPU count) or more, got {settings.workers}",
+                          variable=f"{PREFIX}WORKERS")
+    if settings.log_level not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"{PREFIX}LOG_LEVEL: expected debug, info, warning or error, got {settings.log_level!r}",
+                          variable=f"{PREFIX}LOG_LEVEL")
+    return settings
+
+
+__all__ = ["DOCUMENTED", "ConfigError", "Settings", "load_settings"]

@@ -1,0 +1,112 @@
+"""The SDK channel: Socket.IO namespace /sdk, event `message`. A thin adapter over the service.
+
+Per-connection state (session id, rendering profile) lives in the Socket.IO session,
+never on a namespace object. Errors are mapped to the wire here, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import socketio
+
+import sdk_protocol as p
+from server.db import ClientProfile
+from server.service import SessionService, default_profile
+
+NAMESPACE = "/sdk"
+EVENT = "message"
+log = logging.getLogger("arabesque.sockets")
+
+
+def room(session_id: str, profile: str) -> str:
+    return f"{session_id}:{profile}"
+
+
+class SocketBroadcaster:
+    """Sends to every client of a session that shares a rendering profile (across nodes with Redis)."""
+
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self.sio = sio
+
+    async def to_profile(self, session_id: str, profile: str, message: p.Message) -> None:
+        await self.sio.emit(EVENT, p.to_wire(message), to=room(session_id, profile), namespace=NAMESPACE)
+
+
+def register_handlers(sio: socketio.AsyncServer, service: SessionService) -> None:
+    background: set[asyncio.Task[None]] = set()
+
+    def later(sid: str, session_id: str, profile: ClientProfile) -> None:
+        task = asyncio.create_task(send_current(sid, session_id, profile))
+        background.add(task)  # keep a reference until it is done, or it may be collected mid-flight
+        task.add_done_callback(background.discard)
+
+    async def send_current(sid: str, session_id: str, profile: ClientProfile) -> None:
+        for _ in range(300):  # the CONNECT packet goes out after the handler returns; wait for it
+            if sio.manager.is_connected(sid, NAMESPACE):
+                break
+            await asyncio.sleep(0.01)
+        try:
+            for message in await service.current_messages(session_id, profile):
+                await sio.emit(EVENT, p.to_wire(message), to=sid, namespace=NAMESPACE)
+        except p.SdkError as exc:
+            await sio.emit(EVENT, p.to_wire(p.error_message(exc)), to=sid, namespace=NAMESPACE)
+
+    async def connect(sid: str, environ: dict[str, object], auth: object) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            session_id = await service.authenticate_token(token)
+            profile = default_profile(await service.session_locale(session_id))
+            await service.register_profile(session_id, profile)
+        except p.SdkError as exc:
+            # The client's connect_error handler receives {"message": ..., "data": <error message>}.
+            raise socketio.exceptions.ConnectionRefusedError(exc.message, p.to_wire(p.error_message(exc))) from None
+        await sio.save_session(sid, {"session_id": session_id, "profile": profile}, namespace=NAMESPACE)
+        await sio.enter_room(sid, room(session_id, profile.profile), namespace=NAMESPACE)
+        later(sid, session_id, profile)
+
+    async def on_message(sid: str, *args: object) -> dict[str, object]:
+        state = await sio.get_session(sid, namespace=NAMESPACE)
+        session_id: str = state["session_id"]
+        profile: ClientProfile = state["profile"]
+        try:
+            if len(args) != 1:
+                raise p.InvalidMessage(f"Expected one message object per event, got {len(args)} arguments",
+                                       path="$")
+            message = p.decode_client(args[0])
+            if isinstance(message, p.Hello):
+                welcome, new_profile = service.hello(message, session_id)
+                await service.register_profile(session_id, new_profile)
+                await sio.leave_room(sid, room(session_id, profile.profile), namespace=NAMESPACE)
+                await sio.enter_room(sid, room(session_id, new_profile.profile), namespace=NAMESPACE)
+                await sio.save_session(sid, {"session_id": session_id, "profile": new_profile}, namespace=NAMESPACE)
+                later(sid, session_id, new_profile)
+                reply: p.Message = welcome
+            elif isinstance(message, p.ScreenSubmit):
+                reply = await service.submit(session_id, message, profile.locale)
+            elif isinstance(message, p.ScreenAction):
+                reply = await service.action(session_id, message)
+            else:
+                raise p.UploadNotFound(f"Expected an upload started with POST /v1/sessions/{session_id}/uploads, "
+                                       f"got unknown upload {message.upload_id!r}", upload_id=message.upload_id)
+        except p.StaleScreen as exc:
+            reply = p.error_message(exc)
+            later(sid, session_id, profile)
+        except p.SdkError as exc:
+            reply = p.error_message(exc)
+        except Exception:
+            log.exception("unexpected error handling a message of %s", session_id)
+            reply = p.error_message(p.InternalError("Expected to handle the message, got an internal error"))
+        return p.to_wire(reply)
+
+    async def on_other(event: str, sid: str, *args: object) -> dict[str, object]:
+        error = p.InvalidMessage(f"Expected the event {EVENT!r}, got {event[:64]!r}", event=event[:64])
+        return p.to_wire(p.error_message(error))
+
+    sio.on("connect", connect, namespace=NAMESPACE)
+    sio.on(EVENT, on_message, namespace=NAMESPACE)
+    sio.on("*", on_other, namespace=NAMESPACE)
+
+
+__all__ = ["EVENT", "NAMESPACE", "SocketBroadcaster", "register_handlers", "room"]

@@ -1,0 +1,124 @@
+"""Run the engine's RunTask effects: CPU work in a process pool owned here, with a timeout.
+
+Task functions are `async def task(ctx, input, params) -> result`; they fetch what they
+need (document bytes) on the event loop and send pure CPU work to the pool with
+`ctx.compute(fn, *args)`. A crashed worker is replaced and the job fails cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import ClassVar, TypeVar
+
+from sdk_protocol import SdkError
+
+T = TypeVar("T")
+log = logging.getLogger("arabesque.tasks")
+
+
+class TaskError(SdkError):
+    """A task could not produce a result; the journey takes its `error` transition."""
+
+    code: ClassVar[str] = "verification.failed"
+
+
+class TaskTimeout(TaskError):
+    code: ClassVar[str] = "verification.timeout"
+
+
+class WorkerCrashed(TaskError):
+    code: ClassVar[str] = "verification.worker_crashed"
+
+
+class UnknownTask(TaskError):
+    code: ClassVar[str] = "verification.unknown_task"
+
+
+class TaskContext:
+    """What a task function may use: the pool and a way to read a session's documents."""
+
+    def __init__(self, pool: WorkerPool, session_id: str, read_file: Callable[[str, str], Awaitable[bytes]],
+                 progress: Callable[[str, str], Awaitable[None]]) -> None:
+        self._pool = pool
+        self.session_id = session_id
+        self._read_file = read_file
+        self._progress = progress
+
+    async def read_file(self, file_id: str) -> bytes:
+        return await self._read_file(self.session_id, file_id)
+
+    async def compute(self, fn: Callable[..., T], *args: object) -> T:
+        return await self._pool.run(fn, *args)
+
+    async def progress(self, check: str, status: str) -> None:
+        await self._progress(check, status)
+
+
+TaskFn = Callable[[TaskContext, Mapping[str, object], Mapping[str, object]], Awaitable[dict[str, object]]]
+
+
+class WorkerPool:
+    """A process pool (forkserver) that replaces itself when a worker dies."""
+
+    def __init__(self, size: int, timeout: float, initializer: Callable[[], None] | None = None) -> None:
+        self.size = size
+        self.timeout = timeout
+        self._initializer = initializer
+        self._executor: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        if self._executor is None:
+            context = multiprocessing.get_context("forkserver")
+            self._executor = ProcessPoolExecutor(max_workers=self.size, mp_context=context,
+                                                 initializer=self._initializer)
+
+    def shutdown(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        self.start()
+        assert self._executor is not None
+        executor = self._executor
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(executor, fn, *args), self.timeout)
+        except TimeoutError:
+            raise TaskTimeout(f"Expected the check to finish within {self.timeout:g}s, got no result",
+                              timeout=self.timeout) from None
+        except BrokenProcessPool:
+            log.error("a verification worker died; replacing the pool")
+            if self._executor is executor:
+                executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
+            raise WorkerCrashed("Expected the check to complete, got a crashed worker (it has been replaced)") \
+                from None
+
+
+class TaskRunner:
+    """Looks up task functions by name and runs them with a context."""
+
+    def __init__(self, pool: WorkerPool, tasks: Mapping[str, TaskFn]) -> None:
+        self.pool = pool
+        self.tasks = dict(tasks)
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self.tasks)
+
+    async def run(self, name: str, context: TaskContext, task_input: Mapping[str, object],
+                  params: Mapping[str, object]) -> dict[str, object]:
+        fn = self.tasks.get(name)
+        if fn is None:
+            raise UnknownTask(f"Expected a known task ({', '.join(sorted(self.tasks))}), got {name!r}", task=name)
+        return await fn(context, task_input, params)
+
+
+__all__ = ["TaskContext", "TaskError", "TaskFn", "TaskRunner", "TaskTimeout", "UnknownTask", "WorkerCrashed",
+           "WorkerPool"]

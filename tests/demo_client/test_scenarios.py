@@ -1,0 +1,50 @@
+"""The demo client drives each scenario to its outcome against a real server (as QA does)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.server.live import API_KEY, ROOT, Server
+
+
+def run(server: Server, journey: str, scenario: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "demo_client", "run", "--server", server.url, "--api-key", API_KEY,
+                           "--journey", journey, "--scenario", scenario, "--timeout", "90", *extra],
+                          capture_output=True, text=True, timeout=150, cwd=ROOT)
+
+
+@pytest.mark.parametrize(("journey", "scenario", "outcome"), [
+    ("kyc_individual", "approve", "approved"),
+    ("kyc_individual", "reject", "rejected"),
+    ("kyc_individual", "review", "manual_review"),
+    ("kyc_individual", "retake", "approved"),
+    ("kyb_business", "approve", "approved"),
+    ("kyb_business", "reject", "rejected"),
+    ("kyb_business", "review", "manual_review"),
+    ("kyb_business", "retake", "approved"),
+])
+def test_each_scenario_ends_with_its_outcome(server: Server, journey: str, scenario: str, outcome: str) -> None:
+    done = run(server, journey, scenario)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[-1] == f"outcome: {outcome}"
+    assert any(line.startswith("== screen ") for line in lines)
+
+
+def test_the_retake_scenario_is_refused_once_then_retaken(server: Server) -> None:
+    done = run(server, "kyc_individual", "retake")
+    out = done.stdout
+    assert "== screen retake_document_front" in out, out
+    assert out.index("document_front_degraded.jpg") < out.index("== screen retake_document_front")
+    assert "upload document_front: 100%" in out
+
+
+def test_a_wrong_api_key_exits_1_with_the_reason(server: Server) -> None:
+    done = subprocess.run([sys.executable, "-m", "demo_client", "run", "--server", server.url, "--api-key", "wrong",
+                           "--journey", "kyc_individual", "--scenario", "approve"], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    assert done.returncode == 1
+    assert "auth.invalid_api_key" in done.stderr

@@ -1,0 +1,164 @@
+"""The service with real SQLite and a real folder, but fakes for the socket side and the tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+import pytest
+
+import sdk_protocol as p
+from server.api_types import CreateSession
+from server.db import FileRow, Repository, make_engine
+from server.db.migrate import upgrade
+from server.journeys import Registry
+from server.service import SessionService, profile_of
+from server.storage import LocalStore
+from server.tasks import TaskContext, TaskRunner, TaskTimeout, WorkerCrashed, WorkerPool
+from server.workflow import Snapshot
+from ui_schemas.loader import Catalogs
+
+PERSON = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB",
+          "email": "ada@example.com", "pep": "no"}
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200 + b"\xff\xd9"
+
+
+class Recorder:
+    """A Broadcaster that keeps what it was asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, p.Message]] = []
+
+    async def to_profile(self, session_id: str, profile: str, message: p.Message) -> None:
+        self.sent.append((session_id, profile, message))
+
+
+async def make_service(tmp_path: Path, registry: Registry, catalogs: Catalogs, tasks: Mapping[str, object],
+                       pool: WorkerPool | None = None) -> tuple[SessionService, Recorder]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    await asyncio.to_thread(upgrade, url)
+    recorder = Recorder()
+    service = SessionService(
+        repo=Repository(make_engine(url)), registry=registry, catalogs=catalogs, store=LocalStore(tmp_path / "docs"),
+        tasks=TaskRunner(pool or WorkerPool(1, 5.0), tasks),  # type: ignore[arg-type]
+        broadcaster=recorder, clock=lambda: dt.datetime.now(dt.UTC), token_ttl=dt.timedelta(hours=1),
+        tenant="default")
+    return service, recorder
+
+
+async def to_document_check(service: SessionService) -> str:
+    created = await service.create_session(CreateSession(journey="kyc_individual"), api_key_id=None)
+    sid = created.session_id
+    await service.register_profile(sid, profile_of("en", p.ALL_COMPONENT_TYPES))
+    for values in ({}, PERSON, {"line1": "x", "city": "y", "postal_code": "1234", "country": "GB"},
+                   {"type": "passport", "issuing_country": "GB"}):
+        row = await service.repo.load_session(sid)
+        assert row is not None
+        snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
+        reply = await service.submit(sid, p.ScreenSubmit(screen_id=row.state, revision=snapshot.revision,
+                                                         values=values, idempotency_key=os.urandom(8).hex()), "en")
+        assert isinstance(reply, p.ScreenAccepted), reply
+    key = service.file_key(sid, "f_testfile0001")
+    await service.store.put(key, JPEG, content_type="image/jpeg")
+    await service.record_file(FileRow(id="f_testfile0001", session_id=sid, tenant="default", storage_key=key,
+                                      sha256="0" * 64, size=len(JPEG), content_type="image/jpeg", original_name="a",
+                                      created_at=dt.datetime.now(dt.UTC)))
+    row = await service.repo.load_session(sid)
+    assert row is not None
+    snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
+    reply = await service.submit(sid, p.ScreenSubmit(screen_id="document_front", revision=snapshot.revision,
+                                                     values={"file": "f_testfile0001"}, idempotency_key="up"), "en")
+    assert isinstance(reply, p.ScreenAccepted)
+    return sid
+
+
+async def test_a_task_interrupted_by_a_restart_runs_again_on_start(tmp_path: Path, registry: Registry,
+                                                                   catalogs: Catalogs) -> None:
+    started = asyncio.Event()
+
+    async def hangs(context: TaskContext, task_input: object, params: object) -> dict[str, object]:
+        started.set()
+        await asyncio.Event().wait()
+        return {}
+
+    first, _ = await make_service(tmp_path, registry, catalogs, {"verify_document": hangs, "verify_selfie": hangs})
+    sid = await to_document_check(first)
+    await asyncio.wait_for(started.wait(), 5)
+    for task in list(first._running.values()):  # the process dies: its task never reports back
+        task.cancel()
+    await first.repo.close()
+
+    seen: list[Mapping[str, object]] = []
+
+    async def passes(context: TaskContext, task_input: Mapping[str, object], params: object) -> dict[str, object]:
+        seen.append(task_input)
+        assert await context.read_file(str(task_input["file"])) == JPEG
+        return {"passed": True}
+
+    second, recorder = await make_service(tmp_path, registry, catalogs, {"verify_document": passes,
+                                                                   "verify_selfie": passes})
+    assert await second.resume_tasks() == 1
+    await second.wait_idle()
+    row = await second.repo.load_session(sid)
+    assert row is not None and row.state == "selfie"
+    assert seen == [{"file": "f_testfile0001", "document_type": "passport"}]
+    assert any(isinstance(m, p.Screen) and m.screen_id == "selfie" for _, _, m in recorder.sent), recorder.sent
+    await second.repo.close()
+
+
+async def test_a_task_error_becomes_the_journeys_error_transition(tmp_path: Path, registry: Registry,
+                                                                  catalogs: Catalogs) -> None:
+    async def broken(context: TaskContext, task_input: object, params: object) -> dict[str, object]:
+        raise RuntimeError("bug in a check")
+
+    service, recorder = await make_service(tmp_path, registry, catalogs, {"verify_document": broken,
+                                                                    "verify_selfie": broken})
+    sid = await to_document_check(service)
+    await service.wait_idle()
+    view = await service.describe(sid)
+    assert view.state == "selfie"
+    assert view.data["flags"] == {"document_front_unverified": True}
+    assert view.checks["document_front"] == {"error": {"code": "internal", "message": "RuntimeError: bug in a check"}}
+    progress = [m for _, _, m in recorder.sent if isinstance(m, p.VerificationProgress)]
+    assert [m.status for m in progress] == ["running", "error"]
+    await service.repo.close()
+
+
+def crash() -> None:
+    os._exit(3)
+
+
+def slow() -> str:
+    time.sleep(3)
+    return "late"
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+async def test_a_crashed_worker_fails_its_job_cleanly_and_is_replaced() -> None:
+    pool = WorkerPool(1, 10.0)
+    try:
+        assert await pool.run(square, 7) == 49
+        with pytest.raises(WorkerCrashed) as caught:
+            await pool.run(crash)
+        assert caught.value.code == "verification.worker_crashed"
+        assert await pool.run(square, 8) == 64
+    finally:
+        pool.shutdown()
+
+
+async def test_a_job_over_the_timeout_fails_with_its_code() -> None:
+    pool = WorkerPool(1, 0.5)
+    try:
+        with pytest.raises(TaskTimeout) as caught:
+            await pool.run(slow)
+        assert caught.value.code == "verification.timeout"
+    finally:
+        pool.shutdown()
