@@ -64,9 +64,12 @@ class Printer:
                 if isinstance(component, p.DocumentCapture):
                     extra = f" [{component.document_type or 'document'} {component.side}]"
                 required = " *" if component.validation.required else ""
-                self.line(f"   [{kind}] {component.name}: {component.label}{required}{extra}")
+                label = component.text if isinstance(component, p.Consent) else component.label
+                self.line(f"   [{kind}] {component.name}: {label[:90]}{required}{extra}")
             elif isinstance(component, p.Button):
                 self.line(f"   [{kind}] {component.label} -> {component.action}")
+            elif isinstance(component, p.Alert):
+                self.line(f"   [{kind}:{component.severity}] {component.text}")
             else:
                 self.line(f"   [{kind}] {getattr(component, 'text', '')}")
         if screen.actions:

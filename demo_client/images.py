@@ -12,7 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-NAMES = ("document_front", "document_back", "selfie", "document_front_degraded", "selfie_degraded", "certificate")
+NAMES = ("document_front", "document_back", "selfie", "document_front_degraded", "selfie_degraded", "certificate",
+         "other_person")
 
 
 def _face() -> np.ndarray:
@@ -65,6 +66,16 @@ def selfie() -> np.ndarray:
     return frame
 
 
+def other_person() -> np.ndarray:
+    """A selfie of someone else: the photographer of scikit-image's CC0 `camera` picture."""
+    from skimage import data
+
+    gray = data.camera()
+    crop = gray[30:390, 95:365]  # head and shoulders around the face
+    portrait = cv2.resize(crop, (960, 1280), interpolation=cv2.INTER_LANCZOS4)
+    return cv2.cvtColor(portrait, cv2.COLOR_GRAY2BGR)
+
+
 def degraded(image: np.ndarray) -> np.ndarray:
     """The same capture, badly out of focus (the retake scenario's first attempt)."""
     return cv2.GaussianBlur(image, (0, 0), sigmaX=9)
@@ -86,6 +97,7 @@ def generate(folder: Path) -> dict[str, Path]:
         "document_back": identity_card("back"),
         "selfie": selfie(),
         "certificate": certificate(),
+        "other_person": other_person(),
     }
     images["document_front_degraded"] = degraded(images["document_front"])
     images["selfie_degraded"] = degraded(images["selfie"])

@@ -16,12 +16,14 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 import sdk_protocol as p
-from server.auth import digest, resolve_api_key
+from server.auth import digest, resolve_api_key, resolve_rekognition_keys
 from server.checks import TASKS, warm_up
 from server.db import Repository, make_engine
 from server.db.migrate import upgrade
+from server.faces_provider import AwsRekognitionProvider, FaceProvider, LocalProvider
 from server.http import build_routes, http_error_handler, internal_error_handler, sdk_error_handler
 from server.journeys import load_registry
+from server.rekognition_api import build_rekognition_routes
 from server.service import SessionService
 from server.settings import Settings
 from server.sockets import SocketBroadcaster, register_handlers
@@ -53,15 +55,21 @@ class Application:
                                         cors_allowed_origins=origins or [],
                                         max_http_buffer_size=settings.max_message_bytes)
         self.pool = WorkerPool(settings.worker_count, settings.task_timeout_seconds, initializer=warm_up)
+        self.faces: FaceProvider = LocalProvider(self.pool) if settings.face_provider == "local" else \
+            AwsRekognitionProvider(region=settings.rekognition_region,
+                                   endpoint_url=settings.rekognition_endpoint_url or None)
+        key_id, secret, _ = resolve_rekognition_keys(settings)
+        self.rekognition_keys = {key_id: secret}
         self.service = SessionService(
             repo=self.repo, registry=self.registry, catalogs=catalogs, store=self.store,
             tasks=TaskRunner(self.pool, TASKS), broadcaster=SocketBroadcaster(self.sio), clock=clock,
-            token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), tenant=settings.tenant,
+            token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), tenant=settings.tenant, faces=self.faces,
         )
         register_handlers(self.sio, self.service)
         self._timers: asyncio.Task[None] | None = None
         starlette = Starlette(
-            routes=build_routes(self.service, max_upload_bytes=settings.max_upload_bytes, readiness=self.readiness),
+            routes=[*build_routes(self.service, max_upload_bytes=settings.max_upload_bytes, readiness=self.readiness),
+                    *build_rekognition_routes(self.service, self.faces, self.rekognition_keys.get)],
             exception_handlers={p.SdkError: sdk_error_handler, HTTPException: http_error_handler,
                                 Exception: internal_error_handler},
             middleware=[Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],

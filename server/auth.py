@@ -10,6 +10,7 @@ from pathlib import Path
 from server.settings import Settings
 
 DEV_KEY_FILE = "dev-api-key"
+DEV_REKOGNITION_FILE = "dev-rekognition-keys"
 
 
 def digest(secret: str) -> str:
@@ -33,6 +34,24 @@ def bearer(header: str | None) -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
+def resolve_rekognition_keys(settings: Settings) -> tuple[str, str, bool]:
+    """(access key id, secret, generated) for the Rekognition protocol's SigV4. HMAC signatures need the secret
+    itself, so unlike API keys it is kept as given (environment or the data dir), not hashed."""
+    if settings.rekognition_access_key_id:
+        return settings.rekognition_access_key_id, settings.rekognition_secret_access_key, False
+    path: Path = settings.data_path / DEV_REKOGNITION_FILE
+    if path.is_file():
+        key_id, secret = path.read_text(encoding="utf-8").split()
+        return key_id, secret, True
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    key_id = "AKIA" + secrets.token_hex(8).upper()
+    secret = secrets.token_urlsafe(30)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"{key_id} {secret}\n")
+    return key_id, secret, True
+
+
 def resolve_api_key(settings: Settings) -> tuple[str, bool]:
     """(the integrator key, whether it was generated). A generated key is kept in the data dir."""
     if settings.api_key:
@@ -48,4 +67,5 @@ def resolve_api_key(settings: Settings) -> tuple[str, bool]:
     return key, True
 
 
-__all__ = ["DEV_KEY_FILE", "bearer", "digest", "new_id", "new_token", "resolve_api_key"]
+__all__ = ["DEV_KEY_FILE", "DEV_REKOGNITION_FILE", "bearer", "digest", "new_id", "new_token", "resolve_api_key",
+           "resolve_rekognition_keys"]

@@ -94,6 +94,29 @@ def _rules_conformance(args: argparse.Namespace) -> int:
     return 0 if failed == 0 else 1
 
 
+def _bench_faces(args: argparse.Namespace) -> int:
+    from server.bench.faces import run
+
+    print(json.dumps(run(Path(args.directory), workers=args.workers, plot=Path(args.plot) if args.plot else None),
+                     indent=2))
+    return 0
+
+
+def _bench_quality(args: argparse.Namespace) -> int:
+    from server.bench.quality import run
+
+    print(json.dumps(run(Path(args.directory), preset=args.preset, details=args.details), indent=2))
+    return 0
+
+
+def _bench_quality_set(args: argparse.Namespace) -> int:
+    from verification.degrade import build, usable_documents
+
+    samples = build(usable_documents(Path(args.documents)), Path(args.out), seed=args.seed)
+    print(f"wrote {len(samples)} images and labels.csv to {args.out}")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import logging
     import os
@@ -101,13 +124,14 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import Application
-    from server.auth import resolve_api_key
+    from server.auth import resolve_api_key, resolve_rekognition_keys
     from server.settings import ConfigError, load_settings
     from ui_schemas.loader import DefinitionError
 
     try:
         settings = load_settings(os.environ)
         key, generated = resolve_api_key(settings)
+        rekognition_key, rekognition_secret, rekognition_generated = resolve_rekognition_keys(settings)
         application = Application(settings)
     except ConfigError as exc:
         print(f"configuration error: {exc.message}", file=sys.stderr)
@@ -121,6 +145,9 @@ def _serve(args: argparse.Namespace) -> int:
           f"{settings.resolved_database_url.split('://', 1)[0]}, documents: {settings.resolved_storage_url})")
     if generated:
         print(f"development API key (stored in {settings.data_path / 'dev-api-key'}): {key}")
+    if rekognition_generated:
+        print(f"Rekognition protocol key pair (boto3 with endpoint_url={base}): {rekognition_key} / "
+              f"{rekognition_secret}")
     print(f"next: curl -H 'Authorization: Bearer <key>' {base}/v1/journeys   |   "
           f"python -m demo_client run --server {base} --api-key <key> --journey kyc_individual --scenario approve",
           flush=True)
@@ -158,6 +185,23 @@ def build_parser() -> argparse.ArgumentParser:
                              help="datalogic alone, without the community-semantics pass (for comparison)")
     conformance.add_argument("-v", "--verbose", action="store_true", help="print every failure and per-file counts")
     conformance.set_defaults(run=_rules_conformance)
+
+    bench = commands.add_parser("bench", help="measurements (not tests)").add_subparsers(dest="sub", required=True)
+    faces = bench.add_parser("faces", help="face verification error rates and speed on DIR/pairs.csv")
+    faces.add_argument("directory")
+    faces.add_argument("--workers", type=int, default=2)
+    faces.add_argument("--plot", help="write the ROC curve to this PNG")
+    faces.set_defaults(run=_bench_faces)
+    quality = bench.add_parser("quality", help="document checks against DIR/labels.csv")
+    quality.add_argument("directory")
+    quality.add_argument("--preset", default="normal", choices=["relaxed", "normal", "strict"])
+    quality.add_argument("--details", action="store_true", help="list every image a check got wrong")
+    quality.set_defaults(run=_bench_quality)
+    quality_set = bench.add_parser("quality-set", help="build the labelled degradation set from specimens")
+    quality_set.add_argument("documents", help="a folder like ../shared/data/documents (with labels.csv)")
+    quality_set.add_argument("out")
+    quality_set.add_argument("--seed", type=int, default=20261125)
+    quality_set.set_defaults(run=_bench_quality_set)
     return parser
 
 

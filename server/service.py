@@ -91,7 +91,7 @@ class SessionService:
 
     def __init__(self, *, repo: Repository, registry: Registry, catalogs: Catalogs, store: DocumentStore,
                  tasks: TaskRunner, broadcaster: Broadcaster, clock: Clock, token_ttl: dt.timedelta,
-                 tenant: str) -> None:
+                 tenant: str, faces: object = None) -> None:
         self.repo = repo
         self.registry = registry
         self.catalogs = catalogs
@@ -101,6 +101,7 @@ class SessionService:
         self.clock = clock
         self.token_ttl = token_ttl
         self.tenant = tenant
+        self.faces = faces
         self._running: dict[str, asyncio.Task[None]] = {}
 
     # --- integrator API ---------------------------------------------------------
@@ -258,6 +259,17 @@ class SessionService:
         if found is None:
             raise p.FileNotFound(f"Expected a file of this session, got unknown id {file_id!r}", file_id=file_id)
         return await self.store.get(found.storage_key)
+
+    async def read_reference(self, session_id: str, reference: str) -> bytes:
+        """`f_...` in this session, or `s_.../f_...` in another session of the same tenant (an enrolled face)."""
+        owner, _, file_id = reference.rpartition("/")
+        if owner and owner != session_id:
+            other = await self.repo.load_session(owner)
+            if other is None or other.tenant != self.tenant:
+                raise p.FileNotFound(f"Expected a file of this tenant, got unknown reference {reference[:80]!r}",
+                                     file_id=reference[:80])
+            return await self.read_file(owner, file_id)
+        return await self.read_file(session_id, file_id)
 
     async def file_row(self, session_id: str, file_id: str) -> FileRow:
         found = await self.repo.get_file(session_id, file_id)
@@ -442,7 +454,7 @@ class SessionService:
         async def progress(check: str, status: str) -> None:
             await self._progress(session_id, check, status)
 
-        context = TaskContext(self.tasks.pool, session_id, self.read_file, progress)
+        context = TaskContext(self.tasks.pool, session_id, self.read_reference, progress, self.faces)
         await progress(effect.task, "running")
         event: TaskDone | TaskFailed
         try:

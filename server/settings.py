@@ -36,6 +36,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cors_origins: str = ""
     tenant: str = "default"
     log_level: str = "info"
+    face_provider: str = "local"
+    rekognition_region: str = "us-east-1"
+    rekognition_endpoint_url: str = ""
+    rekognition_access_key_id: str = ""
+    rekognition_secret_access_key: str = ""
 
     @property
     def data_path(self) -> Path:
@@ -71,6 +76,13 @@ DOCUMENTED: dict[str, str] = {
     "ARABESQUE_CORS_ORIGINS": "comma-separated origins allowed to connect from a browser",
     "ARABESQUE_TENANT": "tenant name used in document keys (default)",
     "ARABESQUE_LOG_LEVEL": "debug, info, warning or error (info)",
+    "ARABESQUE_FACE_PROVIDER": "local (dlib on this server, default) or aws_rekognition (boto3; credentials from the "
+                               "standard AWS chain)",
+    "ARABESQUE_REKOGNITION_REGION": "region for the aws_rekognition provider (us-east-1)",
+    "ARABESQUE_REKOGNITION_ENDPOINT_URL": "endpoint for the aws_rekognition provider (default: AWS)",
+    "ARABESQUE_REKOGNITION_ACCESS_KEY_ID": "the key pair clients sign Rekognition-protocol requests with (SigV4); "
+                                          "generated into the data dir when unset",
+    "ARABESQUE_REKOGNITION_SECRET_ACCESS_KEY": "its secret",
 }
 
 
@@ -97,6 +109,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if settings.workers < 0:
         raise ConfigError(f"{PREFIX}WORKERS: expected 0 (the CPU count) or more, got {settings.workers}",
                           variable=f"{PREFIX}WORKERS")
+    if settings.face_provider not in ("local", "aws_rekognition"):
+        raise ConfigError(f"{PREFIX}FACE_PROVIDER: expected local or aws_rekognition, got {settings.face_provider!r}",
+                          variable=f"{PREFIX}FACE_PROVIDER")
+    if bool(settings.rekognition_access_key_id) != bool(settings.rekognition_secret_access_key):
+        raise ConfigError(f"{PREFIX}REKOGNITION_ACCESS_KEY_ID and {PREFIX}REKOGNITION_SECRET_ACCESS_KEY: expected both "
+                          "or neither, got one", variable=f"{PREFIX}REKOGNITION_ACCESS_KEY_ID")
     if settings.log_level not in ("debug", "info", "warning", "error"):
         raise ConfigError(f"{PREFIX}LOG_LEVEL: expected debug, info, warning or error, got {settings.log_level!r}",
                           variable=f"{PREFIX}LOG_LEVEL")

@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -43,13 +46,15 @@ class TaskContext:
     """What a task function may use: the pool and a way to read a session's documents."""
 
     def __init__(self, pool: WorkerPool, session_id: str, read_file: Callable[[str, str], Awaitable[bytes]],
-                 progress: Callable[[str, str], Awaitable[None]]) -> None:
+                 progress: Callable[[str, str], Awaitable[None]], faces: object = None) -> None:
         self._pool = pool
         self.session_id = session_id
         self._read_file = read_file
         self._progress = progress
+        self.faces = faces  # the FaceProvider (typed in server.checks, which uses it)
 
     async def read_file(self, file_id: str) -> bytes:
+        """A file of this session (`f_...`), or of another session of the tenant (`s_.../f_...`)."""
         return await self._read_file(self.session_id, file_id)
 
     async def compute(self, fn: Callable[..., T], *args: object) -> T:
@@ -62,8 +67,24 @@ class TaskContext:
 TaskFn = Callable[[TaskContext, Mapping[str, object], Mapping[str, object]], Awaitable[dict[str, object]]]
 
 
+def _watch_parent(parent: int) -> None:
+    """Exit this worker when the server process that owns the pool is gone (even after kill -9)."""
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(0)
+
+
+def _start_worker(parent: int, initializer: Callable[[], None] | None) -> None:
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="parent-watch").start()
+    if initializer is not None:
+        initializer()
+
+
 class WorkerPool:
-    """A process pool (forkserver) that replaces itself when a worker dies."""
+    """A process pool (spawned workers) that replaces itself when a worker dies."""
 
     def __init__(self, size: int, timeout: float, initializer: Callable[[], None] | None = None) -> None:
         self.size = size
@@ -73,9 +94,10 @@ class WorkerPool:
 
     def start(self) -> None:
         if self._executor is None:
-            context = multiprocessing.get_context("forkserver")
+            # spawn, not fork: the server has threads (database, storage) that a forked child must not inherit
+            context = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(max_workers=self.size, mp_context=context,
-                                                 initializer=self._initializer)
+                                                 initializer=_start_worker, initargs=(os.getpid(), self._initializer))
 
     def shutdown(self) -> None:
         if self._executor is not None:

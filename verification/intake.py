@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import warnings
 from typing import ClassVar
 
@@ -115,8 +116,11 @@ def probe(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ImageInfo:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             image = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError:
-        raise ImageTooLarge(f"Expected at most {limits.max_pixels} pixels, got a decompression bomb") from None
+    except Image.DecompressionBombError as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = int(found[1]) if found else 0
+        raise ImageTooLarge(f"Expected at most {limits.max_pixels} pixels, got {pixels or 'a decompression bomb'}",
+                            limit=limits.max_pixels, found=pixels) from None
     except Exception as exc:
         raise CorruptImage(f"Expected a readable {media_type} header, got {type(exc).__name__}") from None
     width, height = image.size

@@ -25,6 +25,10 @@ def run(server: Server, journey: str, scenario: str, *extra: str) -> subprocess.
     ("kyb_business", "reject", "rejected"),
     ("kyb_business", "review", "manual_review"),
     ("kyb_business", "retake", "approved"),
+    ("selfie_reverification", "approve", "approved"),
+    ("selfie_reverification", "reject", "rejected"),
+    ("selfie_reverification", "review", "manual_review"),
+    ("selfie_reverification", "retake", "approved"),
 ])
 def test_each_scenario_ends_with_its_outcome(server: Server, journey: str, scenario: str, outcome: str) -> None:
     done = run(server, journey, scenario)
@@ -39,6 +43,8 @@ def test_the_retake_scenario_is_refused_once_then_retaken(server: Server) -> Non
     out = done.stdout
     assert "== screen retake_document_front" in out, out
     assert out.index("document_front_degraded.jpg") < out.index("== screen retake_document_front")
+    assert "document_front.sharpness: failed" in out  # a real quality check refused the blurred capture
+    assert "The photo is blurry" in out
     assert "upload document_front: 100%" in out
 
 

@@ -1,0 +1,1 @@
+"""Benchmark commands (`arabesque bench ...`): measurements, not tests."""

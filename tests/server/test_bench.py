@@ -1,0 +1,64 @@
+"""The bench commands run and print their JSON (on small inputs; the figures are in the README)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.server.live import ROOT
+
+
+def test_bench_quality_on_a_generated_degradation_set(tmp_path: Path, shared_data: Path) -> None:
+    out = tmp_path / "set"
+    built = subprocess.run([sys.executable, "-m", "server.cli", "bench", "quality-set",
+                            str(shared_data / "documents"), str(out)], capture_output=True, text=True, cwd=ROOT,
+                           timeout=300)
+    assert built.returncode == 0, built.stderr
+    rows = list(csv.DictReader((out / "labels.csv").open()))
+    assert len(rows) > 100 and {"path", "blurred", "glare", "cut_off", "no_document"} <= set(rows[0])
+    subset = tmp_path / "subset"
+    subset.mkdir()
+    keep = [r for r in rows if "100_pass-bdr" in r["path"]]
+    for row in keep:
+        (subset / row["path"]).write_bytes((out / row["path"]).read_bytes())
+    with (subset / "labels.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(keep)
+    done = subprocess.run([sys.executable, "-m", "server.cli", "bench", "quality", str(subset)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=300)
+    result = json.loads(done.stdout)
+    assert set(result) == {"images", "checks", "ms_per_image"}
+    assert result["checks"]["blurred"]["tp"] >= 2 and result["checks"]["no_document"]["tp"] == 1
+    assert set(result["checks"]["glare"]) == {"tp", "fp", "tn", "fn", "balanced_accuracy"}
+
+
+def test_bench_quality_separates_the_real_sharp_and_blurred_photos(shared_data: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "server.cli", "bench", "quality", str(shared_data / "quality")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    blurred = json.loads(done.stdout)["checks"]["blurred"]
+    assert blurred["fp"] == 0 and blurred["fn"] == 0 and blurred["balanced_accuracy"] == 1.0
+
+
+def test_bench_faces_prints_every_figure(tmp_path: Path, shared_data: Path) -> None:
+    rows = list(csv.DictReader((shared_data / "faces" / "pairs.csv").open()))
+    chosen = [r for r in rows if r["same"] == "1"][:3] + [r for r in rows if r["same"] == "0"][:3]
+    with (tmp_path / "pairs.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["left", "right", "same"])
+        writer.writeheader()
+        for row in chosen:
+            writer.writerow({"left": str(shared_data / "faces" / row["left"]),
+                             "right": str(shared_data / "faces" / row["right"]), "same": row["same"]})
+    done = subprocess.run([sys.executable, "-m", "server.cli", "bench", "faces", str(tmp_path), "--plot",
+                           str(tmp_path / "roc.png")], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["pairs"] == 6 and result["failures_to_detect"] == 0
+    assert set(result["operating_points"]) == {"review", "approve", "strict"}
+    assert set(result["operating_points"]["approve"]) == {"threshold", "distance", "accuracy", "far", "frr"}
+    assert set(result["tar_at_far"]) == {"0.01", "0.001"} and 0.5 <= result["roc_auc"] <= 1.0
+    assert set(result["ms_per_compare"]) == {"p50", "p95"}
+    assert (tmp_path / "roc.png").stat().st_size > 1000

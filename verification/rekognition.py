@@ -1,0 +1,118 @@
+"""CompareFaces and DetectFaces, computed locally with dlib, answered in Rekognition's shapes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from sdk_protocol.rekognition import (
+    BoundingBox,
+    ComparedFace,
+    ComparedSourceImageFace,
+    CompareFacesMatch,
+    CompareFacesResponse,
+    DetectFacesResponse,
+    FaceDetail,
+    ImageQuality,
+    ImageTooLarge,
+    InvalidImageFormat,
+    InvalidParameter,
+    Landmark,
+    Pose,
+    QualityFilter,
+)
+from verification.document import edge_sharpness
+from verification.faces import Box, descriptor, detect, distance, landmarks68, similarity
+from verification.intake import FileTooLarge, IntakeError, Limits, decode
+from verification.intake import ImageTooLarge as PixelsTooLarge
+from verification.selfie import head_pose
+
+ANALYSIS_SIDE = 1000
+MAX_BYTES = 15 * 1024 * 1024  # Rekognition's limit for images in S3; 5 MB for Bytes is checked by the API layer
+MIN_SIDE = 80
+
+
+def _decode(data: bytes) -> np.ndarray:
+    try:
+        bgr, _ = decode(data, limits=Limits(max_bytes=MAX_BYTES, min_side=MIN_SIDE), max_side=ANALYSIS_SIDE)
+    except (FileTooLarge, PixelsTooLarge) as exc:
+        raise ImageTooLarge(exc.message, reason=exc.code) from None
+    except IntakeError as exc:
+        raise InvalidImageFormat(f"Request has unsupported image format: {exc.message}", reason=exc.code) from None
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _box(box: Box, shape: tuple[int, ...]) -> BoundingBox:
+    height, width = shape[:2]
+    return BoundingBox(width=round(box.width / width, 6), height=round(box.height / height, 6),
+                       left=round(box.left / width, 6), top=round(box.top / height, 6))
+
+
+def describe(rgb: np.ndarray, box: Box) -> FaceDetail:
+    """Rekognition's DEFAULT attributes for one face: box, confidence, 5 landmarks, pose, quality."""
+    height, width = rgb.shape[:2]
+    points = landmarks68(rgb, box)
+    named = {"eyeLeft": points[36:42].mean(axis=0), "eyeRight": points[42:48].mean(axis=0), "nose": points[30],
+             "mouthLeft": points[48], "mouthRight": points[54]}
+    landmarks = [Landmark(type=name, x=round(float(p[0]) / width, 6), y=round(float(p[1]) / height, 6))  # type: ignore[arg-type]
+                 for name, p in named.items()]
+    pose = head_pose(points, rgb.shape)
+    top, bottom = max(0, int(box.top)), min(height, int(box.bottom))
+    left, right = max(0, int(box.left)), min(width, int(box.right))
+    face = cv2.cvtColor(rgb[top:bottom, left:right], cv2.COLOR_RGB2GRAY) if bottom > top and right > left else None
+    brightness = float(face.mean()) / 255 * 100 if face is not None else 0.0
+    sharp = min(100.0, edge_sharpness(face) / 0.45 * 100) if face is not None and face.size > 400 else 0.0
+    return FaceDetail(bounding_box=_box(box, rgb.shape), confidence=box.confidence, landmarks=landmarks,
+                      pose=Pose(roll=pose.roll, yaw=pose.yaw, pitch=pose.pitch),
+                      quality=ImageQuality(brightness=round(brightness, 3), sharpness=round(sharp, 3)))
+
+
+_MINIMUMS = {"LOW": (60.0, 0.0, 40), "MEDIUM": (75.0, 20.0, 60), "AUTO": (75.0, 20.0, 60), "HIGH": (90.0, 35.0, 80)}
+
+
+def _keep(detail: FaceDetail, box: Box, quality_filter: QualityFilter) -> bool:
+    if quality_filter == "NONE":
+        return True
+    confidence, sharpness, size = _MINIMUMS[quality_filter]
+    quality = detail.quality
+    return detail.confidence >= confidence and box.width >= size and (quality is None or quality.sharpness >= sharpness)
+
+
+def detect_faces(data: bytes) -> DetectFacesResponse:
+    rgb = _decode(data)
+    return DetectFacesResponse(face_details=[describe(rgb, box) for box in detect(rgb)])
+
+
+def compare_faces(source: bytes, target: bytes, *, threshold: float = 80.0,
+                  quality_filter: QualityFilter = "NONE") -> CompareFacesResponse:
+    """The largest face of `source` against every face of `target`."""
+    if not 0.0 <= threshold <= 100.0:
+        raise InvalidParameter(f"Expected SimilarityThreshold between 0 and 100, got {threshold}")
+    source_rgb = _decode(source)
+    source_faces = [b for b in detect(source_rgb) if _keep(describe(source_rgb, b), b, quality_filter)]
+    if not source_faces:
+        raise InvalidParameter("Request has invalid parameters: there are no faces in the source image",
+                               reason="verification.no_face")
+    reference = descriptor(source_rgb, source_faces[0])
+    target_rgb = _decode(target)
+    matches: list[CompareFacesMatch] = []
+    unmatched: list[ComparedFace] = []
+    for box in detect(target_rgb):
+        detail = describe(target_rgb, box)
+        if not _keep(detail, box, quality_filter):
+            continue
+        face = ComparedFace(bounding_box=detail.bounding_box, confidence=detail.confidence, landmarks=detail.landmarks,
+                            pose=detail.pose, quality=detail.quality)
+        score = similarity(distance(reference, descriptor(target_rgb, box)))
+        if score >= threshold:
+            matches.append(CompareFacesMatch(similarity=score, face=face))
+        else:
+            unmatched.append(face)
+    matches.sort(key=lambda m: m.similarity, reverse=True)
+    return CompareFacesResponse(
+        source_image_face=ComparedSourceImageFace(bounding_box=_box(source_faces[0], source_rgb.shape),
+                                                  confidence=source_faces[0].confidence),
+        face_matches=matches, unmatched_faces=unmatched)
+
+
+__all__ = ["compare_faces", "describe", "detect_faces"]
