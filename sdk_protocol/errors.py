@@ -137,6 +137,26 @@ class UploadNotFound(SdkError):
     http_status = 404
 
 
+class UploadHashMismatch(SdkError):
+    code = "upload.hash_mismatch"
+    http_status = 422
+
+
+class UploadMissing(SdkError):
+    code = "upload.missing"
+    http_status = 409
+
+
+class DirectUploadUnsupported(SdkError):
+    code = "storage.direct_upload_unsupported"
+    http_status = 409
+
+
+class SessionErased(SdkError):
+    code = "session.erased"
+    http_status = 410
+
+
 class ServiceUnavailable(SdkError):
     code = "service.unavailable"
     http_status = 503
@@ -144,6 +164,7 @@ class ServiceUnavailable(SdkError):
 
 __all__ = [
     "DetailValue",
+    "DirectUploadUnsupported",
     "EventNotAllowed",
     "FileNotFound",
     "HandshakeRequired",
@@ -158,6 +179,7 @@ __all__ = [
     "RuleFailed",
     "SdkError",
     "ServiceUnavailable",
+    "SessionErased",
     "SessionExpired",
     "SessionNotFound",
     "StaleScreen",
@@ -165,6 +187,8 @@ __all__ = [
     "UnknownMessageType",
     "UnsupportedFileType",
     "UnsupportedVersion",
+    "UploadHashMismatch",
+    "UploadMissing",
     "UploadNotFound",
     "UploadTooLarge",
     "UploadTypeMismatch",

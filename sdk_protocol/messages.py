@@ -20,6 +20,7 @@ Platform = Literal["ios", "android", "web", "react-native", "flutter", "other"]
 NAME_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 _NAME = re.compile(NAME_PATTERN)
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _LOCALE = re.compile(LOCALE_PATTERN)
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=128, extra_json_schema={"pattern": NAME_PATTERN})]
 IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
@@ -87,10 +88,12 @@ class UploadCompleted(Message, tag="upload.completed", frozen=True, kw_only=True
     """The SDK finished a direct-to-storage upload and the server may verify it."""
 
     upload_id: Name
+    sha256: Annotated[str, msgspec.Meta(min_length=64, max_length=64)]
     field: str = ""
 
     def __post_init__(self) -> None:
         _match(_NAME, self.upload_id, "upload_id")
+        _match(_SHA256, self.sha256, "sha256")
 
 
 ClientMessage = Hello | ScreenSubmit | ScreenAction | UploadCompleted
@@ -161,6 +164,16 @@ class JourneyCompleted(Message, tag="journey.completed", frozen=True, kw_only=Tr
     message: str = ""
 
 
+class UploadVerified(Message, tag="upload.verified", frozen=True, kw_only=True):
+    """Reply to `upload.completed`: the object was checked (size, type by content, hash) and is now a file."""
+
+    upload_id: str
+    file_id: str
+    sha256: str
+    size: int
+    content_type: str
+
+
 class ErrorMessage(Message, tag="error", frozen=True, kw_only=True):
     code: str
     message: str
@@ -168,7 +181,8 @@ class ErrorMessage(Message, tag="error", frozen=True, kw_only=True):
 
 
 ServerMessage = (
-    Welcome | Screen | ScreenErrors | ScreenAccepted | VerificationProgress | JourneyCompleted | ErrorMessage
+    Welcome | Screen | ScreenErrors | ScreenAccepted | VerificationProgress | JourneyCompleted | UploadVerified
+    | ErrorMessage
 )
 
 __all__ = [
@@ -194,6 +208,7 @@ __all__ = [
     "ServerMessage",
     "Step",
     "UploadCompleted",
+    "UploadVerified",
     "VerificationProgress",
     "Welcome",
 ]

@@ -38,6 +38,30 @@ class SendSignal(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     data: dict[str, object] = {}
 
 
+class CreateUpload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Ask for a direct-to-storage upload of one file of this type."""
+
+    content_type: Annotated[str, msgspec.Meta(min_length=3, max_length=100)]
+    filename: Annotated[str, msgspec.Meta(max_length=255)] = "upload"
+    field: Annotated[str, msgspec.Meta(max_length=64)] = ""
+
+
+class UploadCreated(msgspec.Struct, frozen=True, kw_only=True):
+    """POST `url` as multipart/form-data with every field of `fields`, then the file as `file` (last)."""
+
+    upload_id: str
+    file_id: str
+    url: str
+    fields: dict[str, str]
+    max_bytes: int
+    expires_at: dt.datetime
+
+
+class FileUrl(msgspec.Struct, frozen=True, kw_only=True):
+    url: str
+    expires_at: dt.datetime
+
+
 class JourneyInfo(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     version: int
@@ -77,4 +101,5 @@ class SessionView(msgspec.Struct, frozen=True, kw_only=True):
     files: list[FileInfo]
 
 
-__all__ = ["CreateSession", "FileInfo", "JourneyInfo", "SendSignal", "SessionCreated", "SessionView", "TokenIssued"]
+__all__ = ["CreateSession", "CreateUpload", "FileInfo", "FileUrl", "JourneyInfo", "SendSignal", "SessionCreated",
+           "SessionView", "TokenIssued", "UploadCreated"]

@@ -48,7 +48,7 @@ class Application:
         extra = [Path(settings.journeys_dir)] if settings.journeys_dir else []
         self.registry = load_registry(engine=RulesEngine(), catalogs=catalogs, extra=extra, tasks=TASKS.keys())
         self.repo = Repository(make_engine(settings.resolved_database_url))
-        self.store = open_store(settings.resolved_storage_url)
+        self.store = open_store(settings)
         manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
         origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
         self.sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager,
@@ -64,6 +64,8 @@ class Application:
             repo=self.repo, registry=self.registry, catalogs=catalogs, store=self.store,
             tasks=TaskRunner(self.pool, TASKS), broadcaster=SocketBroadcaster(self.sio), clock=clock,
             token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), tenant=settings.tenant, faces=self.faces,
+            max_upload_bytes=settings.max_upload_bytes, presign_ttl=dt.timedelta(seconds=settings.presign_seconds),
+            retention=dt.timedelta(seconds=settings.retention_seconds) if settings.retention_seconds else None,
         )
         register_handlers(self.sio, self.service)
         self._timers: asyncio.Task[None] | None = None
@@ -98,11 +100,17 @@ class Application:
             await self.repo.close()
 
     async def _fire_timers(self) -> None:
+        """Due timers every poll; erasures (interrupted ones, retention) every tenth poll. Both are read from
+        the database, so they survive restarts."""
+        polls = 0
         while True:
             try:
                 await self.service.fire_due_timers()
+                if polls % 10 == 0:
+                    await self.service.sweep_erasures()
             except Exception:
-                log.exception("timer loop failed; retrying")
+                log.exception("background loop failed; retrying")
+            polls += 1
             await asyncio.sleep(self.settings.timer_poll_seconds)
 
     async def readiness(self) -> dict[str, str]:

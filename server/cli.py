@@ -109,6 +109,13 @@ def _bench_quality(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_storage(args: argparse.Namespace) -> int:
+    from server.bench.storage import run
+
+    print(json.dumps(run(endpoint=args.endpoint_url, bucket=args.bucket, repeats=args.repeats), indent=2))
+    return 0
+
+
 def _bench_quality_set(args: argparse.Namespace) -> int:
     from verification.degrade import build, usable_documents
 
@@ -197,6 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--preset", default="normal", choices=["relaxed", "normal", "strict"])
     quality.add_argument("--details", action="store_true", help="list every image a check got wrong")
     quality.set_defaults(run=_bench_quality)
+    storage = bench.add_parser("storage", help="put/get of 3 MB objects: adapters vs boto3 / plain files")
+    storage.add_argument("--endpoint-url", help="an S3-compatible endpoint (default: start moto's server)")
+    storage.add_argument("--bucket", default="arabesque-bench")
+    storage.add_argument("--repeats", type=int, default=40)
+    storage.set_defaults(run=_bench_storage)
     quality_set = bench.add_parser("quality-set", help="build the labelled degradation set from specimens")
     quality_set.add_argument("documents", help="a folder like ../shared/data/documents (with labels.csv)")
     quality_set.add_argument("out")

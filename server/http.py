@@ -9,28 +9,26 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 import msgspec
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 import sdk_protocol as p
-from server.api_types import CreateSession, SendSignal
+from server.api_types import CreateSession, CreateUpload, SendSignal
 from server.auth import bearer, new_id
 from server.db import FileRow
 from server.service import SessionService
-from verification.formats import SNIFF_BYTES, normalise_media_type, sniff
+from server.storage.base import safe_name
+from verification.formats import SNIFF_BYTES, UPLOAD_TYPES, normalise_media_type, sniff
 
 log = logging.getLogger("arabesque.http")
 T = TypeVar("T")
 MAX_JSON_BODY = 256 * 1024
-UPLOAD_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic", "image/avif", "image/tiff",
-                          "application/pdf"})
 _DISPOSITION_NAME = re.compile(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)\"?", re.I)
 
 
@@ -75,13 +73,6 @@ async def read_json(request: Request, kind: type[T]) -> T:
         raise p.InvalidRequest(f"{text.split(' - at ', maxsplit=1)[0]} - at {path}", path=path) from None
 
 
-def safe_name(raw: str) -> str:
-    """A display name from a client-supplied file name: no directories, no control characters."""
-    base = re.split(r"[\\/]", raw)[-1]
-    cleaned = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip().strip(".")
-    return cleaned.encode("utf-8")[:200].decode("utf-8", "ignore") or "upload"
-
-
 def build_routes(service: SessionService, *, max_upload_bytes: int,
                  readiness: Callable[[], Awaitable[dict[str, str]]]) -> list[Route]:
     async def integrator(request: Request) -> str:
@@ -119,19 +110,43 @@ def build_routes(service: SessionService, *, max_upload_bytes: int,
         return json_response({"state": snapshot.state, "status": snapshot.status, "outcome": snapshot.outcome})
 
     async def get_file(request: Request) -> Response:
+        """S3: a redirect to a short-lived presigned GET (never a public object). Local: the bytes, streamed."""
         await integrator(request)
         session_id, file_id = request.path_params["session_id"], request.path_params["file_id"]
         row = await service.file_row(session_id, file_id)
-        data = await service.read_file(session_id, file_id)
-        return Response(data, media_type=row.content_type, headers={
+        presigned = service.file_url(row)
+        if presigned is not None:
+            return RedirectResponse(presigned.url, status_code=307, headers={"Cache-Control": "no-store"})
+        await service.store.head(row.storage_key)  # a clear 404 before the stream starts
+        return StreamingResponse(service.store.stream(row.storage_key), media_type=row.content_type, headers={
             "Content-Disposition": f"attachment; filename=\"{row.id}\"", "X-Content-SHA256": row.sha256,
             "Cache-Control": "no-store"})
+
+    async def get_file_url(request: Request) -> Response:
+        await integrator(request)
+        row = await service.file_row(request.path_params["session_id"], request.path_params["file_id"])
+        presigned = service.file_url(row)
+        if presigned is None:
+            raise p.DirectUploadUnsupported("Expected S3 storage for presigned URLs, got a local folder; GET the "
+                                            "file itself instead")
+        return json_response(presigned)
+
+    async def erase(request: Request) -> Response:
+        key_id = await integrator(request)
+        return json_response(await service.erase(request.path_params["session_id"], f"api_key:{key_id}"))
+
+    async def create_upload(request: Request) -> Response:
+        session_id = request.path_params["session_id"]
+        if await service.authenticate_token(bearer(request.headers.get("authorization"))) != session_id:
+            raise p.InvalidToken("Expected a token for this session, got one for another session")
+        return json_response(await service.create_upload(session_id, await read_json(request, CreateUpload)), 201)
 
     async def upload(request: Request) -> Response:
         session_id = request.path_params["session_id"]
         token_session = await service.authenticate_token(bearer(request.headers.get("authorization")))
         if token_session != session_id:
             raise p.InvalidToken("Expected a token for this session, got one for another session")
+        await service.ensure_live(session_id)
         declared = normalise_media_type(request.headers.get("content-type", ""))
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > max_upload_bytes:
@@ -200,7 +215,10 @@ def build_routes(service: SessionService, *, max_upload_bytes: int,
         Route("/readyz", readyz),
         Route("/v1/journeys", journeys),
         Route("/v1/sessions", create_session, methods=["POST"]),
-        Route("/v1/sessions/{session_id}", get_session),
+        Route("/v1/sessions/{session_id}", get_session, methods=["GET"]),
+        Route("/v1/sessions/{session_id}", erase, methods=["DELETE"]),
+        Route("/v1/sessions/{session_id}/uploads", create_upload, methods=["POST"]),
+        Route("/v1/sessions/{session_id}/files/{file_id}/url", get_file_url),
         Route("/v1/sessions/{session_id}/tokens", new_token, methods=["POST"]),
         Route("/v1/sessions/{session_id}/signals", signal, methods=["POST"]),
         Route("/v1/sessions/{session_id}/files", upload, methods=["POST"]),
@@ -209,4 +227,4 @@ def build_routes(service: SessionService, *, max_upload_bytes: int,
 
 
 __all__ = ["build_routes", "error_response", "http_error_handler", "internal_error_handler", "json_response",
-           "safe_name", "sdk_error_handler"]
+           "sdk_error_handler"]

@@ -18,11 +18,32 @@ from typing import Protocol
 import msgspec
 
 import sdk_protocol as p
-from server.api_types import CreateSession, FileInfo, JourneyInfo, SessionCreated, SessionView, TokenIssued
+from server.api_types import (
+    CreateSession,
+    CreateUpload,
+    FileInfo,
+    FileUrl,
+    JourneyInfo,
+    SessionCreated,
+    SessionView,
+    TokenIssued,
+    UploadCreated,
+)
 from server.auth import digest, new_id, new_token
-from server.db import ClientProfile, Conflict, EventRow, FileRow, Repository, SessionRow, SessionUpdate
+from server.db import (
+    ClientProfile,
+    Conflict,
+    ErasureRecord,
+    EventRow,
+    FileRow,
+    Repository,
+    SessionRow,
+    SessionUpdate,
+    UploadRow,
+)
 from server.journeys import Registry
-from server.storage import DocumentStore
+from server.storage import DocumentStore, ObjectNotFound, S3Store, StorageError
+from server.storage.base import safe_name
 from server.tasks import TaskContext, TaskError, TaskRunner
 from server.workflow import (
     AnyEffect,
@@ -52,6 +73,7 @@ from server.workflow.engine import pending_task
 from server.workflow.render import text_for
 from ui_schemas.loader import Catalogs
 from ui_schemas.model import FinalState
+from verification.formats import UPLOAD_TYPES, normalise_media_type, sniff
 
 log = logging.getLogger("arabesque.service")
 Clock = Callable[[], dt.datetime]
@@ -91,7 +113,9 @@ class SessionService:
 
     def __init__(self, *, repo: Repository, registry: Registry, catalogs: Catalogs, store: DocumentStore,
                  tasks: TaskRunner, broadcaster: Broadcaster, clock: Clock, token_ttl: dt.timedelta,
-                 tenant: str, faces: object = None) -> None:
+                 tenant: str, faces: object = None, max_upload_bytes: int = 15 * 1024 * 1024,
+                 presign_ttl: dt.timedelta = dt.timedelta(minutes=5),
+                 retention: dt.timedelta | None = None) -> None:
         self.repo = repo
         self.registry = registry
         self.catalogs = catalogs
@@ -102,7 +126,11 @@ class SessionService:
         self.token_ttl = token_ttl
         self.tenant = tenant
         self.faces = faces
+        self.max_upload_bytes = max_upload_bytes
+        self.presign_ttl = presign_ttl
+        self.retention = retention
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._task_sessions: dict[str, str] = {}
 
     # --- integrator API ---------------------------------------------------------
 
@@ -160,8 +188,13 @@ class SessionService:
         await self.repo.add_token(digest(token), session_id, expires_at, now)
         return TokenIssued(session_id=session_id, token=token, expires_at=expires_at)
 
-    async def describe(self, session_id: str) -> SessionView:
+    async def describe(self, session_id: str) -> SessionView | ErasureRecord:
         row = await self._row(session_id)
+        if row.status in ("erased", "erasing"):
+            record = await self.repo.erasure_record(session_id)
+            if record is None:
+                raise p.SessionErased("Expected a readable session, got one being erased", session_id=session_id)
+            return record
         snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
         context = dict(snapshot.context)
         checks = context.pop("checks", {})
@@ -195,7 +228,7 @@ class SessionService:
 
     async def current_messages(self, session_id: str, profile: ClientProfile) -> list[p.Message]:
         """What a client with `profile` should see now: the screen, and the outcome when finished."""
-        row = await self._row(session_id)
+        row = await self._live_row(session_id)
         journey = self._journey(row)
         snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
         return self._render(journey, snapshot, profile)
@@ -217,7 +250,7 @@ class SessionService:
         replayed = await self.repo.replay(session_id, key)
         if replayed is not None:
             return p.decode_server(msgspec.json.decode(replayed))
-        row = await self._row(session_id)
+        row = await self._live_row(session_id)
         journey = self._journey(row)
         file_errors = await self._check_files(session_id, journey, message)
         if file_errors:
@@ -282,6 +315,132 @@ class SessionService:
         return FileInfo(file_id=row.id, sha256=row.sha256, size=row.size, content_type=row.content_type,
                         name=row.original_name, created_at=row.created_at)
 
+    # --- direct uploads (presigned POST) ----------------------------------------
+
+    async def create_upload(self, session_id: str, request: CreateUpload) -> UploadCreated:
+        """A presigned POST for one file: the key, type and size limit are fixed by the server."""
+        await self._live_row(session_id)
+        if not isinstance(self.store, S3Store):
+            raise p.DirectUploadUnsupported(f"Expected S3 storage for direct uploads, got a local folder; upload "
+                                            f"through POST /v1/sessions/{session_id}/files instead")
+        content_type = normalise_media_type(request.content_type)
+        if content_type not in UPLOAD_TYPES:
+            raise p.UnsupportedFileType(f"Expected one of {', '.join(sorted(UPLOAD_TYPES))}, got {content_type}",
+                                        declared=content_type)
+        now = self.clock()
+        upload_id, file_id = new_id("u"), new_id("f")
+        key = self.file_key(session_id, file_id)
+        post = self.store.presigned_post(key, content_type=content_type, max_bytes=self.max_upload_bytes,
+                                         expires=self.presign_ttl, now=now)
+        await self.repo.add_upload(UploadRow(
+            id=upload_id, session_id=session_id, file_id=file_id, storage_key=key, content_type=content_type,
+            max_bytes=self.max_upload_bytes, original_name=safe_name(request.filename), field=request.field,
+            status="pending", created_at=now, expires_at=post.expires_at))
+        return UploadCreated(upload_id=upload_id, file_id=file_id, url=post.url, fields=post.fields,
+                             max_bytes=self.max_upload_bytes, expires_at=post.expires_at)
+
+    async def complete_upload(self, session_id: str, message: p.UploadCompleted) -> p.UploadVerified:
+        """Check what landed in the bucket (size, type by content, the SDK's hash); keep it or delete it."""
+        await self._live_row(session_id)
+        upload = await self.repo.get_upload(session_id, message.upload_id)
+        if upload is None or upload.status == "rejected":
+            raise p.UploadNotFound(f"Expected an open upload of this session, got {message.upload_id!r}",
+                                   upload_id=message.upload_id)
+        if upload.status == "completed":
+            row = await self.file_row(session_id, upload.file_id)
+            return p.UploadVerified(upload_id=upload.id, file_id=row.id, sha256=row.sha256, size=row.size,
+                                    content_type=row.content_type)
+        try:
+            head = await self.store.head(upload.storage_key)
+        except ObjectNotFound:
+            raise p.UploadMissing(f"Expected the file at the presigned location, got nothing there (upload "
+                                  f"{upload.id})", upload_id=upload.id) from None
+        problem: p.SdkError | None = None
+        data = b""
+        if head.size > upload.max_bytes or head.size == 0:
+            problem = p.UploadTooLarge(f"Expected 1 to {upload.max_bytes} bytes, got {head.size}",
+                                       limit=upload.max_bytes, found=head.size)
+        else:
+            data = await self.store.get(upload.storage_key)
+            detected = sniff(data[:32])
+            digest_hex = hashlib.sha256(data).hexdigest()
+            if len(data) > upload.max_bytes:
+                problem = p.UploadTooLarge(f"Expected at most {upload.max_bytes} bytes, got {len(data)}",
+                                           limit=upload.max_bytes, found=len(data))
+            elif detected not in UPLOAD_TYPES:
+                problem = p.UnsupportedFileType(f"Expected one of {', '.join(sorted(UPLOAD_TYPES))}, got "
+                                                f"{detected or 'unrecognised bytes'}", detected=detected or "")
+            elif detected != upload.content_type:
+                problem = p.UploadTypeMismatch(f"Expected {upload.content_type} as declared, got {detected}",
+                                               declared=upload.content_type, detected=detected)
+            elif digest_hex != message.sha256:
+                problem = p.UploadHashMismatch(f"Expected SHA-256 {message.sha256}, got {digest_hex}: the object "
+                                               "is not what was uploaded", expected=message.sha256, found=digest_hex)
+        if problem is not None:
+            await self.store.delete(upload.storage_key)
+            await self.repo.finish_upload(upload.id, "rejected", None)
+            raise problem
+        row = FileRow(id=upload.file_id, session_id=session_id, tenant=self.tenant, storage_key=upload.storage_key,
+                      sha256=message.sha256, size=len(data), content_type=upload.content_type,
+                      original_name=upload.original_name, created_at=self.clock())
+        await self.repo.finish_upload(upload.id, "completed", row)
+        return p.UploadVerified(upload_id=upload.id, file_id=row.id, sha256=row.sha256, size=row.size,
+                                content_type=row.content_type)
+
+    def file_url(self, row: FileRow) -> FileUrl | None:
+        """A short-lived presigned GET when the store can make one (S3); None for a local folder."""
+        if not isinstance(self.store, S3Store):
+            return None
+        return FileUrl(url=self.store.presigned_get(row.storage_key, expires=self.presign_ttl, filename=row.id),
+                       expires_at=self.clock() + self.presign_ttl)
+
+    # --- erasure ----------------------------------------------------------------
+
+    async def erase(self, session_id: str, erased_by: str) -> ErasureRecord:
+        """Delete the session's documents and personal data, verify it, keep a minimal audit record."""
+        row = await self._row(session_id)
+        if row.status == "erased":
+            record = await self.repo.erasure_record(session_id)
+            assert record is not None
+            return record
+        await self.repo.mark_erasing(session_id, erased_by, self.clock())
+        for task_id in [t for t, owner in self._task_sessions.items() if owner == session_id]:
+            running = self._running.get(task_id)
+            if running is not None:
+                running.cancel()
+        error = p.SessionErased("Expected an active session, got one that has been erased", session_id=session_id)
+        for profile in await self.repo.clients(session_id):
+            await self.broadcaster.to_profile(session_id, profile.profile, p.error_message(error))
+        prefix = f"{self.tenant}/{session_id}"
+        for _ in range(3):
+            await self.store.delete_prefix(prefix)
+            if not await self.store.keys(prefix):
+                break
+        else:
+            raise StorageError(f"Expected no document left under {prefix} after erasure, some remain; will retry",
+                               session_id=session_id)
+        await self.repo.finish_erasure(session_id, self.clock())
+        if await self.repo.count_rows(session_id) or await self.store.keys(prefix):
+            raise p.InternalError(f"Expected erasure of {session_id} to leave nothing, something remains")
+        record = await self.repo.erasure_record(session_id)
+        assert record is not None
+        log.info("session %s erased by %s", session_id, erased_by)
+        return record
+
+    async def sweep_erasures(self) -> int:
+        """Finish interrupted erasures, and erase completed sessions past the retention period."""
+        cutoff = self.clock() - self.retention if self.retention else None
+        erased = 0
+        for session_id in await self.repo.due_for_erasure(cutoff):
+            row = await self._row(session_id)
+            try:
+                await self.erase(session_id, row.erased_by if row.status == "erasing" and row.erased_by
+                                 else "retention")
+                erased += 1
+            except p.SdkError as exc:
+                log.warning("erasure of %s not finished: %s", session_id, exc.message)
+        return erased
+
     # --- background work ------------------------------------------------------
 
     async def fire_due_timers(self) -> int:
@@ -326,6 +485,15 @@ class SessionService:
                                     session_id=session_id)
         return row
 
+    async def ensure_live(self, session_id: str) -> None:
+        await self._live_row(session_id)
+
+    async def _live_row(self, session_id: str) -> SessionRow:
+        row = await self._row(session_id)
+        if row.status in ("erased", "erasing"):
+            raise p.SessionErased("Expected an active session, got one that has been erased", session_id=session_id)
+        return row
+
     def _journey(self, row: SessionRow) -> CompiledJourney:
         journey = self.registry.get(row.journey, row.journey_version)
         if journey is None:
@@ -338,7 +506,7 @@ class SessionService:
                      data: Mapping[str, object] | None = None) -> SessionService.Applied:
         """Load, transition, commit (optimistic), run effects. Conflicts on user events are stale screens."""
         for _ in range(MAX_RETRIES):
-            row = await self._row(session_id)
+            row = await self._live_row(session_id)
             journey = self._journey(row)
             snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
             now = self.clock()
@@ -448,7 +616,13 @@ class SessionService:
             return
         task = asyncio.create_task(self._run_task(session_id, effect), name=f"task:{effect.task_id}")
         self._running[effect.task_id] = task
-        task.add_done_callback(lambda _: self._running.pop(effect.task_id, None))
+        self._task_sessions[effect.task_id] = session_id
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._running.pop(effect.task_id, None)
+            self._task_sessions.pop(effect.task_id, None)
+
+        task.add_done_callback(done)
 
     async def _run_task(self, session_id: str, effect: RunTask) -> None:
         async def progress(check: str, status: str) -> None:
@@ -475,7 +649,7 @@ class SessionService:
         try:
             await self._apply(session_id, event, kind=f"task.{'done' if isinstance(event, TaskDone) else 'failed'}",
                               data={"task": effect.task, "task_id": effect.task_id})
-        except (p.EventNotAllowed, p.JourneyFinished):
+        except (p.EventNotAllowed, p.JourneyFinished, p.SessionErased):
             log.info("result of %s arrived after the session moved on; dropped", effect.task_id)
 
     async def _progress(self, session_id: str, check: str, status: str) -> None:

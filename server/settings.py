@@ -36,6 +36,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cors_origins: str = ""
     tenant: str = "default"
     log_level: str = "info"
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    s3_addressing: str = "auto"
+    s3_sse: str = ""
+    s3_kms_key_id: str = ""
+    s3_max_attempts: int = 4
+    s3_connect_timeout: float = 3.0
+    s3_read_timeout: float = 20.0
+    presign_seconds: int = 300
+    retention_seconds: int = 0
     face_provider: str = "local"
     rekognition_region: str = "us-east-1"
     rekognition_endpoint_url: str = ""
@@ -76,6 +86,16 @@ DOCUMENTED: dict[str, str] = {
     "ARABESQUE_CORS_ORIGINS": "comma-separated origins allowed to connect from a browser",
     "ARABESQUE_TENANT": "tenant name used in document keys (default)",
     "ARABESQUE_LOG_LEVEL": "debug, info, warning or error (info)",
+    "ARABESQUE_S3_ENDPOINT_URL": "S3-compatible endpoint (MinIO, Ceph RGW, R2); unset for AWS S3",
+    "ARABESQUE_S3_REGION": "bucket region (default: from AWS_REGION / AWS_DEFAULT_REGION)",
+    "ARABESQUE_S3_ADDRESSING": "auto, path (MinIO, most self-hosted stores) or virtual",
+    "ARABESQUE_S3_SSE": "server-side encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS); unset for none",
+    "ARABESQUE_S3_KMS_KEY_ID": "the KMS key for aws:kms",
+    "ARABESQUE_S3_MAX_ATTEMPTS": "attempts per S3 call, with exponential backoff (4)",
+    "ARABESQUE_S3_CONNECT_TIMEOUT": "seconds to connect to S3 (3)",
+    "ARABESQUE_S3_READ_TIMEOUT": "seconds to wait for an S3 answer (20)",
+    "ARABESQUE_PRESIGN_SECONDS": "lifetime of presigned upload and download URLs (300)",
+    "ARABESQUE_RETENTION_SECONDS": "erase completed sessions this long after they end (0 = keep until DELETE)",
     "ARABESQUE_FACE_PROVIDER": "local (dlib on this server, default) or aws_rekognition (boto3; credentials from the "
                                "standard AWS chain)",
     "ARABESQUE_REKOGNITION_REGION": "region for the aws_rekognition provider (us-east-1)",
@@ -109,6 +129,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if settings.workers < 0:
         raise ConfigError(f"{PREFIX}WORKERS: expected 0 (the CPU count) or more, got {settings.workers}",
                           variable=f"{PREFIX}WORKERS")
+    if settings.s3_addressing not in ("auto", "path", "virtual"):
+        raise ConfigError(f"{PREFIX}S3_ADDRESSING: expected auto, path or virtual, got {settings.s3_addressing!r}",
+                          variable=f"{PREFIX}S3_ADDRESSING")
+    if settings.retention_seconds < 0 or settings.presign_seconds <= 0:
+        raise ConfigError(f"{PREFIX}RETENTION_SECONDS / {PREFIX}PRESIGN_SECONDS: expected >= 0 and > 0",
+                          variable=f"{PREFIX}RETENTION_SECONDS")
     if settings.face_provider not in ("local", "aws_rekognition"):
         raise ConfigError(f"{PREFIX}FACE_PROVIDER: expected local or aws_rekognition, got {settings.face_provider!r}",
                           variable=f"{PREFIX}FACE_PROVIDER")

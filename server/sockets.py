@@ -88,8 +88,7 @@ def register_handlers(sio: socketio.AsyncServer, service: SessionService) -> Non
             elif isinstance(message, p.ScreenAction):
                 reply = await service.action(session_id, message)
             else:
-                raise p.UploadNotFound(f"Expected an upload started with POST /v1/sessions/{session_id}/uploads, "
-                                       f"got unknown upload {message.upload_id!r}", upload_id=message.upload_id)
+                reply = await service.complete_upload(session_id, message)
         except p.StaleScreen as exc:
             reply = p.error_message(exc)
             later(sid, session_id, profile)

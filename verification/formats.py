@@ -26,6 +26,10 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+UPLOAD_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic", "image/avif", "image/tiff",
+                          "application/pdf"})
+"""What an SDK may upload (decided by `sniff`, never by the declared type)."""
+
 ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/heif": "image/heic",
            "image/x-png": "image/png"}
 
@@ -36,4 +40,4 @@ def normalise_media_type(declared: str) -> str:
     return ALIASES.get(base, base)
 
 
-__all__ = ["SNIFF_BYTES", "normalise_media_type", "sniff"]
+__all__ = ["SNIFF_BYTES", "UPLOAD_TYPES", "normalise_media_type", "sniff"]

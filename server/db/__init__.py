@@ -3,13 +3,15 @@
 from server.db.repository import (
     ClientProfile,
     Conflict,
+    ErasureRecord,
     EventRow,
     FileRow,
     Repository,
     SessionRow,
     SessionUpdate,
+    UploadRow,
     make_engine,
 )
 
-__all__ = ["ClientProfile", "Conflict", "EventRow", "FileRow", "Repository", "SessionRow", "SessionUpdate",
-           "make_engine"]
+__all__ = ["ClientProfile", "Conflict", "ErasureRecord", "EventRow", "FileRow", "Repository", "SessionRow",
+           "SessionUpdate", "UploadRow", "make_engine"]

@@ -12,7 +12,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from server.db.schema import api_keys, events, files, idempotency, session_clients, session_tokens, sessions
+from server.db.schema import (
+    api_keys,
+    events,
+    files,
+    idempotency,
+    session_clients,
+    session_tokens,
+    sessions,
+    uploads,
+)
 
 
 class Conflict(Exception):
@@ -58,6 +67,34 @@ class FileRow(msgspec.Struct, frozen=True, kw_only=True):
     content_type: str
     original_name: str
     created_at: dt.datetime
+
+
+class UploadRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A direct upload the server handed out: where it must land, what it must be."""
+
+    id: str
+    session_id: str
+    file_id: str
+    storage_key: str
+    content_type: str
+    max_bytes: int
+    original_name: str
+    field: str
+    status: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
+class ErasureRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What is left of a session after erasure: enough to audit, nothing personal."""
+
+    session_id: str
+    journey: str
+    outcome: str | None
+    created_at: dt.datetime
+    completed_at: dt.datetime | None
+    erased_at: dt.datetime
+    erased_by: str
 
 
 class ClientProfile(msgspec.Struct, frozen=True, kw_only=True):
@@ -249,6 +286,70 @@ class Repository:
         async with self.engine.begin() as conn:
             await conn.execute(delete(files).where(files.c.id == file_id))
 
+    # --- direct uploads -------------------------------------------------------
+
+    async def add_upload(self, row: UploadRow) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(uploads).values(**msgspec.structs.asdict(row)))
+
+    async def get_upload(self, session_id: str, upload_id: str) -> UploadRow | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(uploads).where(uploads.c.id == upload_id)
+                                      .where(uploads.c.session_id == session_id))).first()
+        return UploadRow(**{n: row._mapping[n] for n in UploadRow.__struct_fields__}) if row is not None else None
+
+    async def finish_upload(self, upload_id: str, status: str, file: FileRow | None) -> None:
+        """Mark an upload done; when accepted, its file row is written in the same transaction."""
+        async with self.engine.begin() as conn:
+            await conn.execute(update(uploads).where(uploads.c.id == upload_id).values(status=status))
+            if file is not None:
+                await conn.execute(insert(files).values(**msgspec.structs.asdict(file)))
+
+    # --- erasure and retention ------------------------------------------------
+
+    async def mark_erasing(self, session_id: str, erased_by: str, now: dt.datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(sessions).where(sessions.c.id == session_id)
+                               .values(status="erasing", erased_by=erased_by, next_due_at=None, updated_at=now))
+
+    async def finish_erasure(self, session_id: str, now: dt.datetime) -> None:
+        """Delete everything personal; keep id, journey, outcome, timestamps and who erased it."""
+        async with self.engine.begin() as conn:
+            for table in (events, idempotency, files, uploads, session_tokens, session_clients):
+                await conn.execute(delete(table).where(table.c.session_id == session_id))
+            await conn.execute(update(sessions).where(sessions.c.id == session_id).values(
+                status="erased", state="erased", reference="", snapshot="{}", next_due_at=None, erased_at=now,
+                updated_at=now, version=sessions.c.version + 1))
+
+    async def erasure_record(self, session_id: str) -> ErasureRecord | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(sessions).where(sessions.c.id == session_id)
+                                      .where(sessions.c.status == "erased"))).first()
+        if row is None:
+            return None
+        return ErasureRecord(session_id=row.id, journey=row.journey, outcome=row.outcome, created_at=row.created_at,
+                             completed_at=row.completed_at, erased_at=row.erased_at, erased_by=row.erased_by or "")
+
+    async def count_rows(self, session_id: str) -> int:
+        """Personal rows still held for a session (0 after a verified erasure)."""
+        total = 0
+        async with self.engine.connect() as conn:
+            for table in (events, idempotency, files, uploads, session_tokens, session_clients):
+                total += len((await conn.execute(select(table.c.session_id).where(table.c.session_id == session_id)
+                                                 )).all())
+        return total
+
+    async def due_for_erasure(self, completed_before: dt.datetime | None, limit: int = 50) -> list[str]:
+        """Sessions whose erasure was interrupted, and (with a retention period) completed ones past it."""
+        async with self.engine.connect() as conn:
+            found = [r[0] for r in await conn.execute(select(sessions.c.id).where(sessions.c.status == "erasing")
+                                                      .limit(limit))]
+            if completed_before is not None:
+                found += [r[0] for r in await conn.execute(
+                    select(sessions.c.id).where(sessions.c.status == "final")
+                    .where(sessions.c.completed_at < completed_before).limit(limit))]
+        return found
+
     # --- connected client profiles ------------------------------------------
 
     async def upsert_client(self, session_id: str, profile: ClientProfile, now: dt.datetime) -> None:
@@ -271,5 +372,5 @@ class Repository:
                 for r in rows]
 
 
-__all__ = ["ClientProfile", "Conflict", "EventRow", "FileRow", "Repository", "SessionRow", "SessionUpdate",
-           "make_engine"]
+__all__ = ["ClientProfile", "Conflict", "ErasureRecord", "EventRow", "FileRow", "Repository", "SessionRow",
+           "SessionUpdate", "UploadRow", "make_engine"]

@@ -70,7 +70,10 @@ sessions = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("completed_at", UTCDateTime()),
+    Column("erased_at", UTCDateTime()),
+    Column("erased_by", String(64)),
     Index("ix_sessions_next_due_at", "next_due_at"),
+    Index("ix_sessions_completed_at", "completed_at"),
     Index("ix_sessions_status", "status"),
     Index("ix_sessions_reference", "reference"),
 )
@@ -118,6 +121,21 @@ files = Table(
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
+uploads = Table(
+    "uploads", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("session_id", String(40), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("file_id", String(40), nullable=False),
+    Column("storage_key", String(300), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("max_bytes", BigInteger, nullable=False),
+    Column("original_name", String(255), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
 session_clients = Table(
     "session_clients", metadata,
     Column("session_id", String(40), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
@@ -128,4 +146,4 @@ session_clients = Table(
 )
 
 __all__ = ["api_keys", "events", "files", "idempotency", "metadata", "session_clients", "session_tokens",
-           "sessions"]
+           "sessions", "uploads"]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import AsyncIterator
 from typing import ClassVar, Protocol
+
+import msgspec
 
 from sdk_protocol import SdkError
 
@@ -18,9 +21,21 @@ class StorageError(SdkError):
     http_status: ClassVar[int] = 503
 
 
+class ObjectHead(msgspec.Struct, frozen=True, kw_only=True):
+    size: int
+    content_type: str
+
+
 class ObjectNotFound(SdkError):
     code: ClassVar[str] = "file.not_found"
     http_status: ClassVar[int] = 404
+
+
+def safe_name(raw: str) -> str:
+    """A display name from a client-supplied file name: no directories, no control characters."""
+    base = re.split(r"[\\/]", raw)[-1]
+    cleaned = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    return cleaned.encode("utf-8")[:200].decode("utf-8", "ignore") or "upload"
 
 
 def check_key(key: str) -> str:
@@ -41,6 +56,12 @@ class DocumentStore(Protocol):
 
     async def get(self, key: str) -> bytes: ...
 
+    def stream(self, key: str, chunk_size: int = 256 * 1024) -> AsyncIterator[bytes]:
+        """The object's bytes in chunks (ObjectNotFound when it is missing)."""
+        ...
+
+    async def head(self, key: str) -> ObjectHead: ...
+
     async def delete(self, key: str) -> None: ...
 
     async def delete_prefix(self, prefix: str) -> int: ...
@@ -52,4 +73,4 @@ class DocumentStore(Protocol):
         ...
 
 
-__all__ = ["DocumentStore", "ObjectNotFound", "StorageError", "check_key"]
+__all__ = ["DocumentStore", "ObjectHead", "ObjectNotFound", "StorageError", "check_key", "safe_name"]

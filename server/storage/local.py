@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from server.storage.base import ObjectNotFound, StorageError, check_key
+from server.storage.base import ObjectHead, ObjectNotFound, StorageError, check_key
 
 
 class LocalStore:
@@ -55,6 +55,24 @@ class LocalStore:
             return await asyncio.to_thread(self._path(key).read_bytes)
         except FileNotFoundError:
             raise ObjectNotFound(f"Expected a stored document at {key}, got none", key=key) from None
+
+    async def stream(self, key: str, chunk_size: int = 256 * 1024) -> AsyncIterator[bytes]:
+        try:
+            handle = await asyncio.to_thread(self._path(key).open, "rb")
+        except FileNotFoundError:
+            raise ObjectNotFound(f"Expected a stored document at {key}, got none", key=key) from None
+        try:
+            while chunk := await asyncio.to_thread(handle.read, chunk_size):
+                yield chunk
+        finally:
+            handle.close()
+
+    async def head(self, key: str) -> ObjectHead:
+        try:
+            stat = await asyncio.to_thread(self._path(key).stat)
+        except FileNotFoundError:
+            raise ObjectNotFound(f"Expected a stored document at {key}, got none", key=key) from None
+        return ObjectHead(size=stat.st_size, content_type="")
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(_unlink, str(self._path(key)))

@@ -14,7 +14,7 @@ CLIENT_EXAMPLES: list[p.Message] = [
     p.ScreenSubmit(screen_id="personal", revision=3, values={"first_name": "Ada", "tags": [1, None, {"x": True}]},
                    idempotency_key="8d0f7a5e-1"),
     p.ScreenAction(screen_id="personal", revision=3, action="back"),
-    p.UploadCompleted(upload_id="u_123", field="file"),
+    p.UploadCompleted(upload_id="u_123", field="file", sha256="0" * 64),
 ]
 SERVER_EXAMPLES: list[p.Message] = [
     p.Welcome(protocol_version="1.0.0", session_id="s_1", locale="en"),

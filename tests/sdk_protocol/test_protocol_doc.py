@@ -28,7 +28,7 @@ def test_every_example_in_the_protocol_doc_decodes() -> None:
 def test_the_protocol_doc_shows_every_message_type() -> None:
     shown = {e["type"] for e in examples()}
     every = {"hello", "screen.submit", "screen.action", "upload.completed", "welcome", "screen", "screen.errors",
-             "screen.accepted", "verification.progress", "journey.completed", "error"}
+             "screen.accepted", "verification.progress", "journey.completed", "upload.verified", "error"}
     assert shown == every
 
 

@@ -62,3 +62,14 @@ def test_bench_faces_prints_every_figure(tmp_path: Path, shared_data: Path) -> N
     assert set(result["tar_at_far"]) == {"0.01", "0.001"} and 0.5 <= result["roc_auc"] <= 1.0
     assert set(result["ms_per_compare"]) == {"p50", "p95"}
     assert (tmp_path / "roc.png").stat().st_size > 1000
+
+
+def test_bench_storage_compares_each_adapter_with_doing_it_directly() -> None:
+    done = subprocess.run([sys.executable, "-m", "server.cli", "bench", "storage", "--repeats", "3"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result["overhead_ratio"]) == {"s3_put", "s3_get", "local_put", "local_get"}
+    for adapter in ("s3_adapter", "boto3_alone", "local_adapter", "plain_files"):
+        assert set(result[adapter]["put"]) == {"mb_per_s", "p50_ms", "p99_ms"}
+        assert result[adapter]["get"]["mb_per_s"] > 0

@@ -156,7 +156,8 @@ async def test_an_unknown_action_is_refused(server: Server) -> None:
     ({"type": "screen.submit", "screen_id": "welcome", "revision": 1, "values": {"x": "y" * 300_000},
       "idempotency_key": "k"}, "protocol.message_too_large"),
     (("two", "arguments"), "protocol.invalid_message"),
-    ({"type": "upload.completed", "upload_id": "u_nope"}, "upload.not_found"),
+    ({"type": "upload.completed", "upload_id": "u_nope", "sha256": "a" * 64}, "upload.not_found"),
+    ({"type": "upload.completed", "upload_id": "u_nope", "sha256": "not-hex"}, "protocol.invalid_message"),
 ])
 async def test_malformed_payloads_get_a_coded_error_and_the_session_carries_on(server: Server, payload: object,
                                                                                 code: str) -> None:
