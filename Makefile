@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut -c1-12)
 
-.PHONY: run test install lint typecheck layers pytest clean
+.PHONY: run test install lint typecheck layers pytest services clean
 
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,15 @@ typecheck: install
 layers: install
 	$(BIN)/lint-imports
 
-pytest: install
+# PostgreSQL and Redis serve only the scaled-out tests; start them when they are not running.
+services:
+	@pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null || \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || \
+		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+			--dir /var/lib/redis --logfile /var/log/redis/ci.log
+
+pytest: install services
 	$(BIN)/pytest
 
 test: lint typecheck layers pytest

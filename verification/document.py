@@ -13,7 +13,7 @@ import cv2
 import msgspec
 import numpy as np
 
-from verification.results import CheckResult, Limit, Policy, Preset, Report, failed, judge, report, skipped
+from verification.results import CheckResult, Limit, Policy, Preset, Report, failed, judge, presets, report, skipped
 
 WORK_SIDE = 1024
 RECTIFIED_WIDTH = 800
@@ -21,25 +21,19 @@ PORTRAIT_TYPES = frozenset({"passport", "id_card", "driving_licence", "residence
 ORDER = ("document_found", "cut_off", "low_resolution", "too_dark", "overexposed", "sharpness", "glare", "portrait")
 
 
-def _limits(reason: str, key: str, direction: str, relaxed: float, normal: float, strict: float
-            ) -> dict[Preset, Limit]:
-    return {preset: Limit(threshold=value, direction=direction, reason=reason, message_key=key)  # type: ignore[arg-type]
-            for preset, value in (("relaxed", relaxed), ("normal", normal), ("strict", strict))}
-
-
 LIMITS: dict[str, dict[Preset, Limit]] = {
     # edge crispness on the rectified document (see edge_sharpness): ~0.4 sharp, ~0.2 clearly blurred
-    "sharpness": _limits("verification.image_blurry", "retake.blurry", "min", 0.25, 0.30, 0.34),
+    "sharpness": presets("verification.image_blurry", "retake.blurry", "min", 0.25, 0.30, 0.34),
     # share of the document covered by clipped, colourless highlights (specular glare)
-    "glare": _limits("verification.glare", "retake.glare", "max", 0.04, 0.02, 0.01),
+    "glare": presets("verification.glare", "retake.glare", "max", 0.04, 0.02, 0.01),
     # mean luminance (0-255) of the document
-    "too_dark": _limits("verification.too_dark", "retake.too_dark", "min", 45.0, 60.0, 75.0),
+    "too_dark": presets("verification.too_dark", "retake.too_dark", "min", 45.0, 60.0, 75.0),
     # share of the document that is clipped white
-    "overexposed": _limits("verification.overexposed", "retake.overexposed", "max", 0.32, 0.22, 0.14),
+    "overexposed": presets("verification.overexposed", "retake.overexposed", "max", 0.32, 0.22, 0.14),
     # width of the document in the original photo, in pixels
-    "low_resolution": _limits("verification.low_resolution", "retake.low_resolution", "min", 450.0, 600.0, 800.0),
+    "low_resolution": presets("verification.low_resolution", "retake.low_resolution", "min", 450.0, 600.0, 800.0),
     # how far the document is from the frame's edge, as a share of the frame (negative = outside it)
-    "cut_off": _limits("verification.cut_off", "retake.cut_off", "min", 0.0, 0.005, 0.015),
+    "cut_off": presets("verification.cut_off", "retake.cut_off", "min", 0.0, 0.005, 0.015),
 }
 
 

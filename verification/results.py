@@ -47,6 +47,13 @@ class Limit(msgspec.Struct, frozen=True, kw_only=True):
     message_key: str
 
 
+def presets(reason: str, message_key: str, direction: Direction, relaxed: float, normal: float, strict: float
+            ) -> dict[Preset, Limit]:
+    """One check's limit under each preset."""
+    return {preset: Limit(threshold=value, direction=direction, reason=reason, message_key=message_key)
+            for preset, value in (("relaxed", relaxed), ("normal", normal), ("strict", strict))}
+
+
 def score_of(value: float, threshold: float, direction: Direction) -> float:
     """0-100, monotone in the value, exactly 50 at the threshold."""
     value = max(value, 0.0)
@@ -114,4 +121,4 @@ def report(checks: list[CheckResult], order: tuple[str, ...]) -> Report:
 
 
 __all__ = ["CheckResult", "Direction", "Limit", "Mode", "Policy", "Preset", "Report", "Status", "failed", "judge",
-           "report", "score_of", "skipped"]
+           "presets", "report", "score_of", "skipped"]

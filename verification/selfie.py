@@ -10,7 +10,7 @@ import numpy as np
 
 from verification.document import edge_sharpness
 from verification.faces import Box, detect, landmarks68
-from verification.results import CheckResult, Limit, Policy, Preset, Report, failed, judge, report, skipped
+from verification.results import CheckResult, Limit, Policy, Preset, Report, failed, judge, presets, report, skipped
 
 SELFIE_SIDE = 1280
 STRONG_FACE = 90.0
@@ -23,25 +23,19 @@ MODEL_POINTS = np.array([(0.0, 0.0, 0.0), (0.0, -330.0, -65.0), (-225.0, 170.0, 
 MODEL_INDICES = [30, 8, 36, 45, 48, 54]
 
 
-def _limits(reason: str, key: str, direction: str, relaxed: float, normal: float, strict: float
-            ) -> dict[Preset, Limit]:
-    return {preset: Limit(threshold=value, direction=direction, reason=reason, message_key=key)  # type: ignore[arg-type]
-            for preset, value in (("relaxed", relaxed), ("normal", normal), ("strict", strict))}
-
-
 LIMITS: dict[str, dict[Preset, Limit]] = {
     # distance between the eye centres in the original photo, pixels
-    "face_size": _limits("verification.face_too_small", "retake.face_too_small", "min", 40.0, 60.0, 90.0),
+    "face_size": presets("verification.face_too_small", "retake.face_too_small", "min", 40.0, 60.0, 90.0),
     # how far the face centre is from the frame centre, as a share of the frame (1.0 = face partly outside)
-    "face_position": _limits("verification.face_not_centred", "retake.face_not_centred", "max", 0.38, 0.30, 0.20),
+    "face_position": presets("verification.face_not_centred", "retake.face_not_centred", "max", 0.38, 0.30, 0.20),
     # edge crispness (verification.document.edge_sharpness) of the face at most 256 px wide: ~0.17 sharp
-    "face_sharpness": _limits("verification.face_blurry", "retake.blurry", "min", 0.115, 0.13, 0.15),
-    "face_too_dark": _limits("verification.face_too_dark", "retake.too_dark", "min", 45.0, 60.0, 75.0),
-    "face_overexposed": _limits("verification.face_overexposed", "retake.overexposed", "max", 0.30, 0.18, 0.10),
+    "face_sharpness": presets("verification.face_blurry", "retake.blurry", "min", 0.115, 0.13, 0.15),
+    "face_too_dark": presets("verification.face_too_dark", "retake.too_dark", "min", 45.0, 60.0, 75.0),
+    "face_overexposed": presets("verification.face_overexposed", "retake.overexposed", "max", 0.30, 0.18, 0.10),
     # the largest of |yaw|, |pitch|, |roll| in degrees
-    "head_pose": _limits("verification.head_pose", "retake.head_pose", "max", 40.0, 30.0, 20.0),
+    "head_pose": presets("verification.head_pose", "retake.head_pose", "max", 40.0, 30.0, 20.0),
     # the smaller eye aspect ratio (eyelid opening / eye width)
-    "eyes_open": _limits("verification.eyes_closed", "retake.eyes_closed", "min", 0.14, 0.18, 0.21),
+    "eyes_open": presets("verification.eyes_closed", "retake.eyes_closed", "min", 0.14, 0.18, 0.21),
 }
 
 

@@ -31,7 +31,7 @@ def test_bench_quality_on_a_generated_degradation_set(tmp_path: Path, shared_dat
     done = subprocess.run([sys.executable, "-m", "server.cli", "bench", "quality", str(subset)], capture_output=True,
                           text=True, cwd=ROOT, timeout=300)
     result = json.loads(done.stdout)
-    assert set(result) == {"images", "checks", "ms_per_image"}
+    assert set(result) == {"images", "checks", "ms_per_image", "ms_per_12mp_image", "ms_full_decode_12mp"}
     assert result["checks"]["blurred"]["tp"] >= 2 and result["checks"]["no_document"]["tp"] == 1
     assert set(result["checks"]["glare"]) == {"tp", "fp", "tn", "fn", "balanced_accuracy"}
 
