@@ -156,7 +156,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"Rekognition protocol key pair (boto3 with endpoint_url={base}): {rekognition_key} / "
               f"{rekognition_secret}")
     print(f"next: curl -H 'Authorization: Bearer <key>' {base}/v1/journeys   |   "
-          f"python -m demo_client run --server {base} --api-key <key> --journey kyc_individual --scenario approve",
+          f"{sys.executable} -m demo_client run --server {base} --api-key <key> --journey kyc_individual "
+          "--scenario approve",
           flush=True)
     uvicorn.run(application.asgi, host=args.host, port=args.port, loop="uvloop", http="httptools",
                 ws="websockets-sansio", log_level=settings.log_level, lifespan="on", timeout_graceful_shutdown=5)
