@@ -13,7 +13,6 @@ import msgspec
 
 from sdk_protocol import SdkError
 from sdk_protocol.rekognition import InvalidParameter, RekognitionError
-from server.faces_provider import FaceProvider
 from server.tasks import TaskContext, TaskError, TaskFn
 from verification.faces import OPERATING_POINTS
 from verification.pipeline import CaptureResult, FaceMatch, analyse_document, analyse_selfie
@@ -82,9 +81,9 @@ async def verify_selfie(context: TaskContext, task_input: Mapping[str, object],
     one_face = result.report is not None and result.report.checks["face_count"].passed
     if not one_face or not isinstance(reference_id, str) or not reference_id:
         return output
-    provider = context.faces
-    assert provider is not None, "the service hands tasks a FaceProvider"
-    faces: FaceProvider = provider  # type: ignore[assignment]
+    faces = context.faces
+    if faces is None:
+        raise TaskError("Expected a face provider to compare faces with, got none")
     await context.progress(f"{capture}.face_match", "running")
     try:
         reference = await context.read_file(reference_id)

@@ -13,11 +13,12 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Protocol, get_args
 
 import msgspec
 
 import sdk_protocol as p
+from sdk_protocol.messages import CheckStatus
 from server.api_types import (
     CreateSession,
     CreateUpload,
@@ -41,6 +42,7 @@ from server.db import (
     SessionUpdate,
     UploadRow,
 )
+from server.faces_provider import FaceProvider
 from server.journeys import Registry
 from server.storage import DocumentStore, ObjectNotFound, S3Store, StorageError
 from server.storage.base import safe_name
@@ -113,7 +115,7 @@ class SessionService:
 
     def __init__(self, *, repo: Repository, registry: Registry, catalogs: Catalogs, store: DocumentStore,
                  tasks: TaskRunner, broadcaster: Broadcaster, clock: Clock, token_ttl: dt.timedelta,
-                 tenant: str, faces: object = None, max_upload_bytes: int = 15 * 1024 * 1024,
+                 tenant: str, faces: FaceProvider | None = None, max_upload_bytes: int = 15 * 1024 * 1024,
                  presign_ttl: dt.timedelta = dt.timedelta(minutes=5),
                  retention: dt.timedelta | None = None) -> None:
         self.repo = repo
@@ -653,7 +655,8 @@ class SessionService:
             log.info("result of %s arrived after the session moved on; dropped", effect.task_id)
 
     async def _progress(self, session_id: str, check: str, status: str) -> None:
-        message = p.VerificationProgress(check=check, status=status)  # type: ignore[arg-type]
+        known: tuple[CheckStatus, ...] = get_args(CheckStatus)
+        message = p.VerificationProgress(check=check, status=next((s for s in known if s == status), "error"))
         for profile in await self.repo.clients(session_id):
             await self.broadcaster.to_profile(session_id, profile.profile, message)
 

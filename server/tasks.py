@@ -16,9 +16,12 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from sdk_protocol import SdkError
+
+if TYPE_CHECKING:
+    from server.faces_provider import FaceProvider
 
 T = TypeVar("T")
 log = logging.getLogger("arabesque.tasks")
@@ -46,12 +49,12 @@ class TaskContext:
     """What a task function may use: the pool and a way to read a session's documents."""
 
     def __init__(self, pool: WorkerPool, session_id: str, read_file: Callable[[str, str], Awaitable[bytes]],
-                 progress: Callable[[str, str], Awaitable[None]], faces: object = None) -> None:
+                 progress: Callable[[str, str], Awaitable[None]], faces: FaceProvider | None = None) -> None:
         self._pool = pool
         self.session_id = session_id
         self._read_file = read_file
         self._progress = progress
-        self.faces = faces  # the FaceProvider (typed in server.checks, which uses it)
+        self.faces = faces
 
     async def read_file(self, file_id: str) -> bytes:
         """A file of this session (`f_...`), or of another session of the tenant (`s_.../f_...`)."""

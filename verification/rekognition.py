@@ -54,7 +54,7 @@ def describe(rgb: np.ndarray, box: Box) -> FaceDetail:
     points = landmarks68(rgb, box)
     named = {"eyeLeft": points[36:42].mean(axis=0), "eyeRight": points[42:48].mean(axis=0), "nose": points[30],
              "mouthLeft": points[48], "mouthRight": points[54]}
-    landmarks = [Landmark(type=name, x=round(float(p[0]) / width, 6), y=round(float(p[1]) / height, 6))  # type: ignore[arg-type]
+    landmarks = [Landmark(type=name, x=round(float(p[0]) / width, 6), y=round(float(p[1]) / height, 6))
                  for name, p in named.items()]
     pose = head_pose(points, rgb.shape)
     top, bottom = max(0, int(box.top)), min(height, int(box.bottom))
