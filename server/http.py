@@ -73,6 +73,21 @@ async def read_json(request: Request, kind: type[T]) -> T:
         raise p.InvalidRequest(f"{text.split(' - at ', maxsplit=1)[0]} - at {path}", path=path) from None
 
 
+def _decide_type(head: bytes, declared: str) -> str:
+    """The upload's type from its first bytes; the declared type, when given, must agree."""
+    if not head:
+        raise p.UnsupportedFileType("Expected a file, got an empty body")
+    detected = sniff(head)
+    if detected is None or detected not in UPLOAD_TYPES:
+        allowed = ", ".join(sorted(UPLOAD_TYPES))
+        raise p.UnsupportedFileType(f"Expected one of {allowed}, got {detected or 'unrecognised bytes'}",
+                                    detected=detected or "")
+    if declared not in ("", "application/octet-stream") and declared != detected:
+        raise p.UploadTypeMismatch(f"Expected the bytes to be {declared} as declared, got {detected}",
+                                   declared=declared, detected=detected)
+    return detected
+
+
 def build_routes(service: SessionService, *, max_upload_bytes: int,
                  readiness: Callable[[], Awaitable[dict[str, str]]]) -> list[Route]:
     async def integrator(request: Request) -> str:
@@ -154,59 +169,44 @@ def build_routes(service: SessionService, *, max_upload_bytes: int,
                                    limit=max_upload_bytes, found=int(length))
         disposition = _DISPOSITION_NAME.search(request.headers.get("content-disposition", ""))
         name = safe_name(request.query_params.get("filename") or (disposition[1] if disposition else "upload"))
-        file_id = new_id("f")
+        stream = request.stream().__aiter__()
+        head = b""
+        try:
+            while len(head) < SNIFF_BYTES:
+                head += await anext(stream)
+        except StopAsyncIteration:
+            pass
+        except ClientDisconnect:
+            raise p.InvalidRequest("Expected the whole upload, got a disconnect before its end") from None
+        content_type = _decide_type(head, declared)
         hasher = hashlib.sha256()
-        facts: dict[str, object] = {"size": 0, "type": None}
+        received = 0
 
-        def decide(head: bytes) -> str:
-            detected = sniff(head)
-            if not head:
-                raise p.UnsupportedFileType("Expected a file, got an empty body")
-            if detected is None or detected not in UPLOAD_TYPES:
-                allowed = ", ".join(sorted(UPLOAD_TYPES))
-                raise p.UnsupportedFileType(f"Expected one of {allowed}, got {detected or 'unrecognised bytes'}",
-                                            detected=detected or "")
-            if declared not in ("", "application/octet-stream") and declared != detected:
-                raise p.UploadTypeMismatch(f"Expected the bytes to be {declared} as declared, got {detected}",
-                                           declared=declared, detected=detected)
-            return detected
-
-        async def chunks() -> AsyncIterator[bytes]:
-            head = b""
-            size = 0
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > max_upload_bytes:
+        async def body() -> AsyncIterator[bytes]:
+            """The bytes as they arrive, hashed and counted; over the limit, the store drops what it has."""
+            nonlocal received
+            piece = head
+            while True:
+                received += len(piece)
+                if received > max_upload_bytes:
                     raise p.UploadTooLarge(f"Expected at most {max_upload_bytes} bytes, got more",
                                            limit=max_upload_bytes)
-                if facts["type"] is None:
-                    head += chunk
-                    if len(head) < SNIFF_BYTES:
-                        continue
-                    facts["type"] = decide(head)
-                    piece, head = head, b""
-                else:
-                    piece = chunk
                 hasher.update(piece)
                 yield piece
-            if facts["type"] is None:
-                facts["type"] = decide(head)
-                hasher.update(head)
-                yield head
-            facts["size"] = size
+                try:
+                    piece = await anext(stream)
+                except StopAsyncIteration:
+                    return
 
+        file_id = new_id("f")
         key = service.file_key(session_id, file_id)
-
-        async def write() -> None:
-            try:
-                await service.store.put_stream(key, chunks(), content_type=declared or "application/octet-stream")
-            except ClientDisconnect:
-                raise p.InvalidRequest("Expected the whole upload, got a disconnect before its end") from None
-
-        await write()
+        try:
+            await service.store.put_stream(key, body(), content_type=content_type)
+        except ClientDisconnect:
+            raise p.InvalidRequest("Expected the whole upload, got a disconnect before its end") from None
         row = FileRow(id=file_id, session_id=session_id, tenant=service.tenant, storage_key=key,
-                      sha256=hasher.hexdigest(), size=int(str(facts["size"])), content_type=str(facts["type"]),
-                      original_name=name, created_at=service.clock())
+                      sha256=hasher.hexdigest(), size=received, content_type=content_type, original_name=name,
+                      created_at=service.clock())
         info = await service.record_file(row)
         return json_response(info, 201)
 

@@ -72,6 +72,7 @@ from server.workflow import (
     transition,
 )
 from server.workflow.engine import pending_task
+from server.workflow.journey import screen_of
 from server.workflow.render import text_for
 from ui_schemas.loader import Catalogs
 from ui_schemas.model import FinalState
@@ -101,8 +102,6 @@ def default_profile(locale: str) -> ClientProfile:
 
 def _capture_fields(journey: CompiledJourney, state: str) -> dict[str, bool]:
     """The names of a screen's inputs that carry file ids (True when the value is a list)."""
-    from server.workflow.journey import screen_of
-
     screen = screen_of(journey.journey.states[state])
     if screen is None:
         return {}
@@ -254,7 +253,7 @@ class SessionService:
             return p.decode_server(msgspec.json.decode(replayed))
         row = await self._live_row(session_id)
         journey = self._journey(row)
-        file_errors = await self._check_files(session_id, journey, message)
+        file_errors = await self._check_files(row, journey, message)
         if file_errors:
             return await self._refuse(session_id, key, message, localize_errors(file_errors, self.catalogs, locale))
         event = Submit(screen_id=message.screen_id, revision=message.revision, values=message.values)
@@ -554,10 +553,10 @@ class SessionService:
     def _accepted(screen_id: str, revision: int, result: Result) -> p.Message:
         return p.ScreenAccepted(screen_id=screen_id, revision=revision, next_revision=result.snapshot.revision)
 
-    async def _check_files(self, session_id: str, journey: CompiledJourney,
+    async def _check_files(self, row: SessionRow, journey: CompiledJourney,
                            message: p.ScreenSubmit) -> list[p.FieldError]:
         """Capture values must name files uploaded in this very session."""
-        row = await self._row(session_id)
+        session_id = row.id
         if message.screen_id != row.state:
             return []  # the engine answers stale screens
         errors: list[p.FieldError] = []

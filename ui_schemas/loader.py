@@ -10,6 +10,7 @@ from pathlib import Path
 import msgspec
 import yaml
 
+from sdk_protocol import ALL_COMPONENT_TYPES
 from ui_schemas.model import Journey
 
 PACKAGE_DIR = Path(__file__).parent
@@ -128,8 +129,6 @@ def _name_dict_keys(raw: object, kind: type, message: str, segments: list[Segmen
 
 
 def _hint_for(message: str, pointer: str) -> str:
-    from sdk_protocol import ALL_COMPONENT_TYPES
-
     tag = _TAG.match(message)
     if tag is not None and pointer.endswith("/type"):
         choices = sorted(ALL_COMPONENT_TYPES) if "/components/" in pointer or "/fields/" in pointer or \

@@ -89,7 +89,8 @@ def compare_faces(source: bytes, target: bytes, *, threshold: float = 80.0,
     if not 0.0 <= threshold <= 100.0:
         raise InvalidParameter(f"Expected SimilarityThreshold between 0 and 100, got {threshold}")
     source_rgb = _decode(source)
-    source_faces = [b for b in detect(source_rgb) if _keep(describe(source_rgb, b), b, quality_filter)]
+    source_faces = [b for b in detect(source_rgb)
+                    if quality_filter == "NONE" or _keep(describe(source_rgb, b), b, quality_filter)]
     if not source_faces:
         raise InvalidParameter("Request has invalid parameters: there are no faces in the source image",
                                reason="verification.no_face")
@@ -98,7 +99,7 @@ def compare_faces(source: bytes, target: bytes, *, threshold: float = 80.0,
     matches: list[CompareFacesMatch] = []
     unmatched: list[ComparedFace] = []
     for box in detect(target_rgb):
-        detail = describe(target_rgb, box)
+        detail = describe(target_rgb, box)  # every returned face carries its details, filtered or not
         if not _keep(detail, box, quality_filter):
             continue
         face = ComparedFace(bounding_box=detail.bounding_box, confidence=detail.confidence, landmarks=detail.landmarks,

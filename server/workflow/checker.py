@@ -12,6 +12,7 @@ from sdk_protocol.validation import resolve_date
 from server.workflow.engine import parse_delay
 from server.workflow.journey import screen_of, walk_components
 from server.workflow.operators import NOW_VAR
+from server.workflow.render import TEXT_FIELDS
 from server.workflow.rules import RuleError, RulesEngine
 from ui_schemas.loader import Catalogs, Problem
 from ui_schemas.model import (
@@ -33,7 +34,6 @@ BUILTIN_KEYS = (
     "screen.upgrade_required.title", "screen.upgrade_required.text",
 )
 TASK_EVENTS = ("done", "error")
-TEXT_FIELDS = ("text", "label", "help", "placeholder", "guidance", "add_label", "item_label")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 PATH = re.compile(r"^[A-Za-z_$][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 

@@ -282,8 +282,6 @@ def _follow(journey: CompiledJourney, snapshot: Snapshot, transitions: Transitio
             now: dt.datetime) -> Result:
     chosen, evaluations = _select(journey, transitions, snapshot.context, now)
     if chosen is None:
-        snapshot = _record(snapshot, Decision(at=now, state=snapshot.state, event=event, target=None,
-                                              evaluations=evaluations))
         raise EventNotAllowed(f"Expected a transition for {event!r} in state {snapshot.state!r} whose guard "
                               f"holds, got none", state=snapshot.state, event=event)
     context, assigned = _assign(journey, chosen, snapshot.context, now, evaluations)
@@ -327,8 +325,6 @@ def _enter(journey: CompiledJourney, snapshot: Snapshot, target: str, now: dt.da
         assert isinstance(state, DecisionState)
         chosen, evaluations = _select(journey, state.always, snapshot.context, now)
         if chosen is None:
-            snapshot = _record(snapshot, Decision(at=now, state=target, event="always", target=None,
-                                                  evaluations=evaluations))
             raise RuleFailed(f"Expected a transition out of decision state {target!r} whose guard holds, got none",
                              state=target)
         context, assigned = _assign(journey, chosen, snapshot.context, now, evaluations)

@@ -103,6 +103,13 @@ class CompiledRule:
             error = error_object(exc)
             raise RuleError(f"Rule {self.name!r} failed: {exc}", error=error, rule=self.name) from None
 
+    def evaluate_any(self, data: object) -> object:
+        """The rule's value for any JSON value as data (no `$now`): the conformance runner's path."""
+        try:
+            return json.loads(self._compiled.evaluate_str(json.dumps(data)))
+        except dl.DataLogicError as exc:
+            raise RuleError(f"Rule {self.name!r} failed: {exc}", error=error_object(exc), rule=self.name) from None
+
     def test(self, data: Mapping[str, object], *, now: dt.datetime) -> RuleEvaluation:
         """Evaluate as a guard: the traced result is a JavaScript-truthiness boolean."""
         inputs = {path: _lookup(data, path) for path in self.reads}
@@ -152,11 +159,7 @@ class RulesEngine:
 
     def evaluate(self, source: object, data: object) -> object:
         """One-shot evaluation of any JSON value against any data (the conformance runner's path)."""
-        compiled = self.compile("<inline>", source)
-        try:
-            return json.loads(compiled._compiled.evaluate_str(json.dumps(data)))
-        except dl.DataLogicError as exc:
-            raise RuleError(f"Rule failed: {exc}", error=error_object(exc)) from None
+        return self.compile("<inline>", source).evaluate_any(data)
 
 
 __all__ = ["CompiledRule", "Diagnostic", "RuleError", "RuleEvaluation", "RulesEngine", "error_object", "js_truthy"]

@@ -276,3 +276,17 @@ def test_wrong_credentials_fail_readiness_with_the_reason(server_factory: Callab
     reason = httpx.get(f"{server.url}/readyz").json()["checks"]["storage"]
     assert "SignatureDoesNotMatch" in reason or "403" in reason
     asyncio.run(asyncio.sleep(0))
+
+
+def test_an_upload_is_stored_with_the_type_its_bytes_show_not_the_declared_one(s3_server: Server, s3: S3Server,
+                                                                             images: dict[str, Path]) -> None:
+    import cv2
+    import numpy as np
+
+    session = s3_server.create()
+    ok, png = cv2.imencode(".png", np.full((64, 64, 3), 90, np.uint8))
+    assert ok
+    body = s3_server.upload(session, png.tobytes(), content_type="application/octet-stream").json()
+    head = s3.client().head_object(  # type: ignore[attr-defined]
+        Bucket=s3.bucket, Key=f"kyc/default/{session['session_id']}/{body['file_id']}")
+    assert (body["content_type"], head["ContentType"]) == ("image/png", "image/png")
