@@ -8,6 +8,8 @@ need (document bytes) on the event loop and send pure CPU work to the pool with
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 log = logging.getLogger("arabesque.tasks")
+_M_TRIM_THRESHOLD = -1  # glibc mallopt parameters (malloc.h)
+_M_MMAP_THRESHOLD = -3
 
 
 class TaskError(SdkError):
@@ -80,7 +84,17 @@ def _watch_parent(parent: int) -> None:
             os._exit(0)
 
 
+def _return_freed_memory() -> None:
+    """Have glibc give large freed buffers back at once (a fixed mmap threshold, and trimming): without it
+    the buffers of one big image stay in the worker and the next job's peak lands on top of them."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+        libc.mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
+
+
 def _start_worker(parent: int, initializer: Callable[[], None] | None) -> None:
+    _return_freed_memory()
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="parent-watch").start()
     if initializer is not None:
         initializer()
