@@ -162,6 +162,20 @@ class ServiceUnavailable(SdkError):
     http_status = 503
 
 
+class ServerBusy(SdkError):
+    """The server is overloaded and did nothing with the request; `details.retry_after` says when to retry."""
+
+    code = "server.busy"
+    http_status = 503
+
+
+class RateLimited(SdkError):
+    """This connection or API key sent more than its share; `details.retry_after` (seconds) says when to retry."""
+
+    code = "request.rate_limited"
+    http_status = 429
+
+
 __all__ = [
     "DetailValue",
     "DirectUploadUnsupported",
@@ -176,8 +190,10 @@ __all__ = [
     "JourneyFinished",
     "JourneyNotFound",
     "MessageTooLarge",
+    "RateLimited",
     "RuleFailed",
     "SdkError",
+    "ServerBusy",
     "ServiceUnavailable",
     "SessionErased",
     "SessionExpired",

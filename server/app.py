@@ -18,12 +18,16 @@ from starlette.middleware.cors import CORSMiddleware
 import sdk_protocol as p
 from server.auth import digest, resolve_api_key, resolve_rekognition_keys
 from server.checks import TASKS, warm_up
-from server.db import Repository, make_engine
+from server.db import Database, Repository
 from server.db.migrate import upgrade
+from server.devices import Devices
 from server.faces_provider import AwsRekognitionProvider, FaceProvider, LocalProvider
+from server.fast_json import FastJson
 from server.http import build_routes, http_error_handler, internal_error_handler, sdk_error_handler
 from server.journeys import load_registry
+from server.ratelimit import RateLimiter
 from server.rekognition_api import build_rekognition_routes
+from server.relay import NoRelay, RedisRelay, Relay
 from server.service import SessionService
 from server.settings import Settings
 from server.sockets import SocketBroadcaster, register_handlers
@@ -47,13 +51,19 @@ class Application:
         catalogs = load_catalogs()
         extra = [Path(settings.journeys_dir)] if settings.journeys_dir else []
         self.registry = load_registry(engine=RulesEngine(), catalogs=catalogs, extra=extra, tasks=TASKS.keys())
-        self.repo = Repository(make_engine(settings.resolved_database_url))
+        self.database = Database(settings.resolved_database_url, max_queue=settings.write_queue_limit,
+                                 max_wait_seconds=settings.write_wait_seconds)
+        self.repo = Repository(self.database)
         self.store = open_store(settings)
         manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+        self.relay: Relay = RedisRelay(settings.redis_url) if settings.redis_url else NoRelay()
         origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
-        self.sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager,
-                                        cors_allowed_origins=origins or [],
+        # async_handlers=False: each connection's messages are handled in its own receive loop, in order;
+        # json=FastJson: msgspec encodes our Structs straight into packets
+        self.sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager, async_handlers=False,
+                                        json=FastJson, cors_allowed_origins=origins or [],
                                         max_http_buffer_size=settings.max_message_bytes)
+        self.devices = Devices()
         self.pool = WorkerPool(settings.worker_count, settings.task_timeout_seconds, initializer=warm_up)
         self.faces: FaceProvider = LocalProvider(self.pool) if settings.face_provider == "local" else \
             AwsRekognitionProvider(region=settings.rekognition_region,
@@ -66,11 +76,17 @@ class Application:
             token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), tenant=settings.tenant, faces=self.faces,
             max_upload_bytes=settings.max_upload_bytes, presign_ttl=dt.timedelta(seconds=settings.presign_seconds),
             retention=dt.timedelta(seconds=settings.retention_seconds) if settings.retention_seconds else None,
+            devices=self.devices, relay=self.relay, cache_capacity=settings.session_cache_size,
         )
-        register_handlers(self.sio, self.service)
+        register_handlers(self.sio, self.service, self.devices,
+                          RateLimiter(settings.sdk_rate_per_second, settings.sdk_rate_burst, what="SDK connection"))
+        api_limiter = RateLimiter(settings.api_rate_per_second, settings.api_rate_burst, what="API key")
+        sdk_http_limiter = RateLimiter(settings.sdk_rate_per_second, settings.sdk_rate_burst,
+                                       what="session (SDK HTTP requests)")
         self._timers: asyncio.Task[None] | None = None
         starlette = Starlette(
-            routes=[*build_routes(self.service, max_upload_bytes=settings.max_upload_bytes, readiness=self.readiness),
+            routes=[*build_routes(self.service, max_upload_bytes=settings.max_upload_bytes, readiness=self.readiness,
+                                  api_limiter=api_limiter, sdk_limiter=sdk_http_limiter),
                     *build_rekognition_routes(self.service, self.faces, self.rekognition_keys.get)],
             exception_handlers={p.SdkError: sdk_error_handler, HTTPException: http_error_handler,
                                 Exception: internal_error_handler},
@@ -83,6 +99,8 @@ class Application:
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         await asyncio.to_thread(upgrade, self.settings.resolved_database_url)
+        self.database.start()
+        await self.relay.start(self.service.on_remote_change)
         key, _ = await asyncio.to_thread(resolve_api_key, self.settings)
         await self.repo.ensure_api_key("ak_default", "default", digest(key), utc_now())
         self.pool.start()
@@ -96,6 +114,7 @@ class Application:
             self._timers.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timers
+            await self.relay.close()
             self.pool.shutdown()
             await self.repo.close()
 

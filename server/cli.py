@@ -116,6 +116,18 @@ def _bench_storage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_sessions(args: argparse.Namespace) -> int:
+    from server.bench.sessions import run
+
+    ramp = [float(r) for r in args.ramp.split(",") if r.strip()]
+    result = run(sessions=args.sessions, rate=args.rate, duration=args.duration, ramp=ramp,
+                 ramp_seconds=args.ramp_seconds, closed_seconds=args.closed_seconds, flood=args.flood,
+                 repeats=args.repeats, database_url=args.database_url, raw=not args.no_raw)
+    print(json.dumps(result, indent=2) if not args.summary else json.dumps(
+        {k: v for k, v in result.items() if k != "runs"}, indent=2))
+    return 0
+
+
 def _bench_quality_set(args: argparse.Namespace) -> int:
     from verification.degrade import build, usable_documents
 
@@ -210,6 +222,23 @@ def build_parser() -> argparse.ArgumentParser:
     storage.add_argument("--bucket", default="arabesque-bench")
     storage.add_argument("--repeats", type=int, default=40)
     storage.set_defaults(run=_bench_storage)
+    sessions = bench.add_parser("sessions", help="the live channel under N concurrent SDK sessions, beside raw "
+                                "python-socketio (starts and stops both servers itself)")
+    sessions.add_argument("--sessions", type=int, default=1000, help="concurrent SDK sessions (1000)")
+    sessions.add_argument("--rate", type=float, default=200.0, help="offered transitions/s of the open loop (200)")
+    sessions.add_argument("--duration", type=float, default=20.0, help="seconds of the open loop (20)")
+    sessions.add_argument("--ramp", default="300,400,500,600,700,800,1000,1200",
+                          help="offered rates of the max-throughput ramp, tried in order until one is not kept up")
+    sessions.add_argument("--ramp-seconds", type=float, default=6.0, help="seconds per ramp step (6)")
+    sessions.add_argument("--closed-seconds", type=float, default=10.0,
+                          help="seconds of the closed loop (every session as fast as it can) (10)")
+    sessions.add_argument("--flood", type=int, default=10000,
+                          help="stale submits one socket floods during a second open loop (10000; 0 = none)")
+    sessions.add_argument("--repeats", type=int, default=3, help="runs of each server; figures are medians (3)")
+    sessions.add_argument("--database-url", help="e.g. postgresql+asyncpg://postgres@127.0.0.1/test (default SQLite)")
+    sessions.add_argument("--no-raw", action="store_true", help="skip the raw python-socketio baseline")
+    sessions.add_argument("--summary", action="store_true", help="leave the per-run details out of the output")
+    sessions.set_defaults(run=_bench_sessions)
     quality_set = bench.add_parser("quality-set", help="build the labelled degradation set from specimens")
     quality_set.add_argument("documents", help="a folder like ../shared/data/documents (with labels.csv)")
     quality_set.add_argument("out")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
@@ -22,6 +23,7 @@ import sdk_protocol as p
 from server.api_types import CreateSession, CreateUpload, SendSignal
 from server.auth import bearer, new_id
 from server.db import FileRow
+from server.ratelimit import RateLimiter
 from server.service import SessionService
 from server.storage.base import safe_name
 from verification.formats import SNIFF_BYTES, UPLOAD_TYPES, normalise_media_type, sniff
@@ -37,7 +39,11 @@ def json_response(value: object, status: int = 200) -> Response:
 
 
 def error_response(exc: p.SdkError) -> Response:
-    return json_response(p.error_message(exc), exc.http_status)
+    response = json_response(p.error_message(exc), exc.http_status)
+    retry_after = exc.details.get("retry_after")
+    if isinstance(retry_after, int | float):  # server.busy, request.rate_limited: whole seconds, at least 1
+        response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return response
 
 
 async def sdk_error_handler(request: Request, exc: Exception) -> Response:
@@ -89,9 +95,20 @@ def _decide_type(head: bytes, declared: str) -> str:
 
 
 def build_routes(service: SessionService, *, max_upload_bytes: int,
-                 readiness: Callable[[], Awaitable[dict[str, str]]]) -> list[Route]:
+                 readiness: Callable[[], Awaitable[dict[str, str]]], api_limiter: RateLimiter,
+                 sdk_limiter: RateLimiter) -> list[Route]:
     async def integrator(request: Request) -> str:
-        return await service.authenticate_api_key(bearer(request.headers.get("authorization")))
+        key_id = await service.authenticate_api_key(bearer(request.headers.get("authorization")))
+        api_limiter.check(key_id)
+        return key_id
+
+    async def sdk(request: Request) -> str:
+        """The session of the request's SDK token, which must be the session of the path."""
+        session_id = request.path_params["session_id"]
+        if await service.authenticate_token(bearer(request.headers.get("authorization"))) != session_id:
+            raise p.InvalidToken("Expected a token for this session, got one for another session")
+        sdk_limiter.check(session_id)
+        return str(session_id)
 
     async def healthz(request: Request) -> Response:
         return json_response({"status": "ok"})
@@ -151,16 +168,11 @@ def build_routes(service: SessionService, *, max_upload_bytes: int,
         return json_response(await service.erase(request.path_params["session_id"], f"api_key:{key_id}"))
 
     async def create_upload(request: Request) -> Response:
-        session_id = request.path_params["session_id"]
-        if await service.authenticate_token(bearer(request.headers.get("authorization"))) != session_id:
-            raise p.InvalidToken("Expected a token for this session, got one for another session")
+        session_id = await sdk(request)
         return json_response(await service.create_upload(session_id, await read_json(request, CreateUpload)), 201)
 
     async def upload(request: Request) -> Response:
-        session_id = request.path_params["session_id"]
-        token_session = await service.authenticate_token(bearer(request.headers.get("authorization")))
-        if token_session != session_id:
-            raise p.InvalidToken("Expected a token for this session, got one for another session")
+        session_id = await sdk(request)
         await service.ensure_live(session_id)
         declared = normalise_media_type(request.headers.get("content-type", ""))
         length = request.headers.get("content-length")

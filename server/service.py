@@ -1,9 +1,11 @@
 """The session service: opens sessions, applies events durably, runs effects, pushes screens.
 
-Every state change goes through `_apply`: load the snapshot, run the pure engine,
-commit snapshot + timeline (+ idempotent reply) in one transaction guarded by the
-session's version, then run the effects. Handlers in http.py and sockets.py are thin
-adapters around these methods.
+Every state change goes through `_apply`: under the session's lock, take the snapshot from
+memory (live_sessions.py), run the pure engine, commit snapshot + timeline (+ idempotent reply)
+in one batched transaction guarded by the session's version (reloading and trying again when
+another node got there first), then run the effects: tasks keyed by session and task id, and
+one rendering per profile of the devices connected to this node (devices.py); other nodes are
+told through the relay. Handlers in http.py and sockets.py are thin adapters around these methods.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Protocol, get_args
 
@@ -32,7 +35,6 @@ from server.api_types import (
 )
 from server.auth import digest, new_id, new_token
 from server.db import (
-    ClientProfile,
     Conflict,
     ErasureRecord,
     EventRow,
@@ -42,8 +44,11 @@ from server.db import (
     SessionUpdate,
     UploadRow,
 )
+from server.devices import ClientProfile, Devices, profile_of
 from server.faces_provider import FaceProvider
 from server.journeys import Registry
+from server.live_sessions import Live, LiveSessions, decode_snapshot
+from server.relay import NoRelay, Relay
 from server.storage import DocumentStore, ObjectNotFound, S3Store, StorageError
 from server.storage.base import safe_name
 from server.tasks import TaskContext, TaskError, TaskRunner
@@ -53,6 +58,7 @@ from server.workflow import (
     CancelTask,
     CompiledJourney,
     Complete,
+    Decision,
     Notify,
     RejectInput,
     Result,
@@ -81,23 +87,18 @@ from verification.formats import UPLOAD_TYPES, normalise_media_type, sniff
 log = logging.getLogger("arabesque.service")
 Clock = Callable[[], dt.datetime]
 MAX_RETRIES = 8
+API_KEY_CACHE_SECONDS = 10.0
+TaskKey = tuple[str, str]  # (session id, task id): task ids are only unique within a session
 
 
 class Broadcaster(Protocol):
-    """Delivers server messages to every client of a session with a given profile (a Socket.IO room)."""
+    """Delivers server messages to connected devices (Socket.IO rooms)."""
 
-    async def to_profile(self, session_id: str, profile: str, message: p.Message) -> None: ...
+    async def to_profile(self, session_id: str, profile: str, message: p.Message) -> None:
+        """To this node's devices of the session that have this rendering profile."""
 
-
-def profile_of(locale: str, components: frozenset[str]) -> ClientProfile:
-    """Clients that share a locale and component set get the same rendering: one room each."""
-    listed = sorted(components)
-    key = hashlib.sha1(f"{locale}|{','.join(listed)}".encode(), usedforsecurity=False).hexdigest()[:16]
-    return ClientProfile(profile=key, locale=locale, components=listed)
-
-
-def default_profile(locale: str) -> ClientProfile:
-    return profile_of(locale, p.CORE_COMPONENT_TYPES)
+    async def to_session(self, session_id: str, message: p.Message) -> None:
+        """To every device of the session, on every node."""
 
 
 def _capture_fields(journey: CompiledJourney, state: str) -> dict[str, bool]:
@@ -116,7 +117,8 @@ class SessionService:
                  tasks: TaskRunner, broadcaster: Broadcaster, clock: Clock, token_ttl: dt.timedelta,
                  tenant: str, faces: FaceProvider | None = None, max_upload_bytes: int = 15 * 1024 * 1024,
                  presign_ttl: dt.timedelta = dt.timedelta(minutes=5),
-                 retention: dt.timedelta | None = None) -> None:
+                 retention: dt.timedelta | None = None, devices: Devices | None = None,
+                 relay: Relay | None = None, cache_capacity: int = 20_000) -> None:
         self.repo = repo
         self.registry = registry
         self.catalogs = catalogs
@@ -130,8 +132,12 @@ class SessionService:
         self.max_upload_bytes = max_upload_bytes
         self.presign_ttl = presign_ttl
         self.retention = retention
-        self._running: dict[str, asyncio.Task[None]] = {}
-        self._task_sessions: dict[str, str] = {}
+        self.devices = devices if devices is not None else Devices()
+        self.relay: Relay = relay if relay is not None else NoRelay()
+        self.shared = not isinstance(self.relay, NoRelay)
+        self.live = LiveSessions(repo.load_session, capacity=cache_capacity)
+        self._running: dict[TaskKey, asyncio.Task[None]] = {}
+        self._api_keys: dict[str, tuple[str | None, float]] = {}
 
     # --- integrator API ---------------------------------------------------------
 
@@ -145,9 +151,18 @@ class SessionService:
         return infos
 
     async def authenticate_api_key(self, key: str | None) -> str:
+        """The key's id; lookups are remembered for a few seconds (a revoked key stops within that time)."""
         if not key:
             raise p.InvalidApiKey("Expected `Authorization: Bearer <API key>`, got no credential")
-        key_id = await self.repo.api_key_id(digest(key))
+        key_hash = digest(key)
+        cached = self._api_keys.get(key_hash)
+        if cached is not None and cached[1] > time.monotonic():
+            key_id = cached[0]
+        else:
+            key_id = await self.repo.api_key_id(key_hash)
+            if len(self._api_keys) > 10_000:
+                self._api_keys.clear()
+            self._api_keys[key_hash] = (key_id, time.monotonic() + API_KEY_CACHE_SECONDS)
         if key_id is None:
             raise p.InvalidApiKey("Expected a valid API key, got one that is unknown or revoked")
         return key_id
@@ -166,27 +181,34 @@ class SessionService:
         context: dict[str, object] = {"session": {"id": session_id, "reference": request.reference,
                                                   "locale": locale}, "prefill": request.prefill}
         result = start(journey, now=now, context=context)
+        stored, decisions = self._split_trace(None, result.snapshot)
         row = SessionRow(
             id=session_id, tenant=self.tenant, journey=journey.journey.name, journey_version=journey.journey.version,
-            reference=request.reference, locale=locale, state=result.snapshot.state, status=result.snapshot.status,
-            outcome=result.snapshot.outcome, version=1, snapshot=msgspec.json.encode(result.snapshot).decode(),
-            next_due_at=next_due(result.snapshot), created_at=now, updated_at=now,
-            completed_at=now if result.snapshot.status == "final" else None,
+            reference=request.reference, locale=locale, state=stored.state, status=stored.status,
+            outcome=stored.outcome, version=1, snapshot=msgspec.json.encode(stored).decode(),
+            next_due_at=next_due(stored), created_at=now, updated_at=now,
+            completed_at=now if stored.status == "final" else None, event_seq=1,
         )
-        first = EventRow(at=now, kind="start", from_state="", to_state=result.snapshot.state,
-                         revision=result.snapshot.revision, data={"journey": journey.key})
-        await self.repo.create_session(row, first, api_key_id=api_key_id)
-        token = await self.issue_token(session_id)
-        await self._run_effects(session_id, journey, result.snapshot, result.effects)
-        return SessionCreated(session_id=session_id, token=token.token, expires_at=token.expires_at,
+        first = EventRow(at=now, kind="start", from_state="", to_state=stored.state,
+                         revision=stored.revision, data={"journey": journey.key, **decisions})
+        token = new_token()
+        expires_at = now + self.token_ttl
+        await self.repo.create_session(row, first, api_key_id=api_key_id, token_hash=digest(token),
+                                       token_expires_at=expires_at)
+        self.live.remember_token(digest(token), session_id, expires_at)
+        async with self.live.locked(session_id):
+            live = self.live.put(row, stored)
+            await self._run_effects(live, journey, result.effects)
+        return SessionCreated(session_id=session_id, token=token, expires_at=expires_at,
                               journey=journey.journey.name, version=journey.journey.version)
 
     async def issue_token(self, session_id: str) -> TokenIssued:
-        await self._row(session_id)
+        await self.live.get(session_id)
         token = new_token()
         now = self.clock()
         expires_at = now + self.token_ttl
         await self.repo.add_token(digest(token), session_id, expires_at, now)
+        self.live.remember_token(digest(token), session_id, expires_at)
         return TokenIssued(session_id=session_id, token=token, expires_at=expires_at)
 
     async def describe(self, session_id: str) -> SessionView | ErasureRecord:
@@ -196,49 +218,57 @@ class SessionService:
             if record is None:
                 raise p.SessionErased("Expected a readable session, got one being erased", session_id=session_id)
             return record
-        snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
+        snapshot = decode_snapshot(row)
         context = dict(snapshot.context)
         checks = context.pop("checks", {})
         timeline = await self.repo.timeline(session_id)
+        trace = list(snapshot.trace)  # sessions stored before decisions moved to their timeline entries
+        entries = []
+        for entry in timeline:
+            if "decisions" not in entry.data:
+                entries.append(entry)
+                continue
+            data = dict(entry.data)
+            trace += msgspec.convert(data.pop("decisions"), list[Decision])
+            entries.append(msgspec.structs.replace(entry, data=data))
         files = [self._file_info(f) for f in await self.repo.list_files(session_id)]
         return SessionView(
             session_id=row.id, journey=row.journey, version=row.journey_version, reference=row.reference,
             locale=row.locale, state=row.state, status=row.status, outcome=row.outcome, created_at=row.created_at,
             updated_at=row.updated_at, completed_at=row.completed_at, data=context,
-            checks=checks if isinstance(checks, dict) else {}, decisions=snapshot.trace, timeline=timeline,
+            checks=checks if isinstance(checks, dict) else {}, decisions=trace, timeline=entries,
             files=files,
         )
 
     async def signal(self, session_id: str, name: str, data: dict[str, object]) -> Snapshot:
         p.codec.check_bounds(data)
-        return (await self._apply(session_id, Signal(name=name, data=data), kind=f"signal.{name}")).snapshot
+        return (await self._apply(session_id, Signal(name=name, data=data), kind=f"signal.{name}")).result.snapshot
 
     # --- SDK channel --------------------------------------------------------
 
     async def authenticate_token(self, token: object) -> str:
         if not isinstance(token, str) or not token:
             raise p.InvalidToken("Expected auth {\"token\": \"<session token>\"}, got no token")
-        found = await self.repo.token(digest(token))
+        token_hash = digest(token)
+        found = self.live.token(token_hash) or await self.repo.token(token_hash)
         if found is None:
             raise p.InvalidToken("Expected a valid session token, got one that is unknown")
         session_id, expires_at = found
         if expires_at <= self.clock():
             raise p.SessionExpired(f"Expected an unexpired session token, got one that expired at "
                                    f"{expires_at.isoformat()}", expired_at=expires_at.isoformat())
+        self.live.remember_token(token_hash, session_id, expires_at)
         return session_id
 
     async def current_messages(self, session_id: str, profile: ClientProfile) -> list[p.Message]:
         """What a client with `profile` should see now: the screen, and the outcome when finished."""
-        row = await self._live_row(session_id)
-        journey = self._journey(row)
-        snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
-        return self._render(journey, snapshot, profile)
-
-    async def register_profile(self, session_id: str, profile: ClientProfile) -> None:
-        await self.repo.upsert_client(session_id, profile, self.clock())
+        async with self.live.locked(session_id):
+            # several nodes: read the row afresh, a change made elsewhere may not have been relayed yet
+            live = await (self.live.reload(session_id) if self.shared else self.live.get(session_id))
+            return self._render(self._journey(live.row), live.snapshot, profile)
 
     async def session_locale(self, session_id: str) -> str:
-        return (await self._row(session_id)).locale
+        return (await self.live.get(session_id)).row.locale
 
     def hello(self, message: p.Hello, session_id: str) -> tuple[p.Welcome, ClientProfile]:
         version = p.negotiate_version(message.protocol_version)
@@ -248,31 +278,45 @@ class SessionService:
 
     async def submit(self, session_id: str, message: p.ScreenSubmit, locale: str) -> p.Message:
         key = f"submit:{message.idempotency_key}"
-        replayed = await self.repo.replay(session_id, key)
-        if replayed is not None:
-            return p.decode_server(msgspec.json.decode(replayed))
-        row = await self._live_row(session_id)
-        journey = self._journey(row)
-        file_errors = await self._check_files(row, journey, message)
-        if file_errors:
-            return await self._refuse(session_id, key, message, localize_errors(file_errors, self.catalogs, locale))
-        event = Submit(screen_id=message.screen_id, revision=message.revision, values=message.values)
-        applied = await self._apply(session_id, event, kind="submit", reply_key=key,
-                                    reply=lambda r: self._accepted(message.screen_id, message.revision, r),
-                                    data={"fields": sorted(message.values)})
-        if applied.rejected is not None:
-            errors = localize_errors(applied.rejected.errors, self.catalogs, locale)
-            return await self._refuse(session_id, key, message, errors)
-        return self._accepted(message.screen_id, message.revision, applied.result)
+        async with self.live.locked(session_id):
+            live = await self.live.get(session_id)
+            if (kept := live.replies.get(key)) is not None:
+                return p.decode_server(msgspec.json.decode(kept))
+            journey = self._journey(live.row)
+            file_errors = await self._check_files(live, journey, message)
+            if file_errors:
+                return self._refuse(live, key, message, localize_errors(file_errors, self.catalogs, locale))
+            event = Submit(screen_id=message.screen_id, revision=message.revision, values=message.values)
+            try:
+                applied = await self._apply_locked(
+                    live, event, kind="submit", reply_key=key, data={"fields": sorted(message.values)},
+                    reply=lambda r: self._accepted(message.screen_id, message.revision, r))
+            except p.StaleScreen:
+                # a retry of a submit that was applied (here before a restart, or on another node)
+                if (replayed := await self.repo.replay(session_id, key)) is not None:
+                    return p.decode_server(msgspec.json.decode(replayed))
+                raise
+            if applied.rejected is not None:
+                errors = localize_errors(applied.rejected.errors, self.catalogs, locale)
+                return self._refuse(live, key, message, errors)
+            return self._accepted(message.screen_id, message.revision, applied.result)
 
     async def action(self, session_id: str, message: p.ScreenAction) -> p.Message:
         key = f"action:{message.idempotency_key}" if message.idempotency_key else None
-        if key is not None and (replayed := await self.repo.replay(session_id, key)) is not None:
-            return p.decode_server(msgspec.json.decode(replayed))
-        event = UserAction(screen_id=message.screen_id, revision=message.revision, action=message.action)
-        applied = await self._apply(session_id, event, kind=f"action.{message.action}", reply_key=key,
-                                    reply=lambda r: self._accepted(message.screen_id, message.revision, r))
-        return self._accepted(message.screen_id, message.revision, applied.result)
+        async with self.live.locked(session_id):
+            live = await self.live.get(session_id)
+            if key is not None and (kept := live.replies.get(key)) is not None:
+                return p.decode_server(msgspec.json.decode(kept))
+            event = UserAction(screen_id=message.screen_id, revision=message.revision, action=message.action)
+            try:
+                applied = await self._apply_locked(
+                    live, event, kind=f"action.{message.action}", reply_key=key,
+                    reply=lambda r: self._accepted(message.screen_id, message.revision, r))
+            except p.StaleScreen:
+                if key is not None and (replayed := await self.repo.replay(session_id, key)) is not None:
+                    return p.decode_server(msgspec.json.decode(replayed))
+                raise
+            return self._accepted(message.screen_id, message.revision, applied.result)
 
     # --- uploads --------------------------------------------------------------
 
@@ -320,7 +364,7 @@ class SessionService:
 
     async def create_upload(self, session_id: str, request: CreateUpload) -> UploadCreated:
         """A presigned POST for one file: the key, type and size limit are fixed by the server."""
-        await self._live_row(session_id)
+        await self.live.get(session_id)
         if not isinstance(self.store, S3Store):
             raise p.DirectUploadUnsupported(f"Expected S3 storage for direct uploads, got a local folder; upload "
                                             f"through POST /v1/sessions/{session_id}/files instead")
@@ -342,7 +386,7 @@ class SessionService:
 
     async def complete_upload(self, session_id: str, message: p.UploadCompleted) -> p.UploadVerified:
         """Check what landed in the bucket (size, type by content, the SDK's hash); keep it or delete it."""
-        await self._live_row(session_id)
+        await self.live.get(session_id)
         upload = await self.repo.get_upload(session_id, message.upload_id)
         if upload is None or upload.status == "rejected":
             raise p.UploadNotFound(f"Expected an open upload of this session, got {message.upload_id!r}",
@@ -399,19 +443,21 @@ class SessionService:
 
     async def erase(self, session_id: str, erased_by: str) -> ErasureRecord:
         """Delete the session's documents and personal data, verify it, keep a minimal audit record."""
-        row = await self._row(session_id)
-        if row.status == "erased":
-            record = await self.repo.erasure_record(session_id)
-            assert record is not None
-            return record
-        await self.repo.mark_erasing(session_id, erased_by, self.clock())
-        for task_id in [t for t, owner in self._task_sessions.items() if owner == session_id]:
-            running = self._running.get(task_id)
+        async with self.live.locked(session_id):
+            row = await self._row(session_id)
+            if row.status == "erased":
+                record = await self.repo.erasure_record(session_id)
+                assert record is not None
+                return record
+            await self.repo.mark_erasing(session_id, erased_by, self.clock())
+            self.live.drop(session_id)
+            self.live.forget_tokens(session_id)
+        for key in [k for k in self._running if k[0] == session_id]:
+            running = self._running.get(key)
             if running is not None:
                 running.cancel()
         error = p.SessionErased("Expected an active session, got one that has been erased", session_id=session_id)
-        for profile in await self.repo.clients(session_id):
-            await self.broadcaster.to_profile(session_id, profile.profile, p.error_message(error))
+        await self.broadcaster.to_session(session_id, p.error_message(error))
         prefix = f"{self.tenant}/{session_id}"
         for _ in range(3):
             await self.store.delete_prefix(prefix)
@@ -425,18 +471,23 @@ class SessionService:
             raise p.InternalError(f"Expected erasure of {session_id} to leave nothing, something remains")
         record = await self.repo.erasure_record(session_id)
         assert record is not None
+        erased = await self.repo.load_session(session_id)
+        if erased is not None:
+            self.relay.publish(erased, push=False)  # other nodes forget their copy and its tokens
         log.info("session %s erased by %s", session_id, erased_by)
         return record
 
     async def sweep_erasures(self) -> int:
-        """Finish interrupted erasures, and erase completed sessions past the retention period."""
+        """Finish interrupted erasures, and erase completed sessions past the retention period.
+
+        One session that cannot be erased now is logged and left for the next sweep; the others go on.
+        """
         cutoff = self.clock() - self.retention if self.retention else None
         erased = 0
         for session_id in await self.repo.due_for_erasure(cutoff):
-            row = await self._row(session_id)
             try:
-                await self.erase(session_id, row.erased_by if row.status == "erasing" and row.erased_by
-                                 else "retention")
+                interrupted_by = await self.repo.erased_by(session_id)
+                await self.erase(session_id, interrupted_by or "retention")
                 erased += 1
             except p.SdkError as exc:
                 log.warning("erasure of %s not finished: %s", session_id, exc.message)
@@ -459,12 +510,12 @@ class SessionService:
         """After a restart, run again every task that was running when the process stopped."""
         resumed = 0
         for session_id in await self.repo.waiting_sessions():
-            row = await self._row(session_id)
-            journey = self._journey(row)
-            snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
-            effect = pending_task(journey, snapshot)
-            if effect is not None:
-                self._start_task(session_id, journey, effect)
+            try:
+                live = await self.live.get(session_id)
+            except p.SdkError:
+                continue
+            effect = pending_task(self._journey(live.row), live.snapshot)
+            if effect is not None and self._start_task(session_id, effect):
                 resumed += 1
         return resumed
 
@@ -473,6 +524,23 @@ class SessionService:
         while self._running:
             await asyncio.gather(*list(self._running.values()), return_exceptions=True)
 
+    async def on_remote_change(self, row: SessionRow, push: bool) -> None:
+        """Another node committed `row`: keep our copy fresh and show the devices connected here."""
+        async with self.live.locked(row.id):
+            if row.status in ("erased", "erasing"):
+                self.live.drop(row.id)
+                self.live.forget_tokens(row.id)
+                return
+            live = self.live.peek(row.id)
+            if live is not None and live.row.version >= row.version:
+                return  # we already have this or a newer one
+            if live is None and not self.devices.has(row.id):
+                return  # nothing of this session here to keep fresh
+            snapshot = decode_snapshot(row)
+            live = self.live.put(row, snapshot)
+            if push:
+                await self._push(row.id, self._journey(live.row), snapshot)
+
     # --- the core -------------------------------------------------------------
 
     class Applied(msgspec.Struct, frozen=True, kw_only=True):
@@ -480,6 +548,7 @@ class SessionService:
         rejected: RejectInput | None = None
 
     async def _row(self, session_id: str) -> SessionRow:
+        """The row as stored (not the live copy): for reads that must see erasure and every column."""
         row = await self.repo.load_session(session_id)
         if row is None:
             raise p.SessionNotFound(f"Expected an existing session, got unknown id {session_id!r}",
@@ -487,13 +556,7 @@ class SessionService:
         return row
 
     async def ensure_live(self, session_id: str) -> None:
-        await self._live_row(session_id)
-
-    async def _live_row(self, session_id: str) -> SessionRow:
-        row = await self._row(session_id)
-        if row.status in ("erased", "erasing"):
-            raise p.SessionErased("Expected an active session, got one that has been erased", session_id=session_id)
-        return row
+        await self.live.get(session_id)
 
     def _journey(self, row: SessionRow) -> CompiledJourney:
         journey = self.registry.get(row.journey, row.journey_version)
@@ -502,65 +565,89 @@ class SessionService:
                                   journey=row.journey)
         return journey
 
-    async def _apply(self, session_id: str, event: AnyEvent, *, kind: str, reply_key: str | None = None,
-                     reply: Callable[[Result], p.Message] | None = None,
+    @staticmethod
+    def _split_trace(before: Snapshot | None, after: Snapshot) -> tuple[Snapshot, dict[str, object]]:
+        """The snapshot to store, and the decisions this step added, which go to its timeline entry instead of
+        growing the stored snapshot (and every write of it) with each step."""
+        kept = before.trace if before is not None else []
+        added = after.trace[len(kept):]
+        if not added:
+            return after, {}
+        return msgspec.structs.replace(after, trace=kept), {"decisions": msgspec.to_builtins(added)}
+
+    async def _apply(self, session_id: str, event: AnyEvent, *, kind: str,
                      data: Mapping[str, object] | None = None) -> SessionService.Applied:
-        """Load, transition, commit (optimistic), run effects. Conflicts on user events are stale screens."""
+        async with self.live.locked(session_id):
+            live = await self.live.get(session_id)
+            return await self._apply_locked(live, event, kind=kind, data=data)
+
+    async def _apply_locked(self, live: Live, event: AnyEvent, *, kind: str, reply_key: str | None = None,
+                            reply: Callable[[Result], p.Message] | None = None,
+                            data: Mapping[str, object] | None = None) -> SessionService.Applied:
+        """Transition, commit (optimistic, batched), run effects; the caller holds the session's lock.
+
+        A conflict means another node changed the session: reload it and decide again (the engine then
+        refuses a stale screen itself)."""
+        session_id = live.row.id
         for _ in range(MAX_RETRIES):
-            row = await self._live_row(session_id)
-            journey = self._journey(row)
-            snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
+            snapshot = live.snapshot
+            journey = self._journey(live.row)
             now = self.clock()
             if not isinstance(event, Tick) and snapshot.status != "final" and (due := next_due(snapshot)) \
                     and due <= now:
-                await self._apply(session_id, Tick(), kind="tick")
+                await self._apply_locked(live, Tick(), kind="tick")
                 continue
             result = transition(journey, snapshot, event, now)
             rejected = next((e for e in result.effects if isinstance(e, RejectInput)), None)
             if rejected is not None:
                 return self.Applied(result=result, rejected=rejected)
-            entries = [EventRow(at=now, kind=kind, from_state=snapshot.state, to_state=result.snapshot.state,
-                                revision=result.snapshot.revision,
-                                data={**(data or {}), "effects": [type(e).__name__ for e in result.effects]})]
+            stored, decisions = self._split_trace(snapshot, result.snapshot)
+            entries = [EventRow(at=now, kind=kind, from_state=snapshot.state, to_state=stored.state,
+                                revision=stored.revision,
+                                data={**(data or {}), "effects": [type(e).__name__ for e in result.effects],
+                                      **decisions})]
             entries += [EventRow(at=now, kind=f"notify.{e.name}", from_state=e.state, to_state=e.state,
-                                 revision=result.snapshot.revision) for e in result.effects if isinstance(e, Notify)]
-            update = SessionUpdate(state=result.snapshot.state, status=result.snapshot.status,
-                                   outcome=result.snapshot.outcome,
-                                   snapshot=msgspec.json.encode(result.snapshot).decode(),
-                                   next_due_at=next_due(result.snapshot),
-                                   completed=result.snapshot.status == "final" and snapshot.status != "final")
+                                 revision=stored.revision) for e in result.effects if isinstance(e, Notify)]
+            update = SessionUpdate(state=stored.state, status=stored.status, outcome=stored.outcome,
+                                   snapshot=msgspec.json.encode(stored).decode(), next_due_at=next_due(stored),
+                                   completed=stored.status == "final" and snapshot.status != "final")
             stored_reply = (reply_key, msgspec.json.encode(reply(result))) if reply_key and reply else None
             try:
-                await self.repo.save_transition(session_id, row.version, update, entries, now, stored_reply)
+                row = await self.repo.save_transition(live.row, update, entries, now, stored_reply)
             except Conflict:
-                if isinstance(event, Submit | UserAction):
-                    await self._push_current(session_id)
-                    raise p.StaleScreen("Expected to change the current screen, got beaten by another change "
-                                        "to this session; the current screen has been sent again",
-                                        session_id=session_id) from None
+                live = await self.live.reload(session_id)
                 continue
-            await self._run_effects(session_id, journey, result.snapshot, result.effects)
+            shows = any(isinstance(e, ShowScreen | Complete) for e in result.effects)
+            self.relay.publish(row, push=shows)
+            live = self.live.put(row, stored)
+            if stored_reply is not None:
+                live.remember(stored_reply[0], stored_reply[1])
+            await self._run_effects(live, journey, result.effects)
             return self.Applied(result=result)
-        raise p.InternalError(f"Expected to commit within {MAX_RETRIES} attempts, got constant conflicts")
+        raise p.ServerBusy(f"Expected to commit within {MAX_RETRIES} attempts, got constant conflicts with other "
+                           "writers; nothing was changed, retry shortly", retry_after=1.0)
 
-    async def _refuse(self, session_id: str, key: str, message: p.ScreenSubmit,
-                      errors: list[p.FieldError]) -> p.Message:
+    @staticmethod
+    def _refuse(live: Live, key: str, message: p.ScreenSubmit, errors: list[p.FieldError]) -> p.Message:
+        """Refused values change nothing: the reply is kept in memory for a retry (the same values at the same
+        revision get the same errors anyway)."""
         reply = p.ScreenErrors(screen_id=message.screen_id, revision=message.revision, errors=errors)
-        await self.repo.remember_reply(session_id, key, msgspec.json.encode(reply), self.clock())
+        live.remember(key, msgspec.json.encode(reply))
         return reply
 
     @staticmethod
     def _accepted(screen_id: str, revision: int, result: Result) -> p.Message:
         return p.ScreenAccepted(screen_id=screen_id, revision=revision, next_revision=result.snapshot.revision)
 
-    async def _check_files(self, row: SessionRow, journey: CompiledJourney,
-                           message: p.ScreenSubmit) -> list[p.FieldError]:
+    async def _check_files(self, live: Live, journey: CompiledJourney, message: p.ScreenSubmit
+                           ) -> list[p.FieldError]:
         """Capture values must name files uploaded in this very session."""
-        session_id = row.id
-        if message.screen_id != row.state:
+        session_id = live.row.id
+        state = live.snapshot.state
+        if message.screen_id != state:
             return []  # the engine answers stale screens
         errors: list[p.FieldError] = []
-        for name, is_list in _capture_fields(journey, row.state).items():
+        for name, is_list in _capture_fields(journey, state).items():
             value = message.values.get(name)
             ids = value if is_list and isinstance(value, list) else [value] if isinstance(value, str) else []
             for i, file_id in enumerate(ids):
@@ -572,29 +659,25 @@ class SessionService:
                                                message=f"Expected a file uploaded in this session, got {file_id!r}"))
         return errors
 
-    async def _run_effects(self, session_id: str, journey: CompiledJourney, snapshot: Snapshot,
-                           effects: list[AnyEffect]) -> None:
+    async def _run_effects(self, live: Live, journey: CompiledJourney, effects: list[AnyEffect]) -> None:
+        session_id = live.row.id
         for effect in effects:
             if isinstance(effect, RunTask):
-                self._start_task(session_id, journey, effect)
+                self._start_task(session_id, effect)
             elif isinstance(effect, CancelTask):
-                running = self._running.pop(effect.task_id, None)
+                running = self._running.pop((session_id, effect.task_id), None)
                 if running is not None:
                     running.cancel()
             elif isinstance(effect, Notify):
                 log.info("session %s: %s in state %s", session_id, effect.name, effect.state)
         if any(isinstance(e, ShowScreen | Complete) for e in effects):
-            await self._push(session_id, journey, snapshot)
+            await self._push(session_id, journey, live.snapshot)
 
     async def _push(self, session_id: str, journey: CompiledJourney, snapshot: Snapshot) -> None:
-        profiles = await self.repo.clients(session_id)
-        for profile in profiles:
+        """One rendering per profile of the devices connected here (no database lookup)."""
+        for profile in self.devices.profiles(session_id):
             for message in self._render(journey, snapshot, profile):
                 await self.broadcaster.to_profile(session_id, profile.profile, message)
-
-    async def _push_current(self, session_id: str) -> None:
-        row = await self._row(session_id)
-        await self._push(session_id, self._journey(row), msgspec.json.decode(row.snapshot, type=Snapshot))
 
     def _render(self, journey: CompiledJourney, snapshot: Snapshot, profile: ClientProfile) -> list[p.Message]:
         capabilities = p.Capabilities.declare(profile.components)
@@ -612,18 +695,20 @@ class SessionService:
                 message=text_for(body, self.catalogs, profile.locale, snapshot.context) if body else ""))
         return messages
 
-    def _start_task(self, session_id: str, journey: CompiledJourney, effect: RunTask) -> None:
-        if effect.task_id in self._running:
-            return
-        task = asyncio.create_task(self._run_task(session_id, effect), name=f"task:{effect.task_id}")
-        self._running[effect.task_id] = task
-        self._task_sessions[effect.task_id] = session_id
+    def _start_task(self, session_id: str, effect: RunTask) -> bool:
+        """Run a task unless this very task (of this very session) already runs; True if started."""
+        key: TaskKey = (session_id, effect.task_id)
+        if key in self._running:
+            return False
+        task = asyncio.create_task(self._run_task(session_id, effect), name=f"task:{session_id}:{effect.task_id}")
+        self._running[key] = task
 
-        def done(_: asyncio.Task[None]) -> None:
-            self._running.pop(effect.task_id, None)
-            self._task_sessions.pop(effect.task_id, None)
+        def done(finished: asyncio.Task[None]) -> None:
+            if self._running.get(key) is finished:
+                del self._running[key]
 
         task.add_done_callback(done)
+        return True
 
     async def _run_task(self, session_id: str, effect: RunTask) -> None:
         async def progress(check: str, status: str) -> None:
@@ -642,22 +727,29 @@ class SessionService:
         except asyncio.CancelledError:
             return
         except Exception as exc:  # a bug in a task must not leave the session waiting forever
-            log.exception("task %s failed", effect.task_id)
+            log.exception("task %s of %s failed", effect.task_id, session_id)
             event = TaskFailed(task_id=effect.task_id, code="internal", message=f"{type(exc).__name__}: {exc}")
         status = "error" if isinstance(event, TaskFailed) else \
             "passed" if event.result.get("passed") is True else "failed"
         await progress(effect.task, status)
-        try:
-            await self._apply(session_id, event, kind=f"task.{'done' if isinstance(event, TaskDone) else 'failed'}",
-                              data={"task": effect.task, "task_id": effect.task_id})
-        except (p.EventNotAllowed, p.JourneyFinished, p.SessionErased):
-            log.info("result of %s arrived after the session moved on; dropped", effect.task_id)
+        kind = f"task.{'done' if isinstance(event, TaskDone) else 'failed'}"
+        for attempt in range(5):
+            try:
+                await self._apply(session_id, event, kind=kind, data={"task": effect.task, "task_id": effect.task_id})
+                return
+            except (p.EventNotAllowed, p.JourneyFinished, p.SessionErased, p.SessionNotFound):
+                log.info("result of %s arrived after session %s moved on; dropped", effect.task_id, session_id)
+                return
+            except p.ServerBusy as exc:  # the result must not be lost to a moment of overload
+                retry_after = exc.details.get("retry_after")
+                await asyncio.sleep((retry_after if isinstance(retry_after, int | float) else 1.0) * (attempt + 1))
+        log.error("result of %s for %s not recorded after retries; it runs again at the next start",
+                  effect.task_id, session_id)
 
     async def _progress(self, session_id: str, check: str, status: str) -> None:
         known: tuple[CheckStatus, ...] = get_args(CheckStatus)
         message = p.VerificationProgress(check=check, status=next((s for s in known if s == status), "error"))
-        for profile in await self.repo.clients(session_id):
-            await self.broadcaster.to_profile(session_id, profile.profile, message)
+        await self.broadcaster.to_session(session_id, message)
 
 
-__all__ = ["Broadcaster", "Clock", "SessionService", "default_profile", "profile_of"]
+__all__ = ["Broadcaster", "Clock", "SessionService"]

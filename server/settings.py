@@ -51,6 +51,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rekognition_endpoint_url: str = ""
     rekognition_access_key_id: str = ""
     rekognition_secret_access_key: str = ""
+    sdk_rate_per_second: float = 20.0
+    sdk_rate_burst: int = 40
+    api_rate_per_second: float = 100.0
+    api_rate_burst: int = 200
+    write_queue_limit: int = 5000
+    write_wait_seconds: float = 10.0
+    session_cache_size: int = 20_000
 
     @property
     def data_path(self) -> Path:
@@ -103,6 +110,15 @@ DOCUMENTED: dict[str, str] = {
     "ARABESQUE_REKOGNITION_ACCESS_KEY_ID": "the key pair clients sign Rekognition-protocol requests with (SigV4); "
                                           "generated into the data dir when unset",
     "ARABESQUE_REKOGNITION_SECRET_ACCESS_KEY": "its secret",
+    "ARABESQUE_SDK_RATE_PER_SECOND": "messages per second one SDK connection may send (and HTTP requests per "
+                                     "second per session), refilling a bucket (20)",
+    "ARABESQUE_SDK_RATE_BURST": "how many an SDK connection may send at once before the rate applies (40)",
+    "ARABESQUE_API_RATE_PER_SECOND": "requests per second one API key may make (100)",
+    "ARABESQUE_API_RATE_BURST": "how many an API key may make at once before the rate applies (200)",
+    "ARABESQUE_WRITE_QUEUE_LIMIT": "database writes that may wait for the writer before new ones get server.busy "
+                                   "(5000)",
+    "ARABESQUE_WRITE_WAIT_SECONDS": "how long a write may wait for the writer before it gets server.busy (10)",
+    "ARABESQUE_SESSION_CACHE_SIZE": "sessions kept decoded in memory per node (20000)",
 }
 
 
@@ -122,7 +138,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         expected = text.split(" - at ", maxsplit=1)[0]
         raise ConfigError(f"{name}: {expected}, got {raw.get(field, '')!r}", variable=name) from None
     for name in ("token_ttl_seconds", "max_upload_bytes", "max_message_bytes", "task_timeout_seconds",
-                 "timer_poll_seconds"):
+                 "timer_poll_seconds", "sdk_rate_per_second", "sdk_rate_burst", "api_rate_per_second",
+                 "api_rate_burst", "write_queue_limit", "write_wait_seconds", "session_cache_size"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{PREFIX}{name.upper()}: expected a positive number, got {getattr(settings, name)}",
                               variable=f"{PREFIX}{name.upper()}")

@@ -1,7 +1,10 @@
 """The SDK channel: Socket.IO namespace /sdk, event `message`. A thin adapter over the service.
 
-Per-connection state (session id, rendering profile) lives in the Socket.IO session,
-never on a namespace object. Errors are mapped to the wire here, once.
+Per-connection state (session id, rendering profile) lives in the Socket.IO session and in this
+node's `Devices`, never in the database or on a namespace object. Handlers run in each connection's
+own receive loop (`async_handlers=False`), so one connection's messages are handled one at a time, in
+order, and a connection that floods waits for its own replies instead of crowding out the others;
+on top of that each connection has a token bucket. Errors are mapped to the wire here, once.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import logging
 import socketio
 
 import sdk_protocol as p
-from server.db import ClientProfile
-from server.service import SessionService, default_profile
+from server.devices import ClientProfile, Devices, default_profile
+from server.ratelimit import RateLimiter
+from server.service import SessionService
 
 NAMESPACE = "/sdk"
 EVENT = "message"
@@ -25,16 +29,22 @@ def room(session_id: str, profile: str) -> str:
 
 
 class SocketBroadcaster:
-    """Sends to every client of a session that shares a rendering profile (across nodes with Redis)."""
+    """Sends to this node's devices of a session that share a rendering profile, or to every device of a
+    session on every node (through the Socket.IO manager, Redis when there are several nodes)."""
 
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self.sio = sio
 
     async def to_profile(self, session_id: str, profile: str, message: p.Message) -> None:
-        await self.sio.emit(EVENT, p.to_wire(message), to=room(session_id, profile), namespace=NAMESPACE)
+        # the packet encoder (server/fast_json.py) takes the Struct as it is; other nodes render their own
+        await self.sio.emit(EVENT, message, to=room(session_id, profile), namespace=NAMESPACE, ignore_queue=True)
+
+    async def to_session(self, session_id: str, message: p.Message) -> None:
+        await self.sio.emit(EVENT, p.to_wire(message), to=session_id, namespace=NAMESPACE)
 
 
-def register_handlers(sio: socketio.AsyncServer, service: SessionService) -> None:
+def register_handlers(sio: socketio.AsyncServer, service: SessionService, devices: Devices,
+                      limiter: RateLimiter) -> None:
     background: set[asyncio.Task[None]] = set()
 
     def later(sid: str, session_id: str, profile: ClientProfile) -> None:
@@ -49,38 +59,46 @@ def register_handlers(sio: socketio.AsyncServer, service: SessionService) -> Non
             await asyncio.sleep(0.01)
         try:
             for message in await service.current_messages(session_id, profile):
-                await sio.emit(EVENT, p.to_wire(message), to=sid, namespace=NAMESPACE)
+                await sio.emit(EVENT, message, to=sid, namespace=NAMESPACE)
         except p.SdkError as exc:
-            await sio.emit(EVENT, p.to_wire(p.error_message(exc)), to=sid, namespace=NAMESPACE)
+            await sio.emit(EVENT, p.error_message(exc), to=sid, namespace=NAMESPACE)
 
     async def connect(sid: str, environ: dict[str, object], auth: object) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             session_id = await service.authenticate_token(token)
             profile = default_profile(await service.session_locale(session_id))
-            await service.register_profile(session_id, profile)
         except p.SdkError as exc:
             # The client's connect_error handler receives {"message": ..., "data": <error message>}.
             raise socketio.exceptions.ConnectionRefusedError(exc.message, p.to_wire(p.error_message(exc))) from None
         await sio.save_session(sid, {"session_id": session_id, "profile": profile}, namespace=NAMESPACE)
+        await sio.enter_room(sid, session_id, namespace=NAMESPACE)
         await sio.enter_room(sid, room(session_id, profile.profile), namespace=NAMESPACE)
+        devices.attach(sid, session_id, profile)
         later(sid, session_id, profile)
 
-    async def on_message(sid: str, *args: object) -> dict[str, object]:
+    async def disconnect(sid: str, reason: object = None) -> None:
+        devices.detach(sid)
+        limiter.forget(sid)
+
+    async def on_message(sid: str, *args: object) -> object:
         state = await sio.get_session(sid, namespace=NAMESPACE)
         session_id: str = state["session_id"]
         profile: ClientProfile = state["profile"]
         try:
+            limiter.check(sid)
             if len(args) != 1:
                 raise p.InvalidMessage(f"Expected one message object per event, got {len(args)} arguments",
                                        path="$")
             message = p.decode_client(args[0])
             if isinstance(message, p.Hello):
                 welcome, new_profile = service.hello(message, session_id)
-                await service.register_profile(session_id, new_profile)
-                await sio.leave_room(sid, room(session_id, profile.profile), namespace=NAMESPACE)
-                await sio.enter_room(sid, room(session_id, new_profile.profile), namespace=NAMESPACE)
-                await sio.save_session(sid, {"session_id": session_id, "profile": new_profile}, namespace=NAMESPACE)
+                if new_profile != profile:
+                    await sio.leave_room(sid, room(session_id, profile.profile), namespace=NAMESPACE)
+                    await sio.enter_room(sid, room(session_id, new_profile.profile), namespace=NAMESPACE)
+                    devices.switch(sid, new_profile)  # replaces the connect-time profile: one rendering each
+                    state["profile"] = new_profile
+                    await sio.save_session(sid, state, namespace=NAMESPACE)
                 later(sid, session_id, new_profile)
                 reply: p.Message = welcome
             elif isinstance(message, p.ScreenSubmit):
@@ -97,13 +115,14 @@ def register_handlers(sio: socketio.AsyncServer, service: SessionService) -> Non
         except Exception:
             log.exception("unexpected error handling a message of %s", session_id)
             reply = p.error_message(p.InternalError("Expected to handle the message, got an internal error"))
-        return p.to_wire(reply)
+        return reply  # the Socket.IO ack; the packet encoder takes the Struct as it is
 
-    async def on_other(event: str, sid: str, *args: object) -> dict[str, object]:
+    async def on_other(event: str, sid: str, *args: object) -> object:
         error = p.InvalidMessage(f"Expected the event {EVENT!r}, got {event[:64]!r}", event=event[:64])
-        return p.to_wire(p.error_message(error))
+        return p.error_message(error)
 
     sio.on("connect", connect, namespace=NAMESPACE)
+    sio.on("disconnect", disconnect, namespace=NAMESPACE)
     sio.on(EVENT, on_message, namespace=NAMESPACE)
     sio.on("*", on_other, namespace=NAMESPACE)
 

@@ -12,6 +12,16 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
     return {"p50": round(float(np.percentile(values, 50)), 2), "p95": round(float(np.percentile(values, 95)), 2)}
 
 
+def latency_figures(samples_ms: list[float]) -> dict[str, float]:
+    """p50, p90, p99 and max of latencies in milliseconds (zeros when there are none)."""
+    if not samples_ms:
+        return {"p50": 0.0, "p90": 0.0, "p99": 0.0, "max": 0.0, "n": 0}
+    values = np.asarray(samples_ms)
+    return {"p50": round(float(np.percentile(values, 50)), 2), "p90": round(float(np.percentile(values, 90)), 2),
+            "p99": round(float(np.percentile(values, 99)), 2), "max": round(float(values.max()), 2),
+            "n": len(samples_ms)}
+
+
 def confusion(expected: list[int], failed: list[bool]) -> dict[str, float]:
     """tp = the check failed an image labelled 1; balanced accuracy = mean of both recalls."""
     tp = sum(1 for e, f in zip(expected, failed, strict=True) if e == 1 and f)
@@ -23,4 +33,4 @@ def confusion(expected: list[int], failed: list[bool]) -> dict[str, float]:
             "balanced_accuracy": round(sum(recalls) / len(recalls), 4) if recalls else 0.0}
 
 
-__all__ = ["confusion", "percentiles"]
+__all__ = ["confusion", "latency_figures", "percentiles"]

@@ -1,7 +1,7 @@
 """Persistence: SQLAlchemy Core over SQLite (default) or PostgreSQL, migrated by Alembic."""
 
+from server.db.database import Database, make_engine
 from server.db.repository import (
-    ClientProfile,
     Conflict,
     ErasureRecord,
     EventRow,
@@ -10,8 +10,7 @@ from server.db.repository import (
     SessionRow,
     SessionUpdate,
     UploadRow,
-    make_engine,
 )
 
-__all__ = ["ClientProfile", "Conflict", "ErasureRecord", "EventRow", "FileRow", "Repository", "SessionRow",
+__all__ = ["Conflict", "Database", "ErasureRecord", "EventRow", "FileRow", "Repository", "SessionRow",
            "SessionUpdate", "UploadRow", "make_engine"]

@@ -72,6 +72,7 @@ sessions = Table(
     Column("completed_at", UTCDateTime()),
     Column("erased_at", UTCDateTime()),
     Column("erased_by", String(64)),
+    Column("event_seq", Integer, nullable=False, server_default="0"),
     Index("ix_sessions_next_due_at", "next_due_at"),
     Index("ix_sessions_completed_at", "completed_at"),
     Index("ix_sessions_status", "status"),
@@ -136,14 +137,5 @@ uploads = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
 )
 
-session_clients = Table(
-    "session_clients", metadata,
-    Column("session_id", String(40), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
-    Column("profile", String(64), primary_key=True),
-    Column("locale", String(35), nullable=False),
-    Column("components", Text, nullable=False),
-    Column("updated_at", UTCDateTime(), nullable=False),
-)
-
-__all__ = ["api_keys", "events", "files", "idempotency", "metadata", "session_clients", "session_tokens",
+__all__ = ["api_keys", "events", "files", "idempotency", "metadata", "session_tokens",
            "sessions", "uploads"]

@@ -14,10 +14,11 @@ import pytest
 
 import sdk_protocol as p
 from server.api_types import CreateSession
-from server.db import FileRow, Repository, make_engine
+from server.db import Database, FileRow, Repository
 from server.db.migrate import upgrade
+from server.devices import Devices, profile_of
 from server.journeys import Registry
-from server.service import SessionService, profile_of
+from server.service import SessionService
 from server.storage import LocalStore
 from server.tasks import TaskContext, TaskRunner, TaskTimeout, WorkerCrashed, WorkerPool
 from server.workflow import Snapshot
@@ -37,6 +38,9 @@ class Recorder:
     async def to_profile(self, session_id: str, profile: str, message: p.Message) -> None:
         self.sent.append((session_id, profile, message))
 
+    async def to_session(self, session_id: str, message: p.Message) -> None:
+        self.sent.append((session_id, "*", message))
+
 
 async def make_service(tmp_path: Path, registry: Registry, catalogs: Catalogs, tasks: Mapping[str, object],
                        pool: WorkerPool | None = None) -> tuple[SessionService, Recorder]:
@@ -44,17 +48,17 @@ async def make_service(tmp_path: Path, registry: Registry, catalogs: Catalogs, t
     await asyncio.to_thread(upgrade, url)
     recorder = Recorder()
     service = SessionService(
-        repo=Repository(make_engine(url)), registry=registry, catalogs=catalogs, store=LocalStore(tmp_path / "docs"),
+        repo=Repository(Database(url)), registry=registry, catalogs=catalogs, store=LocalStore(tmp_path / "docs"),
         tasks=TaskRunner(pool or WorkerPool(1, 5.0), tasks),  # type: ignore[arg-type]
         broadcaster=recorder, clock=lambda: dt.datetime.now(dt.UTC), token_ttl=dt.timedelta(hours=1),
-        tenant="default")
+        tenant="default", devices=Devices())
     return service, recorder
 
 
 async def to_document_check(service: SessionService) -> str:
     created = await service.create_session(CreateSession(journey="kyc_individual"), api_key_id=None)
     sid = created.session_id
-    await service.register_profile(sid, profile_of("en", p.ALL_COMPONENT_TYPES))
+    service.devices.attach("sid-1", sid, profile_of("en", p.ALL_COMPONENT_TYPES))
     for values in ({}, PERSON, {"line1": "x", "city": "y", "postal_code": "1234", "country": "GB"},
                    {"type": "passport", "issuing_country": "GB"}):
         row = await service.repo.load_session(sid)
@@ -102,6 +106,7 @@ async def test_a_task_interrupted_by_a_restart_runs_again_on_start(tmp_path: Pat
 
     second, recorder = await make_service(tmp_path, registry, catalogs, {"verify_document": passes,
                                                                    "verify_selfie": passes})
+    second.devices.attach("sid-again", sid, profile_of("en", p.ALL_COMPONENT_TYPES))  # the device reconnected
     assert await second.resume_tasks() == 1
     await second.wait_idle()
     row = await second.repo.load_session(sid)

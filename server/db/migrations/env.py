@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from server.db.repository import make_engine
+from server.db.database import make_engine
 from server.db.schema import metadata
 
 

@@ -1,0 +1,430 @@
+"""The load side of `arabesque bench sessions`: N SDK clients in one process, apart from the server's.
+
+Run by the orchestrator (`server/bench/sessions.py`) as `python -m server.bench.sessions_client CONFIG`;
+prints one JSON object. It walks the form screens of `kyc_individual` (welcome -> personal ->
+address -> document_choice, then `back` three times and round again) on every session, against
+Arabesque or against the raw python-socketio server replaying the same screens. Server CPU and RSS
+are read from /proc of the server's PID, so the figures are the server's alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import os
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Literal
+
+import httpx
+import msgspec
+import socketio
+
+from server.bench.proc import ProcessSample, sample
+from server.bench.stats import latency_figures
+from server.fast_json import FastJson
+
+Kind = Literal["submit", "action"]
+
+PERSONAL: dict[str, object] = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB",
+            "email": "ada@example.com", "pep": "no"}
+ADDRESS: dict[str, object] = {"line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}
+
+
+class Step(msgspec.Struct, frozen=True):
+    """One user intent on screen `on`, expected to lead to screen `then`."""
+
+    on: str
+    kind: Kind
+    then: str
+    values: dict[str, object] = {}
+    action: str = ""
+
+
+WALK: tuple[Step, ...] = (
+    Step("welcome", "submit", "personal"),
+    Step("personal", "submit", "address", values=PERSONAL),
+    Step("address", "submit", "document_choice", values=ADDRESS),
+    Step("document_choice", "action", "address", action="back"),
+    Step("address", "action", "personal", action="back"),
+    Step("personal", "action", "welcome", action="back"),
+)
+
+
+class Config(msgspec.Struct, frozen=True, kw_only=True):
+    url: str
+    api_key: str
+    server_pid: int
+    sessions: int
+    rate: float
+    duration: float
+    ramp: list[float]
+    ramp_seconds: float
+    closed_seconds: float
+    flood: int
+    connect_concurrency: int = 25
+    create_concurrency: int = 32
+    record: str = ""
+
+
+class Errors:
+    """Errors by code, with the first few messages kept for the report."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[str] = collections.Counter()
+        self.examples: dict[str, str] = {}
+
+    def add(self, code: str, message: str = "") -> None:
+        self.counts[code] += 1
+        self.examples.setdefault(code, message[:200])
+
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class Walker:
+    """One SDK connection walking the form screens; `step()` is one transition, timed to the next screen."""
+
+    def __init__(self, url: str, token: str, errors: Errors) -> None:
+        self.url = url
+        self.token = token
+        self.errors = errors
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.screen: dict[str, object] | None = None
+        self.waiter: asyncio.Future[float] | None = None
+        self.wanted_revision = -1
+        self.position = 0
+        self.sio.on("message", self._on_message, namespace="/sdk")
+
+    async def _on_message(self, data: dict[str, object]) -> None:
+        if data.get("type") != "screen":
+            return
+        revision = data.get("revision")
+        if isinstance(revision, int) and self.screen is not None and revision < int(str(self.screen["revision"])):
+            return  # an older screen arriving late: the newer one stands
+        self.screen = data
+        waiter = self.waiter
+        if waiter is not None and not waiter.done() and isinstance(revision, int) and revision >= self.wanted_revision:
+            waiter.set_result(time.perf_counter())
+
+    async def connect(self) -> None:
+        """Connect, take the screen sent at once, say hello, take the screen re-rendered for the profile."""
+        loop = asyncio.get_running_loop()
+        self.waiter = loop.create_future()
+        self.wanted_revision = 0
+        await self.sio.connect(self.url, auth={"token": self.token}, namespaces=["/sdk"], transports=["websocket"],
+                               wait_timeout=30)
+        await asyncio.wait_for(self.waiter, 60)
+        self.waiter = loop.create_future()
+        ack = await self.sio.call("message", {
+            "type": "hello", "protocol_version": "1.0.0", "locale": "en",
+            "sdk": {"name": "bench", "version": "1", "platform": "other"},
+            "components": ["input.text", "input.select", "input.country", "input.radio", "input.checkbox",
+                           "input.consent", "capture.document", "capture.selfie", "input.file", "input.repeater"]},
+            namespace="/sdk", timeout=60)
+        if not isinstance(ack, dict) or ack.get("type") != "welcome":
+            raise RuntimeError(f"hello refused: {ack}")
+        await asyncio.wait_for(self.waiter, 60)
+        self.waiter = None
+        assert self.screen is not None
+        self.position = next(i for i, s in enumerate(WALK) if s.on == self.screen["screen_id"])
+
+    async def step(self, timeout: float = 60.0) -> float | None:
+        """Send the next intent; the seconds until the next screen arrived, or None on an error."""
+        assert self.screen is not None
+        step = WALK[self.position]
+        screen = self.screen
+        if screen["screen_id"] != step.on:
+            self.errors.add("bench.unexpected_screen", f"expected {step.on}, got {screen['screen_id']}")
+            self.position = next(i for i, s in enumerate(WALK) if s.on == screen["screen_id"])
+            return None
+        revision = int(str(screen["revision"]))
+        message: dict[str, object] = {"type": "screen.submit", "screen_id": step.on, "revision": revision,
+                                      "values": step.values, "idempotency_key": uuid.uuid4().hex} \
+            if step.kind == "submit" else {"type": "screen.action", "screen_id": step.on, "revision": revision,
+                                           "action": step.action, "idempotency_key": uuid.uuid4().hex}
+        loop = asyncio.get_running_loop()
+        self.waiter = loop.create_future()
+        self.wanted_revision = revision + 1
+        started = time.perf_counter()
+        try:
+            ack = await self.sio.call("message", message, namespace="/sdk", timeout=timeout)
+            if not isinstance(ack, dict) or ack.get("type") != "screen.accepted":
+                code = str(ack.get("code", ack.get("type"))) if isinstance(ack, dict) else "bench.bad_ack"
+                self.errors.add(code, str(ack.get("message", "")) if isinstance(ack, dict) else "")
+                return None
+            arrived = await asyncio.wait_for(self.waiter, timeout)
+        except (TimeoutError, socketio.exceptions.TimeoutError):
+            self.errors.add("bench.timeout", f"no screen within {timeout}s")
+            return None
+        except socketio.exceptions.SocketIOError as exc:
+            self.errors.add("bench.disconnected", str(exc))
+            return None
+        finally:
+            self.waiter = None
+        assert self.screen is not None
+        if self.screen["screen_id"] != step.then:
+            self.errors.add("bench.unexpected_screen", f"expected {step.then}, got {self.screen['screen_id']}")
+        self.position = (self.position + 1) % len(WALK)
+        return arrived - started
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+class Phase(msgspec.Struct, kw_only=True):
+    """What one measured phase produced."""
+
+    transitions: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = []
+    cpu_ms: float = 0.0
+    errors: dict[str, int] = {}
+
+    def report(self, offered: float | None = None) -> dict[str, object]:
+        figures: dict[str, object] = {
+            "transitions": self.transitions,
+            "transitions_per_s": round(self.transitions / self.seconds, 1) if self.seconds else 0.0,
+            "server_cpu_ms_per_transition": round(self.cpu_ms / self.transitions, 3) if self.transitions else None,
+            "latency_ms": latency_figures(self.latencies_ms),
+            "errors": dict(self.errors),
+        }
+        if offered is not None:
+            figures = {"offered_per_s": offered, **figures}
+        return figures
+
+
+async def _measured(pid: int, errors: Errors, work: Callable[[], Awaitable[tuple[int, list[float]]]]) -> Phase:
+    before_errors = collections.Counter(errors.counts)
+    before: ProcessSample = sample(pid)
+    started = time.perf_counter()
+    count, latencies = await work()
+    seconds = time.perf_counter() - started
+    after = sample(pid)
+    grown = errors.counts - before_errors
+    return Phase(transitions=count, seconds=seconds, latencies_ms=[x * 1000 for x in latencies],
+                 cpu_ms=(after.cpu_seconds - before.cpu_seconds) * 1000, errors=dict(grown))
+
+
+async def _open_loop(walkers: list[Walker], rate: float, seconds: float) -> tuple[int, list[float]]:
+    """Offer `rate` transitions/s for `seconds`, each on an idle session (round-robin); wait for the stragglers."""
+    idle: collections.deque[Walker] = collections.deque(walkers)
+    latencies: list[float] = []
+    running: set[asyncio.Task[None]] = set()
+    skipped = 0
+
+    async def one(walker: Walker) -> None:
+        took = await walker.step()
+        if took is not None:
+            latencies.append(took)
+        idle.append(walker)
+
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    total = int(rate * seconds)
+    for i in range(total):
+        due = start + i / rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if not idle:
+            skipped += 1  # every session is busy: the server is behind the offered rate
+            continue
+        task = asyncio.create_task(one(idle.popleft()))
+        running.add(task)
+        task.add_done_callback(running.discard)
+    if running:
+        await asyncio.wait(running, timeout=120)
+    if skipped:
+        walkers[0].errors.add("bench.all_sessions_busy", f"{skipped} offered transitions found no idle session")
+    return len(latencies), latencies
+
+
+async def _closed_loop(walkers: list[Walker], seconds: float) -> tuple[int, list[float]]:
+    """Every session submits again as soon as its next screen arrives: the server's saturated throughput."""
+    latencies: list[float] = []
+    deadline = asyncio.get_running_loop().time() + seconds
+
+    async def loop_one(walker: Walker) -> None:
+        while asyncio.get_running_loop().time() < deadline:
+            took = await walker.step()
+            if took is None:
+                await asyncio.sleep(0.05)
+                continue
+            latencies.append(took)
+
+    await asyncio.gather(*(loop_one(w) for w in walkers))
+    return len(latencies), latencies
+
+
+async def _flood(url: str, api: httpx.AsyncClient, count: int, errors: Errors) -> dict[str, object]:
+    """One socket sends `count` stale submits as fast as it can (no waiting for acks)."""
+    created = (await api.post("/v1/sessions", json={"journey": "kyc_individual", "reference": "flood"})).json()
+    codes: collections.Counter[str] = collections.Counter()
+    sio = socketio.AsyncClient(reconnection=False)
+    acked = asyncio.Event()
+    got = 0
+
+    def on_ack(reply: object = None) -> None:
+        nonlocal got
+        got += 1
+        codes[str(reply.get("code", reply.get("type"))) if isinstance(reply, dict) else "none"] += 1
+        if got == count:
+            acked.set()
+
+    await sio.connect(url, auth={"token": created["token"]}, namespaces=["/sdk"], transports=["websocket"],
+                      wait_timeout=30)
+    started = time.perf_counter()
+    for i in range(count):
+        await sio.emit("message", {"type": "screen.submit", "screen_id": "welcome", "revision": 999, "values": {},
+                                   "idempotency_key": f"flood-{i}"}, namespace="/sdk", callback=on_ack)
+    sent = time.perf_counter() - started
+    try:
+        await asyncio.wait_for(acked.wait(), 120)
+    except TimeoutError:
+        errors.add("bench.flood_unanswered", f"{count - got} of {count} flood messages had no reply")
+    await sio.disconnect()
+    return {"messages": count, "sent_in_s": round(sent, 3), "answered": got, "replies": dict(codes)}
+
+
+async def _create(api: httpx.AsyncClient, n: int, concurrency: int, errors: Errors) -> list[dict[str, str]]:
+    created: list[dict[str, str]] = []
+    counter = itertools.count()
+
+    async def worker() -> None:
+        while (i := next(counter)) < n:
+            response = await api.post("/v1/sessions", json={"journey": "kyc_individual", "reference": f"bench-{i}"})
+            if response.status_code != 201:
+                body = response.json() if response.headers.get("content-type", "").startswith("application/json") \
+                    else {}
+                errors.add(str(body.get("code", f"http.{response.status_code}")), str(body.get("message", "")))
+                continue
+            created.append(response.json())
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return created
+
+
+async def _connect_all(walkers: list[Walker], concurrency: int, errors: Errors) -> list[float]:
+    queue = collections.deque(walkers)
+    took: list[float] = []
+    failed: list[Walker] = []
+
+    async def worker() -> None:
+        while queue:
+            walker = queue.popleft()
+            started = time.perf_counter()
+            try:
+                await walker.connect()
+                took.append(time.perf_counter() - started)
+            except Exception as exc:
+                errors.add("bench.connect_failed", f"{type(exc).__name__}: {exc}")
+                failed.append(walker)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    for walker in failed:
+        walkers.remove(walker)
+    if not walkers:
+        raise RuntimeError(f"no session could connect: {errors.examples}")
+    return took
+
+
+async def record(config: Config) -> dict[str, object]:
+    """Walk one session once round and keep every screen as sent: what the raw server replays."""
+    async with httpx.AsyncClient(base_url=config.url, headers={"Authorization": f"Bearer {config.api_key}"},
+                                 timeout=30) as api:
+        created = (await api.post("/v1/sessions", json={"journey": "kyc_individual", "reference": "rec"})).json()
+    errors = Errors()
+    walker = Walker(config.url, created["token"], errors)
+    await walker.connect()
+    assert walker.screen is not None
+    screens = [walker.screen]
+    for _ in WALK:
+        if await walker.step() is None:
+            raise RuntimeError(f"recording failed: {errors.counts} {errors.examples}")
+        screens.append(walker.screen)
+    await walker.close()
+    return {"screens": screens}
+
+
+async def run(config: Config) -> dict[str, object]:
+    errors = Errors()
+    pid = config.server_pid
+    result: dict[str, object] = {}
+    rss_start = sample(pid).rss_bytes
+    async with httpx.AsyncClient(base_url=config.url, headers={"Authorization": f"Bearer {config.api_key}"},
+                                 timeout=60, limits=httpx.Limits(max_connections=config.create_concurrency)) as api:
+        before = sample(pid)
+        started = time.perf_counter()
+        created = await _create(api, config.sessions, config.create_concurrency, errors)
+        seconds = time.perf_counter() - started
+        after = sample(pid)
+        result["create"] = {"sessions": len(created), "per_s": round(len(created) / seconds, 1),
+                            "server_cpu_ms_per_create": round((after.cpu_seconds - before.cpu_seconds) * 1000
+                                                              / max(1, len(created)), 3)}
+        await asyncio.sleep(1.0)
+        rss_created = sample(pid).rss_bytes
+        walkers = [Walker(config.url, c["token"], errors) for c in created]
+        before = sample(pid)
+        connect_times = await _connect_all(walkers, config.connect_concurrency, errors)
+        after = sample(pid)
+        result["connect"] = {"connected": len(walkers),
+                             "server_cpu_ms_per_connect_hello": round((after.cpu_seconds - before.cpu_seconds) * 1000
+                                                                      / max(1, len(walkers)), 3),
+                             "latency_ms": latency_figures([t * 1000 for t in connect_times])}
+        await asyncio.sleep(2.0)
+        rss_idle = sample(pid).rss_bytes
+        per_session = (rss_idle - rss_start) / 1024 / max(1, len(walkers))
+        result["memory"] = {"rss_start_mb": round(rss_start / 2**20, 1),
+                            "rss_created_mb": round(rss_created / 2**20, 1),
+                            "rss_connected_idle_mb": round(rss_idle / 2**20, 1),
+                            "kb_per_idle_connected_session": round(per_session, 2)}
+        open_loop = await _measured(pid, errors, lambda: _open_loop(walkers, config.rate, config.duration))
+        result["open_loop"] = open_loop.report(config.rate)
+        steps: list[dict[str, object]] = []
+        best = 0.0
+        for rate in config.ramp:
+            phase = await _measured(pid, errors, lambda r=rate: _open_loop(walkers, r, config.ramp_seconds))  # type: ignore[misc]
+            report = phase.report(rate)
+            steps.append(report)
+            achieved = float(str(report["transitions_per_s"]))
+            kept_up = achieved >= 0.95 * rate and not phase.errors
+            if kept_up:
+                best = max(best, achieved)
+            p99 = phase.latencies_ms and sorted(phase.latencies_ms)[int(0.99 * (len(phase.latencies_ms) - 1))]
+            if not kept_up or (p99 and p99 > 1000):
+                break
+        closed = await _measured(pid, errors, lambda: _closed_loop(walkers, config.closed_seconds))
+        result["ramp"] = {"steps": steps, "max_sustained_per_s": best, "closed_loop": closed.report()}
+        if config.flood:
+            flood_errors = Errors()
+            flood_task = asyncio.create_task(_flood(config.url, api, config.flood, flood_errors))
+            others = await _measured(pid, errors, lambda: _open_loop(walkers, config.rate, config.duration))
+            flood = await flood_task
+            result["flood"] = {"flood": flood, "others": others.report(config.rate),
+                               "flood_errors": dict(flood_errors.counts)}
+        await asyncio.gather(*(w.close() for w in walkers))
+    result["errors"] = dict(errors.counts)
+    result["error_examples"] = errors.examples
+    result["client_cpu_s"] = round(time.process_time(), 2)
+    return result
+
+
+def main() -> None:
+    socketio.AsyncClient  # noqa: B018 - imported for the side effect below
+    socketio.packet.Packet.json = FastJson  # the client's own JSON: keep the load side cheap
+    config = msgspec.json.decode(sys.argv[1], type=Config)
+    import uvloop
+
+    outcome = uvloop.run(record(config) if config.record else run(config))
+    sys.stdout.write(msgspec.json.encode(outcome).decode() + "\n")
+    sys.stdout.flush()
+    os._exit(0)  # do not wait for 1,000 sockets' close handshakes
+
+
+if __name__ == "__main__":
+    main()
