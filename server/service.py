@@ -197,8 +197,8 @@ class SessionService:
                                        token_expires_at=expires_at)
         self.live.remember_token(digest(token), session_id, expires_at)
         async with self.live.locked(session_id):
-            live = self.live.put(row, stored)
-            await self._run_effects(live, journey, result.effects)
+            live = self.live.put(row)
+            await self._run_effects(live, journey, stored, result.effects)
         return SessionCreated(session_id=session_id, token=token, expires_at=expires_at,
                               journey=journey.journey.name, version=journey.journey.version)
 
@@ -536,10 +536,9 @@ class SessionService:
                 return  # we already have this or a newer one
             if live is None and not self.devices.has(row.id):
                 return  # nothing of this session here to keep fresh
-            snapshot = decode_snapshot(row)
-            live = self.live.put(row, snapshot)
+            live = self.live.put(row)
             if push:
-                await self._push(row.id, self._journey(live.row), snapshot)
+                await self._push(row.id, self._journey(live.row), decode_snapshot(row))
 
     # --- the core -------------------------------------------------------------
 
@@ -619,10 +618,10 @@ class SessionService:
                 continue
             shows = any(isinstance(e, ShowScreen | Complete) for e in result.effects)
             self.relay.publish(row, push=shows)
-            live = self.live.put(row, stored)
+            live = self.live.put(row)
             if stored_reply is not None:
                 live.remember(stored_reply[0], stored_reply[1])
-            await self._run_effects(live, journey, result.effects)
+            await self._run_effects(live, journey, stored, result.effects)
             return self.Applied(result=result)
         raise p.ServerBusy(f"Expected to commit within {MAX_RETRIES} attempts, got constant conflicts with other "
                            "writers; nothing was changed, retry shortly", retry_after=1.0)
@@ -643,7 +642,7 @@ class SessionService:
                            ) -> list[p.FieldError]:
         """Capture values must name files uploaded in this very session."""
         session_id = live.row.id
-        state = live.snapshot.state
+        state = live.row.state
         if message.screen_id != state:
             return []  # the engine answers stale screens
         errors: list[p.FieldError] = []
@@ -659,7 +658,8 @@ class SessionService:
                                                message=f"Expected a file uploaded in this session, got {file_id!r}"))
         return errors
 
-    async def _run_effects(self, live: Live, journey: CompiledJourney, effects: list[AnyEffect]) -> None:
+    async def _run_effects(self, live: Live, journey: CompiledJourney, snapshot: Snapshot,
+                           effects: list[AnyEffect]) -> None:
         session_id = live.row.id
         for effect in effects:
             if isinstance(effect, RunTask):
@@ -671,7 +671,7 @@ class SessionService:
             elif isinstance(effect, Notify):
                 log.info("session %s: %s in state %s", session_id, effect.name, effect.state)
         if any(isinstance(e, ShowScreen | Complete) for e in effects):
-            await self._push(session_id, journey, live.snapshot)
+            await self._push(session_id, journey, snapshot)
 
     async def _push(self, session_id: str, journey: CompiledJourney, snapshot: Snapshot) -> None:
         """One rendering per profile of the devices connected here (no database lookup)."""

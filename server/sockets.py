@@ -21,6 +21,10 @@ from server.service import SessionService
 
 NAMESPACE = "/sdk"
 EVENT = "message"
+FLOOD_BURSTS = 2
+"""A connection refused this many bursts' worth of messages in a row is flooding: the server stops reading
+it until its bucket is full again. Its messages wait in its own TCP buffers (backpressure) and cost the
+others nothing; closing it instead would make the server read and discard everything it had queued."""
 log = logging.getLogger("arabesque.sockets")
 
 
@@ -46,11 +50,30 @@ class SocketBroadcaster:
 def register_handlers(sio: socketio.AsyncServer, service: SessionService, devices: Devices,
                       limiter: RateLimiter) -> None:
     background: set[asyncio.Task[None]] = set()
+    refused: dict[str, int] = {}  # sid -> messages refused in a row for their rate
+    flood_limit = FLOOD_BURSTS * int(limiter.burst)
 
     def later(sid: str, session_id: str, profile: ClientProfile) -> None:
         task = asyncio.create_task(send_current(sid, session_id, profile))
         background.add(task)  # keep a reference until it is done, or it may be collected mid-flight
         task.add_done_callback(background.discard)
+
+    async def throttle(sid: str, session_id: str) -> None:
+        """Take a token for this connection, or refuse; past the flood limit, also stop reading it for a while
+        (this handler runs in the connection's own receive loop, so waiting here pauses only this one)."""
+        try:
+            limiter.check(sid)
+        except p.RateLimited as exc:
+            count = refused[sid] = refused.get(sid, 0) + 1
+            if count >= flood_limit:
+                pause = limiter.burst / limiter.rate
+                log.warning("connection of %s sent %d messages over its rate in a row: not read for %.1fs",
+                            session_id, count, pause)
+                refused[sid] = 0
+                exc.details["paused"] = pause
+                await asyncio.sleep(pause)
+            raise
+        refused.pop(sid, None)
 
     async def send_current(sid: str, session_id: str, profile: ClientProfile) -> None:
         for _ in range(300):  # the CONNECT packet goes out after the handler returns; wait for it
@@ -80,13 +103,14 @@ def register_handlers(sio: socketio.AsyncServer, service: SessionService, device
     async def disconnect(sid: str, reason: object = None) -> None:
         devices.detach(sid)
         limiter.forget(sid)
+        refused.pop(sid, None)
 
     async def on_message(sid: str, *args: object) -> object:
         state = await sio.get_session(sid, namespace=NAMESPACE)
         session_id: str = state["session_id"]
         profile: ClientProfile = state["profile"]
         try:
-            limiter.check(sid)
+            await throttle(sid, session_id)
             if len(args) != 1:
                 raise p.InvalidMessage(f"Expected one message object per event, got {len(args)} arguments",
                                        path="$")

@@ -112,7 +112,9 @@ FIGURES: dict[str, tuple[str, ...]] = {
     "closed_loop_server_cpu_ms_per_transition": ("ramp", "closed_loop", "server_cpu_ms_per_transition"),
     "closed_loop_latency_p99_ms": ("ramp", "closed_loop", "latency_ms", "p99"),
     "flood_others_latency_p99_ms": ("flood", "others", "latency_ms", "p99"),
+    "flood_window_others_latency_p99_ms": ("flood", "others_during_flood_latency_ms", "p99"),
     "flood_others_transitions_per_s": ("flood", "others", "transitions_per_s"),
+    "flood_answered_in_s": ("flood", "flood", "answered_in_s"),
 }
 
 

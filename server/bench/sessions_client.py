@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import gc
 import itertools
 import os
 import sys
@@ -29,9 +30,10 @@ from server.fast_json import FastJson
 
 Kind = Literal["submit", "action"]
 
-PERSONAL: dict[str, object] = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB",
-            "email": "ada@example.com", "pep": "no"}
-ADDRESS: dict[str, object] = {"line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}
+PERSONAL: dict[str, object] = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10",
+                               "nationality": "GB", "email": "ada@example.com", "pep": "no"}
+ADDRESS: dict[str, object] = {"line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH",
+                              "country": "GB"}
 
 
 class Step(msgspec.Struct, frozen=True):
@@ -68,6 +70,10 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     connect_concurrency: int = 25
     create_concurrency: int = 32
     record: str = ""
+    flood_token: str = ""
+    """set: this process is the flooder (one socket, `flood` stale submits once told to go on stdin)"""
+    flood_seconds: float = 10.0
+    """how long the flooder waits for replies before it hangs up"""
 
 
 class Errors:
@@ -184,6 +190,8 @@ class Phase(msgspec.Struct, kw_only=True):
     latencies_ms: list[float] = []
     cpu_ms: float = 0.0
     errors: dict[str, int] = {}
+    skipped: int = 0
+    """offered transitions that found every session still waiting (the server is behind the offered rate)"""
 
     def report(self, offered: float | None = None) -> dict[str, object]:
         figures: dict[str, object] = {
@@ -192,103 +200,153 @@ class Phase(msgspec.Struct, kw_only=True):
             "server_cpu_ms_per_transition": round(self.cpu_ms / self.transitions, 3) if self.transitions else None,
             "latency_ms": latency_figures(self.latencies_ms),
             "errors": dict(self.errors),
+            "skipped_all_sessions_busy": self.skipped,
         }
         if offered is not None:
             figures = {"offered_per_s": offered, **figures}
         return figures
 
 
-async def _measured(pid: int, errors: Errors, work: Callable[[], Awaitable[tuple[int, list[float]]]]) -> Phase:
+class Run(msgspec.Struct, kw_only=True):
+    """Latencies as (start, seconds) pairs, and the offered transitions that found no idle session."""
+
+    samples: list[tuple[float, float]] = []
+    skipped: int = 0
+
+
+async def _measured(pid: int, errors: Errors, work: Callable[[], Awaitable[Run]]) -> tuple[Phase, Run]:
     before_errors = collections.Counter(errors.counts)
     before: ProcessSample = sample(pid)
     started = time.perf_counter()
-    count, latencies = await work()
+    run = await work()
     seconds = time.perf_counter() - started
     after = sample(pid)
     grown = errors.counts - before_errors
-    return Phase(transitions=count, seconds=seconds, latencies_ms=[x * 1000 for x in latencies],
-                 cpu_ms=(after.cpu_seconds - before.cpu_seconds) * 1000, errors=dict(grown))
+    phase = Phase(transitions=len(run.samples), seconds=seconds, latencies_ms=[x * 1000 for _, x in run.samples],
+                  cpu_ms=(after.cpu_seconds - before.cpu_seconds) * 1000, errors=dict(grown), skipped=run.skipped)
+    return phase, run
 
 
-async def _open_loop(walkers: list[Walker], rate: float, seconds: float) -> tuple[int, list[float]]:
+async def _open_loop(walkers: list[Walker], rate: float, seconds: float) -> Run:
     """Offer `rate` transitions/s for `seconds`, each on an idle session (round-robin); wait for the stragglers."""
     idle: collections.deque[Walker] = collections.deque(walkers)
-    latencies: list[float] = []
+    run = Run(samples=[])
     running: set[asyncio.Task[None]] = set()
-    skipped = 0
 
     async def one(walker: Walker) -> None:
+        started = time.perf_counter()
         took = await walker.step()
         if took is not None:
-            latencies.append(took)
+            run.samples.append((started, took))
         idle.append(walker)
 
     loop = asyncio.get_running_loop()
     start = loop.time()
-    total = int(rate * seconds)
-    for i in range(total):
+    for i in range(int(rate * seconds)):
         due = start + i / rate
         delay = due - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
         if not idle:
-            skipped += 1  # every session is busy: the server is behind the offered rate
+            run.skipped += 1  # every session is still waiting: the server is behind the offered rate
             continue
         task = asyncio.create_task(one(idle.popleft()))
         running.add(task)
         task.add_done_callback(running.discard)
     if running:
         await asyncio.wait(running, timeout=120)
-    if skipped:
-        walkers[0].errors.add("bench.all_sessions_busy", f"{skipped} offered transitions found no idle session")
-    return len(latencies), latencies
+    return run
 
 
-async def _closed_loop(walkers: list[Walker], seconds: float) -> tuple[int, list[float]]:
+async def _closed_loop(walkers: list[Walker], seconds: float) -> Run:
     """Every session submits again as soon as its next screen arrives: the server's saturated throughput."""
-    latencies: list[float] = []
+    run = Run(samples=[])
     deadline = asyncio.get_running_loop().time() + seconds
 
     async def loop_one(walker: Walker) -> None:
         while asyncio.get_running_loop().time() < deadline:
+            started = time.perf_counter()
             took = await walker.step()
             if took is None:
                 await asyncio.sleep(0.05)
                 continue
-            latencies.append(took)
+            run.samples.append((started, took))
 
     await asyncio.gather(*(loop_one(w) for w in walkers))
-    return len(latencies), latencies
+    return run
 
 
-async def _flood(url: str, api: httpx.AsyncClient, count: int, errors: Errors) -> dict[str, object]:
-    """One socket sends `count` stale submits as fast as it can (no waiting for acks)."""
-    created = (await api.post("/v1/sessions", json={"journey": "kyc_individual", "reference": "flood"})).json()
+async def flood(config: Config) -> dict[str, object]:
+    """The flooder's own process (so its sending does not slow the client measuring the others): connect,
+    say ready, wait for `go` on stdin, send `flood` stale submits without waiting, count the replies."""
     codes: collections.Counter[str] = collections.Counter()
     sio = socketio.AsyncClient(reconnection=False)
-    acked = asyncio.Event()
-    got = 0
+    done = asyncio.Event()
+    disconnected = asyncio.Event()
+    answered = 0
 
     def on_ack(reply: object = None) -> None:
-        nonlocal got
-        got += 1
+        nonlocal answered
+        answered += 1
         codes[str(reply.get("code", reply.get("type"))) if isinstance(reply, dict) else "none"] += 1
-        if got == count:
-            acked.set()
+        if answered == config.flood:
+            done.set()
 
-    await sio.connect(url, auth={"token": created["token"]}, namespaces=["/sdk"], transports=["websocket"],
+    async def on_disconnect(*args: object) -> None:
+        disconnected.set()
+
+    sio.on("disconnect", on_disconnect, namespace="/sdk")
+    await sio.connect(config.url, auth={"token": config.flood_token}, namespaces=["/sdk"], transports=["websocket"],
                       wait_timeout=30)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     started = time.perf_counter()
-    for i in range(count):
+    for i in range(config.flood):
+        if not sio.connected:
+            break
         await sio.emit("message", {"type": "screen.submit", "screen_id": "welcome", "revision": 999, "values": {},
                                    "idempotency_key": f"flood-{i}"}, namespace="/sdk", callback=on_ack)
     sent = time.perf_counter() - started
-    try:
-        await asyncio.wait_for(acked.wait(), 120)
-    except TimeoutError:
-        errors.add("bench.flood_unanswered", f"{count - got} of {count} flood messages had no reply")
-    await sio.disconnect()
-    return {"messages": count, "sent_in_s": round(sent, 3), "answered": got, "replies": dict(codes)}
+    waiters = {asyncio.create_task(done.wait()), asyncio.create_task(disconnected.wait())}
+    await asyncio.wait(waiters, timeout=config.flood_seconds, return_when=asyncio.FIRST_COMPLETED)
+    finished = time.perf_counter() - started
+    cut_off = disconnected.is_set()
+    if sio.connected:
+        await sio.disconnect()
+    return {"messages": config.flood, "sent_in_s": round(sent, 3), "answered": answered,
+            "answered_in_s": round(finished, 3), "replies": dict(codes), "disconnected_by_server": cut_off,
+            "started_at": started}
+
+
+async def _with_flood(config: Config, api: httpx.AsyncClient, walkers: list[Walker], errors: Errors
+                      ) -> dict[str, object]:
+    """The open loop again while another process floods one socket: the others' latency over the whole
+    loop and over the flood's own window."""
+    created = (await api.post("/v1/sessions", json={"journey": "kyc_individual", "reference": "flood"})).json()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server.bench.sessions_client",
+        msgspec.json.encode(msgspec.structs.replace(config, flood_token=created["token"])).decode(),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    assert child.stdin is not None and child.stdout is not None
+    if (await asyncio.wait_for(child.stdout.readline(), 60)).strip() != b"ready":
+        raise RuntimeError("the flooder did not connect")
+    seconds = config.flood_seconds
+
+    async def go_then_loop() -> Run:
+        assert child.stdin is not None
+        child.stdin.write(b"go\n")
+        await child.stdin.drain()
+        return await _open_loop(walkers, config.rate, seconds)
+
+    others, run = await _measured(config.server_pid, errors, go_then_loop)
+    output, _ = await asyncio.wait_for(child.communicate(), 120)
+    flooded: dict[str, object] = msgspec.json.decode(output.strip().splitlines()[-1])
+    begin = float(str(flooded.pop("started_at")))
+    end = begin + float(str(flooded["sent_in_s"]))
+    window = [took * 1000 for started, took in run.samples if begin <= started <= end]
+    return {"flood": flooded, "others": others.report(config.rate),
+            "others_during_flood_latency_ms": latency_figures(window)}
 
 
 async def _create(api: httpx.AsyncClient, n: int, concurrency: int, errors: Errors) -> list[dict[str, str]]:
@@ -376,6 +434,12 @@ async def run(config: Config) -> dict[str, object]:
                              "server_cpu_ms_per_connect_hello": round((after.cpu_seconds - before.cpu_seconds) * 1000
                                                                       / max(1, len(walkers)), 3),
                              "latency_ms": latency_figures([t * 1000 for t in connect_times])}
+        # The load side's own garbage collector must not pause the clocks it reads: with 1,000 clients its full
+        # passes take about 100 ms. Everything built so far is frozen and automatic collection is off while
+        # measuring (a run is bounded in time; memory freed by reference counting is freed as usual).
+        gc.collect()
+        gc.freeze()
+        gc.disable()
         await asyncio.sleep(2.0)
         rss_idle = sample(pid).rss_bytes
         per_session = (rss_idle - rss_start) / 1024 / max(1, len(walkers))
@@ -383,30 +447,26 @@ async def run(config: Config) -> dict[str, object]:
                             "rss_created_mb": round(rss_created / 2**20, 1),
                             "rss_connected_idle_mb": round(rss_idle / 2**20, 1),
                             "kb_per_idle_connected_session": round(per_session, 2)}
-        open_loop = await _measured(pid, errors, lambda: _open_loop(walkers, config.rate, config.duration))
+        open_loop, _ = await _measured(pid, errors, lambda: _open_loop(walkers, config.rate, config.duration))
         result["open_loop"] = open_loop.report(config.rate)
         steps: list[dict[str, object]] = []
         best = 0.0
         for rate in config.ramp:
-            phase = await _measured(pid, errors, lambda r=rate: _open_loop(walkers, r, config.ramp_seconds))  # type: ignore[misc]
+            phase, _ = await _measured(pid, errors, lambda r=rate: _open_loop(walkers, r,  # type: ignore[misc]
+                                                                             config.ramp_seconds))
             report = phase.report(rate)
             steps.append(report)
             achieved = float(str(report["transitions_per_s"]))
-            kept_up = achieved >= 0.95 * rate and not phase.errors
+            kept_up = achieved >= 0.95 * rate and not phase.errors and not phase.skipped
             if kept_up:
                 best = max(best, achieved)
             p99 = phase.latencies_ms and sorted(phase.latencies_ms)[int(0.99 * (len(phase.latencies_ms) - 1))]
             if not kept_up or (p99 and p99 > 1000):
                 break
-        closed = await _measured(pid, errors, lambda: _closed_loop(walkers, config.closed_seconds))
+        closed, _ = await _measured(pid, errors, lambda: _closed_loop(walkers, config.closed_seconds))
         result["ramp"] = {"steps": steps, "max_sustained_per_s": best, "closed_loop": closed.report()}
         if config.flood:
-            flood_errors = Errors()
-            flood_task = asyncio.create_task(_flood(config.url, api, config.flood, flood_errors))
-            others = await _measured(pid, errors, lambda: _open_loop(walkers, config.rate, config.duration))
-            flood = await flood_task
-            result["flood"] = {"flood": flood, "others": others.report(config.rate),
-                               "flood_errors": dict(flood_errors.counts)}
+            result["flood"] = await _with_flood(config, api, walkers, errors)
         await asyncio.gather(*(w.close() for w in walkers))
     result["errors"] = dict(errors.counts)
     result["error_examples"] = errors.examples
@@ -420,7 +480,8 @@ def main() -> None:
     config = msgspec.json.decode(sys.argv[1], type=Config)
     import uvloop
 
-    outcome = uvloop.run(record(config) if config.record else run(config))
+    work = flood(config) if config.flood_token else record(config) if config.record else run(config)
+    outcome = uvloop.run(work)
     sys.stdout.write(msgspec.json.encode(outcome).decode() + "\n")
     sys.stdout.flush()
     os._exit(0)  # do not wait for 1,000 sockets' close handshakes
