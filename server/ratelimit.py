@@ -46,10 +46,10 @@ class RateLimiter:
         else:
             bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
             bucket.stamp = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
+        if bucket.tokens >= 1.0 - 1e-9:  # a token refilled to 0.9999999 by float arithmetic is a token
+            bucket.tokens = max(0.0, bucket.tokens - 1.0)
             return
-        retry_after = round((1.0 - bucket.tokens) / self.rate, 3)
+        retry_after = max(0.001, round((1.0 - bucket.tokens) / self.rate, 3))
         raise RateLimited(f"Expected at most {self.rate:g} requests per second (bursts of {self.burst:g}) per "
                           f"{self.what}, got more; retry in {retry_after:g}s", retry_after=retry_after,
                           limit=self.rate, burst=int(self.burst))

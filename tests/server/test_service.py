@@ -167,3 +167,46 @@ async def test_a_job_over_the_timeout_fails_with_its_code() -> None:
         assert caught.value.code == "verification.timeout"
     finally:
         pool.shutdown()
+
+
+async def test_submits_pushes_and_progress_read_nothing_from_the_database(tmp_path: Path, registry: Registry,
+                                                                         catalogs: Catalogs) -> None:
+    async def passes(context: TaskContext, task_input: Mapping[str, object], params: object) -> dict[str, object]:
+        await context.read_file(str(task_input["file"]))
+        for check in ("sharpness", "glare", "cut_off"):
+            await context.progress(f"document_front.{check}", "passed")
+        return {"passed": True}
+
+    service, recorder = await make_service(tmp_path, registry, catalogs, {"verify_document": passes,
+                                                                    "verify_selfie": passes})
+    reads: list[str] = []
+    read = service.repo.db.read
+
+    async def counted(fn: object) -> object:
+        reads.append(getattr(fn, "__qualname__", repr(fn)))
+        return await read(fn)  # type: ignore[arg-type]
+
+    service.repo.db.read = counted  # type: ignore[method-assign]
+    created = await service.create_session(CreateSession(journey="kyc_individual"), api_key_id=None)
+    sid = created.session_id
+    service.devices.attach("sid-1", sid, profile_of("en", p.ALL_COMPONENT_TYPES))
+    key = service.file_key(sid, "f_testfile0001")
+    await service.store.put(key, JPEG, content_type="image/jpeg")
+    await service.record_file(FileRow(id="f_testfile0001", session_id=sid, tenant="default", storage_key=key,
+                                      sha256="0" * 64, size=len(JPEG), content_type="image/jpeg", original_name="a",
+                                      created_at=dt.datetime.now(dt.UTC)))
+    for values in ({}, PERSON, {"line1": "x", "city": "y", "postal_code": "1234", "country": "GB"},
+                   {"type": "passport", "issuing_country": "GB"}, {"file": "f_testfile0001"}):
+        live = service.live.peek(sid)
+        assert live is not None
+        reply = await service.submit(sid, p.ScreenSubmit(screen_id=live.row.state, revision=live.snapshot.revision,
+                                                         values=values, idempotency_key=os.urandom(8).hex()), "en")
+        assert isinstance(reply, p.ScreenAccepted), reply
+    await service.wait_idle()
+    # the only reads: the capture's file row at submit (is it this session's?) and at the task (its bytes)
+    assert [r for r in reads if "get_file" not in r] == [], reads
+    assert len(reads) == 2
+    progress = [m for _, _, m in recorder.sent if isinstance(m, p.VerificationProgress)]
+    screens = [m for _, _, m in recorder.sent if isinstance(m, p.Screen)]
+    assert len(progress) == 5 and screens[-1].screen_id == "selfie"
+    await service.repo.close()

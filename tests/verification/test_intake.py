@@ -146,3 +146,46 @@ def test_a_large_jpeg_is_decoded_at_reduced_resolution_when_analysis_allows(imag
     array, info = intake.decode(jpeg(big), max_side=1000)
     assert (info.width, info.height) == (4000, 3000)
     assert array.shape[:2] == (750, 1000)
+
+
+def test_a_7000_by_7000_png_is_refused_from_its_header_before_any_decoding() -> None:
+    with pytest.raises(intake.ImageTooLarge) as caught:
+        intake.decode(png_header(7000, 7000))  # no real pixel data: decoding would fail otherwise
+    assert caught.value.code == "verification.image_too_large"
+    assert "7000x7000" in caught.value.message and "JPEG" in caught.value.message
+
+
+def test_a_jpeg_over_the_memory_budget_decodes_at_a_reduced_scale_instead() -> None:
+    big = cv2.resize(SCENE, (1600, 1200))
+    array, info = intake.decode(jpeg(big), limits=intake.Limits(max_decode_bytes=1_000_000))
+    assert (info.width, info.height) == (1600, 1200)
+    assert array.shape == (300, 400, 3)  # 1/4 scale: the first that fits 1 MB
+
+
+def test_sixteen_bit_colour_counts_twice_against_the_budget() -> None:
+    eight = cv2.imencode(".png", cv2.resize(SCENE, (1000, 1000)))[1].tobytes()
+    sixteen = cv2.imencode(".png", cv2.resize(SCENE, (1000, 1000)).astype(np.uint16) * 257)[1].tobytes()
+    limits = intake.Limits(max_decode_bytes=4_000_000)
+    assert intake.probe(sixteen).bytes_per_pixel == 6
+    array, _ = intake.decode(eight, limits=limits)
+    assert array.shape == (1000, 1000, 3)
+    with pytest.raises(intake.ImageTooLarge):
+        intake.decode(sixteen, limits=limits)
+
+
+def test_a_png_larger_than_analysis_needs_is_handed_over_reduced_like_a_jpeg() -> None:
+    data = cv2.imencode(".png", cv2.resize(SCENE, (4000, 3000)))[1].tobytes()
+    array, info = intake.decode(data, max_side=1000)
+    assert (info.width, info.height) == (4000, 3000) and array.shape == (750, 1000, 3)
+
+
+def test_transparency_is_composited_over_white_and_16_bit_gray_is_stretched() -> None:
+    rgba = np.zeros((40, 40, 4), np.uint8)
+    rgba[:, :20] = (0, 0, 255, 255)  # opaque red (BGRA)
+    rgba[:, 20:] = (0, 0, 0, 0)  # fully transparent
+    array, _ = intake.decode(cv2.imencode(".png", rgba)[1].tobytes())
+    assert array[5, 5].tolist() == [0, 0, 255] and array[5, 30].tolist() == [255, 255, 255]
+    dim = np.full((40, 40), 1000, np.uint16)
+    dim[:, 20:] = 4000
+    array, _ = intake.decode(cv2.imencode(".png", dim)[1].tobytes())
+    assert array[5, 30].tolist() == [255, 255, 255] and array[5, 5].tolist() == [64, 64, 64]
