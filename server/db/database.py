@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -59,6 +59,17 @@ def _is_busy(exc: BaseException) -> bool:
     if isinstance(exc, PoolTimeout):
         return True
     return isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower()
+
+
+_UNREACHABLE = ("connect", "connection", "closed", "terminat", "timeout", "timed out", "unable to open", "disk i/o")
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached or dropped the connection: nothing was committed. (Other operational
+    errors, a missing table say, are bugs and stay errors.)"""
+    if isinstance(exc, InterfaceError | OSError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        return True
+    return isinstance(exc, OperationalError) and any(word in str(exc.orig).lower() for word in _UNREACHABLE)
 
 
 class _Job(Generic[T]):
@@ -165,9 +176,9 @@ class Database:
                 return await asyncio.get_running_loop().run_in_executor(self._read_threads, self._read_sync, fn)
             async with self._async.connect() as conn:
                 return await conn.run_sync(fn)
-        except (OperationalError, PoolTimeout) as exc:
-            if _is_busy(exc):
-                raise ServerBusy("Expected the database to answer, got it busy; retry shortly",
+        except (OperationalError, InterfaceError, PoolTimeout, OSError) as exc:
+            if _is_busy(exc) or _is_unavailable(exc):
+                raise ServerBusy("Expected the database to answer, got it busy or unreachable; retry shortly",
                                  retry_after=1.0) from None
             raise
         finally:
@@ -181,6 +192,9 @@ class Database:
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
         """Run `fn` in the next committed batch; its return value, or its exception, comes back here."""
+        if self._closing:
+            raise ServerBusy("Expected the server to take writes, got it shutting down; nothing was changed, retry "
+                             "(another node, or this one after its restart)", retry_after=2.0)
         if len(self._queue) >= self.max_queue:
             raise ServerBusy(f"Expected room in the write queue, got {len(self._queue)} writes waiting; retry shortly",
                              retry_after=1.0)
