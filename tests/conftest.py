@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 import datetime as dt
 import json
 import os
@@ -9,9 +12,11 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import asyncpg
 import boto3
 import pytest
 
@@ -26,6 +31,37 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_CANDIDATES = [Path(os.environ["ARABESQUE_SHARED_DATA"])] if "ARABESQUE_SHARED_DATA" in os.environ else [
     ROOT.parent / "shared" / "data", Path("/work/shared/data")]
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+POSTGRES = os.environ.get("ARABESQUE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@contextlib.contextmanager
+def fresh_postgres() -> Iterator[str]:
+    """A new PostgreSQL database (SQLAlchemy asyncpg URL), dropped afterwards. The admin statements run on a
+    thread of their own, so this works inside a running event loop (async tests) as well as outside."""
+    name = f"arabesque_{uuid.uuid4().hex[:12]}"
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(POSTGRES)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    def run(statement: str) -> None:
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, admin(statement)).result()
+
+    run(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    finally:
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

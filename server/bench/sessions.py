@@ -162,18 +162,22 @@ def _machine() -> dict[str, object]:
 
 def run(*, sessions: int, rate: float, duration: float, ramp: list[float], ramp_seconds: float,
         closed_seconds: float, flood: int, repeats: int, database_url: str | None, raw: bool) -> dict[str, object]:
+    """Each repeat: Arabesque on the chosen database, Arabesque on the default SQLite too when another database
+    was chosen (so the two compare within one run), then the raw server."""
     api_key = "ak_bench_" + secrets.token_hex(16)
     per_run_timeout = 600 + sessions * 0.5
     ours: list[dict[str, object]] = []
+    on_sqlite: list[dict[str, object]] = []
     theirs: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="arabesque-bench-") as scratch:
         root = Path(scratch)
         screens = root / "screens.json"
-        for repeat in range(repeats):
-            data_dir = root / f"data{repeat}"
+
+        def arabesque(repeat: int, url_of_database: str | None) -> dict[str, object]:
+            data_dir = root / f"data{repeat}-{'sqlite' if url_of_database is None else 'other'}"
             port = _free_port()
             url = f"http://127.0.0.1:{port}"
-            env = _arabesque_env(data_dir, api_key, database_url)
+            env = _arabesque_env(data_dir, api_key, url_of_database)
             command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
             with _process(command, env, url, root / "arabesque.log") as server:
                 config = Config(url=url, api_key=api_key, server_pid=server.pid, sessions=sessions, rate=rate,
@@ -182,7 +186,12 @@ def run(*, sessions: int, rate: float, duration: float, ramp: list[float], ramp_
                 if not screens.exists():
                     recorded = _client(msgspec.structs.replace(config, record="yes"), 120)
                     screens.write_text(json.dumps(recorded))
-                ours.append(_client(config, per_run_timeout))
+                return _client(config, per_run_timeout)
+
+        for repeat in range(repeats):
+            ours.append(arabesque(repeat, database_url))
+            if database_url:
+                on_sqlite.append(arabesque(repeat, None))
             if not raw:
                 continue
             port = _free_port()
@@ -195,9 +204,7 @@ def run(*, sessions: int, rate: float, duration: float, ramp: list[float], ramp_
                 theirs.append(_client(config, per_run_timeout))
     summary = _summary(ours)
     baseline = _summary(theirs) if theirs else {}
-    ratios = {name: round(float(value) / float(base), 2) for name, value in summary.items()
-              if isinstance(value, int | float) and isinstance(base := baseline.get(name), int | float) and base}
-    return {
+    result: dict[str, object] = {
         "bench": "sessions",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": _machine(),
@@ -205,10 +212,27 @@ def run(*, sessions: int, rate: float, duration: float, ramp: list[float], ramp_
         "sessions": sessions, "offered_rate_per_s": rate, "repeats": repeats,
         "arabesque": summary,
         "raw_python_socketio": baseline,
-        "ratio_to_raw": ratios,
+        "ratio_to_raw": _ratios(summary, baseline),
         "targets": _targets(summary),
-        "runs": {"arabesque": ours, "raw_python_socketio": theirs},
     }
+    runs: dict[str, object] = {"arabesque": ours, "raw_python_socketio": theirs}
+    if on_sqlite:
+        sqlite_summary = _summary(on_sqlite)
+        ratio = _ratios(summary, sqlite_summary)
+        result["arabesque_on_sqlite"] = sqlite_summary
+        result["ratio_to_sqlite"] = ratio
+        per_transition = ratio.get("server_cpu_ms_per_transition")
+        result["targets"] = {**_targets(summary), "CPU per transition vs SQLite in the same run": {
+            "target": "<= 1.5", "measured": per_transition,
+            "met": isinstance(per_transition, float) and per_transition <= 1.5}}
+        runs["arabesque_on_sqlite"] = on_sqlite
+    result["runs"] = runs
+    return result
+
+
+def _ratios(ours: dict[str, object], base: dict[str, object]) -> dict[str, float]:
+    return {name: round(float(value) / float(other), 2) for name, value in ours.items()
+            if isinstance(value, int | float) and isinstance(other := base.get(name), int | float) and other}
 
 
 __all__ = ["run"]

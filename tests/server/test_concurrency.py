@@ -6,15 +6,12 @@ Correctness only (every reply, every stored state); speed is measured by `arabes
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import io
-import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 import socketio
@@ -32,31 +29,6 @@ WALK: list[tuple[str, dict[str, object] | str, str]] = [
     ("document_choice", "back", "address"), ("address", "back", "personal"), ("personal", "back", "welcome"),
 ]
 UNLIMITED = {"ARABESQUE_API_RATE_PER_SECOND": "100000", "ARABESQUE_API_RATE_BURST": "100000"}
-POSTGRES = os.environ.get("ARABESQUE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped afterwards."""
-    name = f"arabesque_{uuid.uuid4().hex[:12]}"
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(POSTGRES)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    def run(statement: str) -> None:  # in a thread of its own: the test's event loop may be running here
-        with concurrent.futures.ThreadPoolExecutor(1) as thread:
-            thread.submit(asyncio.run, admin(statement)).result()
-
-    run(f'CREATE DATABASE "{name}"')
-    base = POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    yield f"{base}/{name}"
-    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 async def create_many(server: Server, n: int, journey: str = "kyc_individual") -> list[dict[str, str]]:
     async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {API_KEY}"},
                                  timeout=60) as api:

@@ -4,35 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import Callable, Iterator
 
-import asyncpg
 import pytest
 
 import sdk_protocol as p
+from tests.conftest import fresh_postgres
 from tests.server.live import Sdk, Server
 
-POSTGRES = os.environ.get("ARABESQUE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("ARABESQUE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
     """A fresh database for this module, dropped afterwards."""
-    name = f"arabesque_{uuid.uuid4().hex[:12]}"
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(POSTGRES)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    base = POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    yield f"{base}/{name}"
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture
