@@ -74,6 +74,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     """set: this process is the flooder (one socket, `flood` stale submits once told to go on stdin)"""
     flood_seconds: float = 10.0
     """how long the flooder waits for replies before it hangs up"""
+    per_session_rate: float = 20.0
+    """the server's share per SDK connection (ARABESQUE_SDK_RATE_PER_SECOND): the closed loop keeps each session
+    under it, so a run with few sessions measures the server, not its rate limit"""
 
 
 class Errors:
@@ -258,19 +261,24 @@ async def _open_loop(walkers: list[Walker], rate: float, seconds: float) -> Run:
     return run
 
 
-async def _closed_loop(walkers: list[Walker], seconds: float) -> Run:
-    """Every session submits again as soon as its next screen arrives: the server's saturated throughput."""
+async def _closed_loop(walkers: list[Walker], seconds: float, per_session_rate: float) -> Run:
+    """Every session submits again as soon as its next screen arrives (within its per-connection share):
+    the server's saturated throughput."""
     run = Run(samples=[])
-    deadline = asyncio.get_running_loop().time() + seconds
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    gap = 1.0 / (0.9 * per_session_rate)  # a little under the share: timers are not exact
 
     async def loop_one(walker: Walker) -> None:
-        while asyncio.get_running_loop().time() < deadline:
+        while (now := loop.time()) < deadline:
             started = time.perf_counter()
             took = await walker.step()
             if took is None:
                 await asyncio.sleep(0.05)
                 continue
             run.samples.append((started, took))
+            if (wait := now + gap - loop.time()) > 0:
+                await asyncio.sleep(wait)
 
     await asyncio.gather(*(loop_one(w) for w in walkers))
     return run
@@ -463,7 +471,8 @@ async def run(config: Config) -> dict[str, object]:
             p99 = phase.latencies_ms and sorted(phase.latencies_ms)[int(0.99 * (len(phase.latencies_ms) - 1))]
             if not kept_up or (p99 and p99 > 1000):
                 break
-        closed, _ = await _measured(pid, errors, lambda: _closed_loop(walkers, config.closed_seconds))
+        closed, _ = await _measured(pid, errors, lambda: _closed_loop(walkers, config.closed_seconds,
+                                                                       config.per_session_rate))
         result["ramp"] = {"steps": steps, "max_sustained_per_s": best, "closed_loop": closed.report()}
         if config.flood:
             result["flood"] = await _with_flood(config, api, walkers, errors)

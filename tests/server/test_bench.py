@@ -73,3 +73,24 @@ def test_bench_storage_compares_each_adapter_with_doing_it_directly() -> None:
     for adapter in ("s3_adapter", "boto3_alone", "local_adapter", "plain_files"):
         assert set(result[adapter]["put"]) == {"mb_per_s", "p50_ms", "p99_ms"}
         assert result[adapter]["get"]["mb_per_s"] > 0
+
+
+def test_bench_sessions_prints_every_figure_beside_the_raw_server() -> None:
+    done = subprocess.run([sys.executable, "-m", "server.cli", "bench", "sessions", "--sessions", "20", "--rate", "20",
+                           "--duration", "2", "--ramp", "40", "--ramp-seconds", "1", "--closed-seconds", "1",
+                           "--flood", "300", "--repeats", "1", "--summary"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    ours, raw = result["arabesque"], result["raw_python_socketio"]
+    for figure in ("sessions_created_per_s", "latency_p50_ms", "latency_p99_ms", "latency_max_ms",
+                   "max_sustained_transitions_per_s", "closed_loop_transitions_per_s"):
+        assert ours[figure] > 0 and raw[figure] > 0 and figure in result["ratio_to_raw"], figure
+    # CPU is read in clock ticks (10 ms): a tiny run's raw server may not have used one yet
+    for figure in ("server_cpu_ms_per_create", "server_cpu_ms_per_connect_hello", "server_cpu_ms_per_transition",
+                   "kb_rss_per_idle_connected_session"):
+        assert ours[figure] > 0 and raw[figure] >= 0, figure
+    assert ours["error_count"] == 0 and raw["error_count"] == 0, (ours["errors"], raw["errors"])
+    assert ours["flood_others_transitions_per_s"] > 0
+    assert set(result["targets"]) >= {"server CPU per transition (ms)", "errors"}
+    assert result["machine"]["cpus"] >= 1
