@@ -32,12 +32,14 @@ _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 
 
 class Live:
-    """One session as this node last read or wrote it (`row.snapshot` holds the snapshot's JSON)."""
+    """One session as this node last read or wrote it (`row.snapshot` holds the snapshot's JSON), and the
+    version last pushed to this node's devices (a copy refreshed without a push must not stop the relay's)."""
 
-    __slots__ = ("replies", "row")
+    __slots__ = ("pushed", "replies", "row")
 
     def __init__(self, row: SessionRow) -> None:
         self.row = row
+        self.pushed = 0
         self.replies: dict[str, bytes] = {}  # recent idempotent replies by key (the database has them all)
 
     @property
@@ -87,8 +89,18 @@ class LiveSessions:
     def peek(self, session_id: str) -> Live | None:
         return self._entries.get(session_id)
 
+    async def fetch(self, session_id: str) -> Live:
+        """`get` for callers that do not hold the session's lock: a load then cannot land after a newer
+        write or an erasure of the same session."""
+        live = self._entries.get(session_id)
+        if live is not None:
+            self._entries.move_to_end(session_id)
+            return live
+        async with self.locked(session_id):
+            return await self.get(session_id)
+
     async def get(self, session_id: str) -> Live:
-        """The live session; SessionNotFound or SessionErased when there is none to work on."""
+        """The live session (the caller holds its lock); SessionNotFound or SessionErased when there is none."""
         live = self._entries.get(session_id)
         if live is not None:
             self._entries.move_to_end(session_id)
@@ -107,14 +119,16 @@ class LiveSessions:
         return self.put(row)
 
     def put(self, row: SessionRow) -> Live:
-        """Keep `row` as the session's current state (its `snapshot` is the snapshot's JSON)."""
+        """Keep `row` as the session's current state (its `snapshot` is the snapshot's JSON); an older version
+        than the one kept never replaces it."""
         live = self._entries.get(row.id)
         if live is None:
             live = self._entries[row.id] = Live(row)
             if len(self._entries) > self.capacity:
                 self._evict()
         else:
-            live.row = row
+            if row.version >= live.row.version:
+                live.row = row
             self._entries.move_to_end(row.id)
         return live
 

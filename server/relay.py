@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 from server.db import SessionRow
 
 CHANNEL = "arabesque:sessions"
+MAX_OUTBOX = 10_000
 log = logging.getLogger("arabesque.relay")
 
 
@@ -43,6 +44,11 @@ class Relay(Protocol):
     async def start(self, on_change: OnChange) -> None: ...
 
     async def close(self) -> None: ...
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("applying a change relayed from another node failed", exc_info=error)
 
 
 class NoRelay:
@@ -70,8 +76,12 @@ class RedisRelay:
         self._tasks: list[asyncio.Task[None]] = []
         self._encode = msgspec.json.Encoder().encode
         self._decode = msgspec.json.Decoder(Changed).decode
+        self.dropped = 0
 
     def publish(self, row: SessionRow, *, push: bool) -> None:
+        if len(self._outbox) >= MAX_OUTBOX:  # Redis unreachable for a while: the oldest news goes first
+            self._outbox.popleft()
+            self.dropped += 1
         self._outbox.append(self._encode(Changed(node=self.node, row=row, push=push)))
         self._wake.set()
 
@@ -103,7 +113,8 @@ class RedisRelay:
                         for payload in batch:
                             pipe.publish(CHANNEL, payload)
                         await pipe.execute()
-                except Exception as exc:  # other nodes catch up from the database on their next commit
+                except Exception as exc:  # other nodes' copies catch up at their next conflict or connect;
+                    # their devices see the screen after the session's next change
                     log.warning("relay publish failed (%d change(s) not announced): %s", len(batch), exc)
                     await asyncio.sleep(0.5)
 
@@ -122,6 +133,7 @@ class RedisRelay:
                     task = asyncio.create_task(on_change(changed.row, changed.push))
                     handling.add(task)
                     task.add_done_callback(handling.discard)
+                    task.add_done_callback(_log_failure)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

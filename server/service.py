@@ -199,11 +199,12 @@ class SessionService:
         async with self.live.locked(session_id):
             live = self.live.put(row)
             await self._run_effects(live, journey, stored, result.effects)
+            live.pushed = row.version
         return SessionCreated(session_id=session_id, token=token, expires_at=expires_at,
                               journey=journey.journey.name, version=journey.journey.version)
 
     async def issue_token(self, session_id: str) -> TokenIssued:
-        await self.live.get(session_id)
+        await self.live.fetch(session_id)
         token = new_token()
         now = self.clock()
         expires_at = now + self.token_ttl
@@ -265,10 +266,15 @@ class SessionService:
         async with self.live.locked(session_id):
             # several nodes: read the row afresh, a change made elsewhere may not have been relayed yet
             live = await (self.live.reload(session_id) if self.shared else self.live.get(session_id))
-            return self._render(self._journey(live.row), live.snapshot, profile)
+            messages = self._render(self._journey(live.row), live.snapshot, profile)
+            if live.pushed < live.row.version and len(self.devices.profiles(session_id)) > 1:
+                # a version reloaded here that the session's other devices on this node have not been shown
+                await self._push(session_id, self._journey(live.row), live.snapshot)
+                live.pushed = live.row.version
+            return messages
 
     async def session_locale(self, session_id: str) -> str:
-        return (await self.live.get(session_id)).row.locale
+        return (await self.live.fetch(session_id)).row.locale
 
     def hello(self, message: p.Hello, session_id: str) -> tuple[p.Welcome, ClientProfile]:
         version = p.negotiate_version(message.protocol_version)
@@ -364,7 +370,7 @@ class SessionService:
 
     async def create_upload(self, session_id: str, request: CreateUpload) -> UploadCreated:
         """A presigned POST for one file: the key, type and size limit are fixed by the server."""
-        await self.live.get(session_id)
+        await self.live.fetch(session_id)
         if not isinstance(self.store, S3Store):
             raise p.DirectUploadUnsupported(f"Expected S3 storage for direct uploads, got a local folder; upload "
                                             f"through POST /v1/sessions/{session_id}/files instead")
@@ -386,7 +392,7 @@ class SessionService:
 
     async def complete_upload(self, session_id: str, message: p.UploadCompleted) -> p.UploadVerified:
         """Check what landed in the bucket (size, type by content, the SDK's hash); keep it or delete it."""
-        await self.live.get(session_id)
+        await self.live.fetch(session_id)
         upload = await self.repo.get_upload(session_id, message.upload_id)
         if upload is None or upload.status == "rejected":
             raise p.UploadNotFound(f"Expected an open upload of this session, got {message.upload_id!r}",
@@ -511,7 +517,7 @@ class SessionService:
         resumed = 0
         for session_id in await self.repo.waiting_sessions():
             try:
-                live = await self.live.get(session_id)
+                live = await self.live.fetch(session_id)
             except p.SdkError:
                 continue
             effect = pending_task(self._journey(live.row), live.snapshot)
@@ -532,13 +538,14 @@ class SessionService:
                 self.live.forget_tokens(row.id)
                 return
             live = self.live.peek(row.id)
-            if live is not None and live.row.version >= row.version:
-                return  # we already have this or a newer one
             if live is None and not self.devices.has(row.id):
                 return  # nothing of this session here to keep fresh
-            live = self.live.put(row)
-            if push:
+            live = self.live.put(row)  # kept only if newer than our copy
+            # Our copy may already be this new (a conflict or a connect reloaded it) without our devices having
+            # been shown it: what counts for the push is what they were last shown.
+            if push and row.version > live.pushed and live.row.version == row.version:
                 await self._push(row.id, self._journey(live.row), decode_snapshot(row))
+                live.pushed = row.version
 
     # --- the core -------------------------------------------------------------
 
@@ -555,7 +562,7 @@ class SessionService:
         return row
 
     async def ensure_live(self, session_id: str) -> None:
-        await self.live.get(session_id)
+        await self.live.fetch(session_id)
 
     def _journey(self, row: SessionRow) -> CompiledJourney:
         journey = self.registry.get(row.journey, row.journey_version)
@@ -600,6 +607,8 @@ class SessionService:
             rejected = next((e for e in result.effects if isinstance(e, RejectInput)), None)
             if rejected is not None:
                 return self.Applied(result=result, rejected=rejected)
+            if isinstance(event, Tick) and result.snapshot == snapshot:
+                return self.Applied(result=result)  # nothing was due (another node fired it first): no write
             stored, decisions = self._split_trace(snapshot, result.snapshot)
             entries = [EventRow(at=now, kind=kind, from_state=snapshot.state, to_state=stored.state,
                                 revision=stored.revision,
@@ -622,6 +631,8 @@ class SessionService:
             if stored_reply is not None:
                 live.remember(stored_reply[0], stored_reply[1])
             await self._run_effects(live, journey, stored, result.effects)
+            if shows:
+                live.pushed = row.version
             return self.Applied(result=result)
         raise p.ServerBusy(f"Expected to commit within {MAX_RETRIES} attempts, got constant conflicts with other "
                            "writers; nothing was changed, retry shortly", retry_after=1.0)
@@ -666,8 +677,8 @@ class SessionService:
                 self._start_task(session_id, effect)
             elif isinstance(effect, CancelTask):
                 running = self._running.pop((session_id, effect.task_id), None)
-                if running is not None:
-                    running.cancel()
+                if running is not None and running is not asyncio.current_task():
+                    running.cancel()  # (a task whose own result moved past it is finishing anyway)
             elif isinstance(effect, Notify):
                 log.info("session %s: %s in state %s", session_id, effect.name, effect.state)
         if any(isinstance(e, ShowScreen | Complete) for e in effects):

@@ -64,14 +64,15 @@ class CorruptImage(IntakeError):
 
 
 class Limits(msgspec.Struct, frozen=True, kw_only=True):
-    """`max_pixels` is what a header may declare; `max_decode_bytes` the most pixel data ever held decoded.
+    """`max_pixels` is what a header may declare; `max_decode_bytes` how large the decoded image may be.
     JPEGs over the latter decode at 1/2, 1/4 or 1/8 scale; other formats (decoded whole) are refused. The
-    default keeps a worker (about 180 MB with its models) under 400 MB on any accepted input."""
+    default keeps a worker (about 180 MB with its models) under 400 MB on any accepted input (measured)."""
 
     max_bytes: int = 25 * 1024 * 1024
     max_pixels: int = 50_000_000
     max_decode_bytes: int = 60 * 1024 * 1024
-    """about 20 MP of 8-bit colour, 15 MP with alpha, 10 MP of 16-bit colour"""
+    """the decoded image: about 20 MP of 8-bit colour, 15 MP with alpha, 10 MP of 16-bit colour (converting it
+    to 8-bit BGR holds up to about twice that for a moment)"""
     min_side: int = 16
 
 
@@ -262,8 +263,9 @@ def decode(data: bytes, *, limits: Limits = DEFAULT_LIMITS,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             image = Image.open(io.BytesIO(data))
-            if info.media_type == "image/jpeg":
-                image.draft("RGB", (info.width // factor, info.height // factor))
+            if info.media_type == "image/jpeg":  # draft works on the stored (not yet rotated) size
+                stored = (info.height, info.width) if info.orientation in (5, 6, 7, 8) else (info.width, info.height)
+                image.draft("RGB", (stored[0] // factor, stored[1] // factor))
             image.load()
             image = ImageOps.exif_transpose(image) if info.orientation != 1 else image
             bgr = _to_bgr8(image)
@@ -281,7 +283,7 @@ def _decode_direct(data: bytes, info: ImageInfo) -> np.ndarray | None:
     if info.orientation != 1:
         return None
     if info.media_type in ("image/png", "image/webp") or (
-            info.media_type == "image/tiff" and info.mode in ("RGB", "RGBA", "L", "LA", "I;16", "I;16B", "P")):
+            info.media_type == "image/tiff" and info.mode in ("RGB", "RGBA", "L", "I;16", "I;16B", "P")):
         array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
         return _normalise(array) if array is not None and array.size else None
     if info.media_type in ("image/heic", "image/avif"):

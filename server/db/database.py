@@ -90,15 +90,17 @@ class _Outcome:
 
 
 def _run_batch(conn: Connection, jobs: list[_Job[Any]]) -> list[_Outcome]:
-    """All jobs in one transaction; if any raises, each again in a transaction of its own, so one bad
-    job fails alone (jobs write nothing before deciding they cannot, so a rerun is the same work)."""
+    """All jobs in one transaction; if one raises, each again in a transaction of its own, so one bad job
+    fails alone (the failed transaction was rolled back: a rerun is the same work). When the connection
+    itself failed, nothing is rerun: the commit may have reached the database, so every job gets the error
+    (callers answer "retry with the same idempotency key")."""
     try:
         with conn.begin():
             values = [job.fn(conn) for job in jobs]
         return [_Outcome(value) for value in values]
     except Exception as exc:
-        if len(jobs) == 1:
-            return [_Outcome(error=exc)]
+        if len(jobs) == 1 or _is_unavailable(exc):
+            return [_Outcome(error=exc) for _ in jobs]
     outcomes = []
     for job in jobs:
         try:
@@ -244,6 +246,8 @@ class Database:
             outcomes = [_Outcome(error=error) for _ in jobs]
         self.batches += 1
         self.batched_jobs += len(jobs)
+        if any(o.error is not None and _is_unavailable(o.error) for o in outcomes):
+            await self._reset_writer()
         for job, outcome in zip(jobs, outcomes, strict=True):
             if job.future.done():
                 continue
@@ -252,6 +256,9 @@ class Database:
                 if _is_busy(error):
                     error = ServerBusy("Expected the database to commit, got it busy; nothing was changed, retry "
                                        "shortly", retry_after=2.0)
+                elif _is_unavailable(error):
+                    error = ServerBusy("Expected the database to commit, got the connection lost; retry with the "
+                                       "same idempotency key shortly", retry_after=2.0)
                 job.future.set_exception(error)
             else:
                 job.future.set_result(outcome.value)

@@ -76,3 +76,23 @@ async def test_a_session_survives_on_the_other_node_when_one_dies(two_nodes: tup
     again = await Sdk(second, session["token"]).connect()
     assert (await again.screen("personal")).screen_id == "personal"
     await again.close()
+
+
+async def test_a_device_that_only_watches_sees_a_change_won_on_the_other_node(two_nodes: tuple[Server, Server]
+                                                                              ) -> None:
+    first, second = two_nodes
+    session = first.create()
+    with first.api() as api:
+        tokens = [api.post(f"/v1/sessions/{session['session_id']}/tokens").json()["token"] for _ in range(2)]
+    racer_here = await Sdk(first, session["token"]).connect()
+    racer_there = await Sdk(second, tokens[0]).connect()
+    watcher = await Sdk(second, tokens[1]).connect()  # same node as one racer: its copy may be reloaded first
+    welcome = await racer_here.screen("welcome")
+    await racer_there.screen("welcome")
+    await watcher.screen("welcome")
+    replies = await asyncio.gather(racer_here.submit(welcome, {}), racer_there.submit(welcome, {}))
+    assert sorted(type(r).__name__ for r in replies) == ["ErrorMessage", "ScreenAccepted"]
+    seen = await watcher.screen("personal", timeout=10)
+    assert seen.revision == welcome.revision + 1
+    for sdk in (racer_here, racer_there, watcher):
+        await sdk.close()

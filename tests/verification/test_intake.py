@@ -189,3 +189,11 @@ def test_transparency_is_composited_over_white_and_16_bit_gray_is_stretched() ->
     dim[:, 20:] = 4000
     array, _ = intake.decode(cv2.imencode(".png", dim)[1].tobytes())
     assert array[5, 30].tolist() == [255, 255, 255] and array[5, 5].tolist() == [64, 64, 64]
+
+
+def test_grey_with_alpha_in_a_tiff_is_composited_over_white() -> None:
+    image = Image.new("LA", (40, 40), (0, 0))  # black, fully transparent
+    buffer = io.BytesIO()
+    image.save(buffer, format="TIFF")
+    array, _ = intake.decode(buffer.getvalue())
+    assert array[5, 5].tolist() == [255, 255, 255]

@@ -97,3 +97,21 @@ async def test_close_commits_what_is_queued(tmp_path: Path) -> None:
     again = Database(url)
     assert await count(again) == 10
     await again.close()
+
+
+async def test_a_lost_connection_answers_server_busy_not_an_internal_error(database: Database) -> None:
+    def drops(conn: Connection) -> None:
+        raise sa.exc.OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+
+    with pytest.raises(p.ServerBusy) as caught:
+        await database.write(drops)
+    assert "same idempotency key" in caught.value.message
+    assert await database.write(insert(1)) == 1  # type: ignore[arg-type]  # a new connection serves the next
+
+
+async def test_a_bug_in_a_job_stays_an_error_of_its_own(database: Database) -> None:
+    def broken(conn: Connection) -> None:
+        conn.execute(sa.text("SELECT * FROM no_such_table"))
+
+    with pytest.raises(sa.exc.OperationalError, match="no such table"):
+        await database.write(broken)

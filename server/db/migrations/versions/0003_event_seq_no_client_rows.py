@@ -1,6 +1,9 @@
 """The session row keeps its last timeline seq (no max() query per transition); connected clients are
 no longer stored (each node knows its own sockets), so `session_clients` goes.
 
+Not for a rolling deploy: nodes of the earlier release write `session_clients` and number timeline
+entries without `event_seq`, so stop them before this runs.
+
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-27
