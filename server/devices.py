@@ -57,6 +57,10 @@ class Devices:
         held = self._by_session.setdefault(session_id, {}).setdefault(profile.profile, _Held(profile))
         held.count += 1
 
+    def of(self, sid: str) -> tuple[str, ClientProfile] | None:
+        """The session and profile of a connection of this node."""
+        return self._by_sid.get(sid)
+
     def switch(self, sid: str, profile: ClientProfile) -> ClientProfile | None:
         """Give a connection its `hello` profile in place of the one it had; returns the old one."""
         found = self._by_sid.get(sid)

@@ -56,6 +56,16 @@ def decode_snapshot(row: SessionRow) -> Snapshot:
     return _decode_snapshot(row.snapshot)
 
 
+class _SessionLock:
+    """A session's lock and how many hold or wait for it (it is dropped when none do)."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
 class LiveSessions:
     """The cache and the per-session locks; `load` reads a row from the database."""
 
@@ -64,7 +74,7 @@ class LiveSessions:
         self._load = load
         self.capacity = capacity
         self._entries: collections.OrderedDict[str, Live] = collections.OrderedDict()
-        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+        self._locks: dict[str, _SessionLock] = {}
         self._tokens: collections.OrderedDict[str, tuple[str, dt.datetime]] = collections.OrderedDict()
         self._token_capacity = tokens
 
@@ -76,14 +86,14 @@ class LiveSessions:
         """Hold this session's lock (not reentrant: code inside calls the `_locked` variants)."""
         held = self._locks.get(session_id)
         if held is None:
-            held = self._locks[session_id] = (asyncio.Lock(), [0])
-        held[1][0] += 1
+            held = self._locks[session_id] = _SessionLock()
+        held.users += 1
         try:
-            async with held[0]:
+            async with held.lock:
                 yield
         finally:
-            held[1][0] -= 1
-            if held[1][0] == 0:
+            held.users -= 1
+            if held.users == 0:
                 del self._locks[session_id]
 
     def peek(self, session_id: str) -> Live | None:

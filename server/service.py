@@ -197,9 +197,7 @@ class SessionService:
                                        token_expires_at=expires_at)
         self.live.remember_token(digest(token), session_id, expires_at)
         async with self.live.locked(session_id):
-            live = self.live.put(row)
-            await self._run_effects(live, journey, stored, result.effects)
-            live.pushed = row.version
+            await self._run_effects(self.live.put(row), journey, stored, result.effects)
         return SessionCreated(session_id=session_id, token=token, expires_at=expires_at,
                               journey=journey.journey.name, version=journey.journey.version)
 
@@ -266,12 +264,12 @@ class SessionService:
         async with self.live.locked(session_id):
             # several nodes: read the row afresh, a change made elsewhere may not have been relayed yet
             live = await (self.live.reload(session_id) if self.shared else self.live.get(session_id))
-            messages = self._render(self._journey(live.row), live.snapshot, profile)
-            if live.pushed < live.row.version and len(self.devices.profiles(session_id)) > 1:
-                # a version reloaded here that the session's other devices on this node have not been shown
-                await self._push(session_id, self._journey(live.row), live.snapshot)
-                live.pushed = live.row.version
-            return messages
+            if self.shared and live.pushed < live.row.version:
+                # reloaded a version the session's devices on this node have not been shown (the relay's news
+                # of it, arriving after, would be taken as old): show them all, this one included
+                await self._push(live, self._journey(live.row), live.snapshot)
+                return []
+            return self._render(self._journey(live.row), live.snapshot, profile)
 
     async def session_locale(self, session_id: str) -> str:
         return (await self.live.fetch(session_id)).row.locale
@@ -541,11 +539,10 @@ class SessionService:
             if live is None and not self.devices.has(row.id):
                 return  # nothing of this session here to keep fresh
             live = self.live.put(row)  # kept only if newer than our copy
-            # Our copy may already be this new (a conflict or a connect reloaded it) without our devices having
-            # been shown it: what counts for the push is what they were last shown.
+            # Our copy may already be this new (a conflict reloaded it) without our devices having been shown
+            # it: what counts for the push is what they were last shown.
             if push and row.version > live.pushed and live.row.version == row.version:
-                await self._push(row.id, self._journey(live.row), decode_snapshot(row))
-                live.pushed = row.version
+                await self._push(live, self._journey(live.row), decode_snapshot(row))
 
     # --- the core -------------------------------------------------------------
 
@@ -631,8 +628,6 @@ class SessionService:
             if stored_reply is not None:
                 live.remember(stored_reply[0], stored_reply[1])
             await self._run_effects(live, journey, stored, result.effects)
-            if shows:
-                live.pushed = row.version
             return self.Applied(result=result)
         raise p.ServerBusy(f"Expected to commit within {MAX_RETRIES} attempts, got constant conflicts with other "
                            "writers; nothing was changed, retry shortly", retry_after=1.0)
@@ -682,13 +677,16 @@ class SessionService:
             elif isinstance(effect, Notify):
                 log.info("session %s: %s in state %s", session_id, effect.name, effect.state)
         if any(isinstance(e, ShowScreen | Complete) for e in effects):
-            await self._push(session_id, journey, snapshot)
+            await self._push(live, journey, snapshot)
 
-    async def _push(self, session_id: str, journey: CompiledJourney, snapshot: Snapshot) -> None:
-        """One rendering per profile of the devices connected here (no database lookup)."""
+    async def _push(self, live: Live, journey: CompiledJourney, snapshot: Snapshot) -> None:
+        """`snapshot` (the state of `live.row`) to the devices connected here: one rendering per profile, no
+        database lookup; remembered as what they were last shown."""
+        session_id = live.row.id
         for profile in self.devices.profiles(session_id):
             for message in self._render(journey, snapshot, profile):
                 await self.broadcaster.to_profile(session_id, profile.profile, message)
+        live.pushed = max(live.pushed, live.row.version)
 
     def _render(self, journey: CompiledJourney, snapshot: Snapshot, profile: ClientProfile) -> list[p.Message]:
         capabilities = p.Capabilities.declare(profile.components)

@@ -1,7 +1,7 @@
 """The SDK channel: Socket.IO namespace /sdk, event `message`. A thin adapter over the service.
 
-Per-connection state (session id, rendering profile) lives in the Socket.IO session and in this
-node's `Devices`, never in the database or on a namespace object. Handlers run in each connection's
+Per-connection state (session id, rendering profile) lives in this node's `Devices`, never in the
+database or on a namespace object. Handlers run in each connection's
 own receive loop (`async_handlers=False`), so one connection's messages are handled one at a time, in
 order, and a connection that floods waits for its own replies instead of crowding out the others;
 on top of that each connection has a token bucket. Errors are mapped to the wire here, once.
@@ -94,7 +94,6 @@ def register_handlers(sio: socketio.AsyncServer, service: SessionService, device
         except p.SdkError as exc:
             # The client's connect_error handler receives {"message": ..., "data": <error message>}.
             raise socketio.exceptions.ConnectionRefusedError(exc.message, p.to_wire(p.error_message(exc))) from None
-        await sio.save_session(sid, {"session_id": session_id, "profile": profile}, namespace=NAMESPACE)
         await sio.enter_room(sid, session_id, namespace=NAMESPACE)
         await sio.enter_room(sid, room(session_id, profile.profile), namespace=NAMESPACE)
         devices.attach(sid, session_id, profile)
@@ -106,9 +105,10 @@ def register_handlers(sio: socketio.AsyncServer, service: SessionService, device
         refused.pop(sid, None)
 
     async def on_message(sid: str, *args: object) -> object:
-        state = await sio.get_session(sid, namespace=NAMESPACE)
-        session_id: str = state["session_id"]
-        profile: ClientProfile = state["profile"]
+        connected = devices.of(sid)
+        if connected is None:  # a message racing the connection's close
+            return p.error_message(p.InvalidToken("Expected a message on a connected session, got one after it left"))
+        session_id, profile = connected
         try:
             await throttle(sid, session_id)
             if len(args) != 1:
@@ -121,8 +121,6 @@ def register_handlers(sio: socketio.AsyncServer, service: SessionService, device
                     await sio.leave_room(sid, room(session_id, profile.profile), namespace=NAMESPACE)
                     await sio.enter_room(sid, room(session_id, new_profile.profile), namespace=NAMESPACE)
                     devices.switch(sid, new_profile)  # replaces the connect-time profile: one rendering each
-                    state["profile"] = new_profile
-                    await sio.save_session(sid, state, namespace=NAMESPACE)
                 later(sid, session_id, new_profile)
                 reply: p.Message = welcome
             elif isinstance(message, p.ScreenSubmit):

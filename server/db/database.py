@@ -65,11 +65,22 @@ _UNREACHABLE = ("connect", "connection", "closed", "terminat", "timeout", "timed
 
 
 def _is_unavailable(exc: BaseException) -> bool:
-    """The database could not be reached or dropped the connection: nothing was committed. (Other operational
-    errors, a missing table say, are bugs and stay errors.)"""
+    """The database could not be reached or dropped the connection. (Other operational errors, a missing
+    table say, are bugs and stay errors.)"""
     if isinstance(exc, InterfaceError | OSError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
         return True
     return isinstance(exc, OperationalError) and any(word in str(exc.orig).lower() for word in _UNREACHABLE)
+
+
+def _answer(exc: BaseException, doing: str) -> BaseException:
+    """What a caller gets for a database failure: `server.busy` when trying again later can work, else the error."""
+    if _is_busy(exc):
+        return ServerBusy(f"Expected the database to {doing}, got it busy; nothing was changed, retry shortly",
+                          retry_after=2.0)
+    if _is_unavailable(exc):
+        return ServerBusy(f"Expected the database to {doing}, got it unreachable or the connection lost; retry "
+                          "shortly (with the same idempotency key)", retry_after=2.0)
+    return exc
 
 
 class _Job(Generic[T]):
@@ -121,7 +132,6 @@ class Database:
         self.max_queue = max_queue
         self.max_wait = max_wait_seconds
         self.max_batch = max_batch
-        self.readers = readers
         self._queue: collections.deque[_Job[Any]] = collections.deque()
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -129,7 +139,6 @@ class Database:
         self._reads_in_flight = 0
         self._max_reads = max(64, readers * 64)
         self.batches = 0
-        self.batched_jobs = 0
         if self.is_sqlite:
             self._sync = _sync_sqlite_engine(url, pool_size=readers + 1)
             self._read_threads = ThreadPoolExecutor(readers, thread_name_prefix="db-read")
@@ -179,10 +188,10 @@ class Database:
             async with self._async.connect() as conn:
                 return await conn.run_sync(fn)
         except (OperationalError, InterfaceError, PoolTimeout, OSError) as exc:
-            if _is_busy(exc) or _is_unavailable(exc):
-                raise ServerBusy("Expected the database to answer, got it busy or unreachable; retry shortly",
-                                 retry_after=1.0) from None
-            raise
+            answer = _answer(exc, "answer")
+            if answer is exc:
+                raise
+            raise answer from None
         finally:
             self._reads_in_flight -= 1
 
@@ -206,10 +215,6 @@ class Database:
         self._queue.append(_Job(fn, future))
         self._wake.set()
         return await future
-
-    @property
-    def queued(self) -> int:
-        return len(self._queue)
 
     async def _write_loop(self) -> None:
         while True:
@@ -239,27 +244,15 @@ class Database:
             outcomes = await self._execute(jobs)
         except Exception as exc:  # the connection itself failed: every job of the batch fails with it
             log.warning("database write batch failed: %s", exc)
-            await self._reset_writer()
-            busy = _is_busy(exc) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
-            error: BaseException = ServerBusy("Expected the database to commit, got it unavailable; nothing was "
-                                              "changed, retry shortly", retry_after=2.0) if busy else exc
-            outcomes = [_Outcome(error=error) for _ in jobs]
+            outcomes = [_Outcome(error=exc) for _ in jobs]
         self.batches += 1
-        self.batched_jobs += len(jobs)
-        if any(o.error is not None and _is_unavailable(o.error) for o in outcomes):
+        if any(o.error is not None and (_is_busy(o.error) or _is_unavailable(o.error)) for o in outcomes):
             await self._reset_writer()
         for job, outcome in zip(jobs, outcomes, strict=True):
             if job.future.done():
                 continue
             if outcome.error is not None:
-                error = outcome.error
-                if _is_busy(error):
-                    error = ServerBusy("Expected the database to commit, got it busy; nothing was changed, retry "
-                                       "shortly", retry_after=2.0)
-                elif _is_unavailable(error):
-                    error = ServerBusy("Expected the database to commit, got the connection lost; retry with the "
-                                       "same idempotency key shortly", retry_after=2.0)
-                job.future.set_exception(error)
+                job.future.set_exception(_answer(outcome.error, "commit"))
             else:
                 job.future.set_result(outcome.value)
 
