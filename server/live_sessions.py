@@ -78,9 +78,6 @@ class LiveSessions:
         self._tokens: collections.OrderedDict[str, tuple[str, dt.datetime]] = collections.OrderedDict()
         self._token_capacity = tokens
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     @contextlib.asynccontextmanager
     async def locked(self, session_id: str) -> AsyncIterator[None]:
         """Hold this session's lock (not reentrant: code inside calls the `_locked` variants)."""
