@@ -132,6 +132,13 @@ class UnsupportedFileType(SdkError):
     http_status = 415
 
 
+class InvalidMultipart(SdkError):
+    """A multipart/form-data upload that is not exactly one part named `file` carrying a file."""
+
+    code = "upload.invalid_multipart"
+    http_status = 400
+
+
 class UploadNotFound(SdkError):
     code = "upload.not_found"
     http_status = 404
@@ -185,6 +192,7 @@ __all__ = [
     "InternalError",
     "InvalidApiKey",
     "InvalidMessage",
+    "InvalidMultipart",
     "InvalidRequest",
     "InvalidToken",
     "JourneyFinished",

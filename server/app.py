@@ -17,23 +17,27 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 import sdk_protocol as p
-from server.auth import digest, resolve_api_key, resolve_rekognition_keys
+from server.auth import Authenticator, digest, resolve_api_key, resolve_rekognition_keys
 from server.checks import TASKS, warm_up
 from server.db import Database, Repository
 from server.db.migrate import upgrade
 from server.devices import Devices
+from server.erasure import Eraser
 from server.faces_provider import AwsRekognitionProvider, FaceProvider, LocalProvider
-from server.fast_json import FastJson
+from server.fast_json import fast_json
+from server.files import Files
 from server.http import build_routes, http_error_handler, internal_error_handler, sdk_error_handler
 from server.journeys import load_registry
+from server.live_sessions import LiveSessions
 from server.ratelimit import RateLimiter
 from server.rekognition_api import build_rekognition_routes
 from server.relay import NoRelay, RedisRelay, Relay
-from server.service import SessionService
+from server.sessions import build_sessions
 from server.settings import Settings
 from server.sockets import SocketBroadcaster, register_handlers
 from server.storage import open_store
 from server.tasks import TaskRunner, WorkerPool
+from server.timers import Timers
 from server.workflow import RulesEngine
 from ui_schemas.loader import load_catalogs
 
@@ -62,10 +66,11 @@ class Application:
         self.relay: Relay = RedisRelay(settings.redis_url) if settings.redis_url else NoRelay()
         origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
         # async_handlers=False: each connection's messages are handled in its own receive loop, in order;
-        # json=FastJson: msgspec encodes our Structs straight into packets
+        # json=fast_json(): msgspec encodes our Structs straight into packets, and refuses oversized messages with
+        # their code; engine.io closes only connections sending more than four times that
         self.sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager, async_handlers=False,
-                                        json=FastJson, cors_allowed_origins=origins or [],
-                                        max_http_buffer_size=settings.max_message_bytes)
+                                        json=fast_json(settings.max_message_bytes), cors_allowed_origins=origins or [],
+                                        max_http_buffer_size=4 * settings.max_message_bytes + 1024)
         self.devices = Devices()
         self.pool = WorkerPool(settings.worker_count, settings.task_timeout_seconds, initializer=warm_up)
         self.faces: FaceProvider = LocalProvider(self.pool) if settings.face_provider == "local" else \
@@ -73,24 +78,33 @@ class Application:
                                    endpoint_url=settings.rekognition_endpoint_url or None)
         key_id, secret, _ = resolve_rekognition_keys(settings)
         self.rekognition_keys = {key_id: secret}
-        self.service = SessionService(
-            repo=self.repo, registry=self.registry, catalogs=catalogs, store=self.store,
-            tasks=TaskRunner(self.pool, TASKS), broadcaster=SocketBroadcaster(self.sio), clock=clock,
-            token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), tenant=settings.tenant, faces=self.faces,
-            max_upload_bytes=settings.max_upload_bytes, presign_ttl=dt.timedelta(seconds=settings.presign_seconds),
-            retention=dt.timedelta(seconds=settings.retention_seconds) if settings.retention_seconds else None,
-            devices=self.devices, relay=self.relay, cache_capacity=settings.session_cache_size,
-        )
-        register_handlers(self.sio, self.service, self.devices,
-                          RateLimiter(settings.sdk_rate_per_second, settings.sdk_rate_burst, what="SDK connection"))
+        self.live = LiveSessions(self.repo.load_session, capacity=settings.session_cache_size)
+        self.auth = Authenticator(self.repo, self.live, clock)
+        self.files = Files(repo=self.repo, store=self.store, active=self.live.fetch, clock=clock,
+                           tenant=settings.tenant, max_upload_bytes=settings.max_upload_bytes,
+                           presign_ttl=dt.timedelta(seconds=settings.presign_seconds))
+        self.sessions = build_sessions(
+            repo=self.repo, registry=self.registry, catalogs=catalogs, files=self.files,
+            runner=TaskRunner(self.pool, TASKS, self.faces), broadcaster=SocketBroadcaster(self.sio),
+            devices=self.devices, live=self.live, clock=clock, tenant=settings.tenant,
+            token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), relay=self.relay)
+        self.eraser = Eraser(sessions=self.sessions, repo=self.repo, store=self.store, relay=self.relay, clock=clock,
+                             tenant=settings.tenant,
+                             retention=dt.timedelta(seconds=settings.retention_seconds)
+                             if settings.retention_seconds else None)
+        self.timers = Timers(sessions=self.sessions, repo=self.repo, sweep=self.eraser.sweep,
+                             poll_seconds=settings.timer_poll_seconds)
+        register_handlers(self.sio, sdk=self.sessions.sdk, files=self.files, auth=self.auth, devices=self.devices,
+                          limiter=RateLimiter(settings.sdk_rate_per_second, settings.sdk_rate_burst,
+                                              what="SDK connection"))
         api_limiter = RateLimiter(settings.api_rate_per_second, settings.api_rate_burst, what="API key")
         sdk_http_limiter = RateLimiter(settings.sdk_rate_per_second, settings.sdk_rate_burst,
                                        what="session (SDK HTTP requests)")
         self._timers: asyncio.Task[None] | None = None
         starlette = Starlette(
-            routes=[*build_routes(self.service, max_upload_bytes=settings.max_upload_bytes, readiness=self.readiness,
-                                  api_limiter=api_limiter, sdk_limiter=sdk_http_limiter),
-                    *build_rekognition_routes(self.service, self.faces, self.rekognition_keys.get)],
+            routes=[*build_routes(sessions=self.sessions, files=self.files, eraser=self.eraser, auth=self.auth,
+                                  readiness=self.readiness, api_limiter=api_limiter, sdk_limiter=sdk_http_limiter),
+                    *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get)],
             exception_handlers={p.SdkError: sdk_error_handler, HTTPException: http_error_handler,
                                 Exception: internal_error_handler},
             middleware=[Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
@@ -103,14 +117,14 @@ class Application:
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         await asyncio.to_thread(upgrade, self.settings.resolved_database_url)
         self.database.start()
-        await self.relay.start(self.service.on_remote_change)
+        await self.relay.start(self.sessions.presenter.on_remote_change)
         key, _ = await asyncio.to_thread(resolve_api_key, self.settings)
         await self.repo.ensure_api_key("ak_default", "default", digest(key), utc_now())
         self.pool.start()
-        resumed = await self.service.resume_tasks()
+        resumed = await self.timers.resume_tasks()
         if resumed:
             log.info("resumed %d verification task(s) interrupted by a restart", resumed)
-        self._timers = asyncio.create_task(self._fire_timers(), name="timers")
+        self._timers = asyncio.create_task(self.timers.run(), name="timers")
         # Everything loaded so far (modules, journeys, catalogs, engines) lives as long as the process: keep it
         # out of the collector's full passes. Those passes stop the event loop for about 100 ms with 1,000
         # sockets (their tasks and frames), and objects merely in flight when a young pass runs count towards
@@ -130,31 +144,18 @@ class Application:
             self.pool.shutdown()
             await self.repo.close()
 
-    async def _fire_timers(self) -> None:
-        """Due timers every poll; erasures (interrupted ones, retention) every tenth poll. Both are read from
-        the database, so they survive restarts."""
-        polls = 0
-        while True:
-            try:
-                await self.service.fire_due_timers()
-                if polls % 10 == 0:
-                    await self.service.sweep_erasures()
-            except Exception:
-                log.exception("background loop failed; retrying")
-            polls += 1
-            await asyncio.sleep(self.settings.timer_poll_seconds)
-
     async def readiness(self) -> dict[str, str]:
-        problems: dict[str, str] = {}
+        """Every check run, by name: "ok" or what failed."""
+        checks = {"database": "ok", "storage": "ok"}
         try:
             await self.repo.ping()
         except Exception as exc:
-            problems["database"] = f"{type(exc).__name__}: {exc}"
+            checks["database"] = f"{type(exc).__name__}: {exc}"
         try:
             await self.store.check()
         except p.SdkError as exc:
-            problems["storage"] = exc.message
-        return problems
+            checks["storage"] = exc.message
+        return checks
 
 
 __all__ = ["Application", "utc_now"]

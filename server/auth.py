@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import secrets
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
+import sdk_protocol as p
 from server.settings import Settings
 
 DEV_KEY_FILE = "dev-api-key"
@@ -67,5 +72,86 @@ def resolve_api_key(settings: Settings) -> tuple[str, bool]:
     return key, True
 
 
-__all__ = ["DEV_KEY_FILE", "DEV_REKOGNITION_FILE", "bearer", "digest", "new_id", "new_token", "resolve_api_key",
+API_KEY_CACHE_SECONDS = 10.0
+
+
+class Credentials(Protocol):
+    """Where keys and tokens are looked up (the repository)."""
+
+    async def api_key_id(self, key_hash: str) -> str | None: ...
+
+    async def token(self, token_hash: str) -> tuple[str, dt.datetime] | None: ...
+
+
+class TokenCache(Protocol):
+    """Tokens this node has seen (the live-session cache keeps them)."""
+
+    def token(self, token_hash: str) -> tuple[str, dt.datetime] | None: ...
+
+    def remember_token(self, token_hash: str, session_id: str, expires_at: dt.datetime) -> None: ...
+
+
+class TokenGrant:
+    """A checked session token: whose it is and until when it counts."""
+
+    __slots__ = ("expires_at", "session_id")
+
+    def __init__(self, session_id: str, expires_at: dt.datetime) -> None:
+        self.session_id = session_id
+        self.expires_at = expires_at
+
+
+class Authenticator:
+    """Checks integrator API keys and SDK session tokens (both hashed at rest)."""
+
+    def __init__(self, credentials: Credentials, tokens: TokenCache, clock: Callable[[], dt.datetime]) -> None:
+        self._credentials = credentials
+        self._tokens = tokens
+        self._clock = clock
+        self._api_keys: dict[str, tuple[str | None, float]] = {}
+
+    async def api_key(self, key: str | None) -> str:
+        """The key's id; lookups are remembered for a few seconds (a revoked key stops within that time)."""
+        if not key:
+            raise p.InvalidApiKey("Expected `Authorization: Bearer <API key>`, got no credential")
+        key_hash = digest(key)
+        cached = self._api_keys.get(key_hash)
+        if cached is not None and cached[1] > time.monotonic():
+            key_id = cached[0]
+        else:
+            key_id = await self._credentials.api_key_id(key_hash)
+            if len(self._api_keys) > 10_000:
+                self._api_keys.clear()
+            self._api_keys[key_hash] = (key_id, time.monotonic() + API_KEY_CACHE_SECONDS)
+        if key_id is None:
+            raise p.InvalidApiKey("Expected a valid API key, got one that is unknown or revoked")
+        return key_id
+
+    async def token(self, token: object) -> TokenGrant:
+        """The session a token opens, refused once expired."""
+        if not isinstance(token, str) or not token:
+            raise p.InvalidToken("Expected auth {\"token\": \"<session token>\"}, got no token")
+        token_hash = digest(token)
+        found = self._tokens.token(token_hash) or await self._credentials.token(token_hash)
+        if found is None:
+            raise p.InvalidToken("Expected a valid session token, got one that is unknown")
+        grant = TokenGrant(*found)
+        self.check_unexpired(grant)
+        self._tokens.remember_token(token_hash, grant.session_id, grant.expires_at)
+        return grant
+
+    def check_unexpired(self, grant: TokenGrant) -> None:
+        """Also for connections opened earlier: a token stops working when it expires, not when it is next shown."""
+        if grant.expires_at <= self._clock():
+            raise p.SessionExpired(f"Expected an unexpired session token, got one that expired at "
+                                   f"{grant.expires_at.isoformat()}", expired_at=grant.expires_at.isoformat())
+
+    async def session_token(self, header: str | None, session_id: str) -> None:
+        """An SDK request's token, which must be for the session of the path."""
+        if (await self.token(bearer(header))).session_id != session_id:
+            raise p.InvalidToken("Expected a token for this session, got one for another session")
+
+
+__all__ = ["API_KEY_CACHE_SECONDS", "DEV_KEY_FILE", "DEV_REKOGNITION_FILE", "Authenticator", "Credentials",
+           "TokenCache", "TokenGrant", "bearer", "digest", "new_id", "new_token", "resolve_api_key",
            "resolve_rekognition_keys"]

@@ -4,11 +4,10 @@ devices when the relay tells them (see relay.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import msgspec
-
-import sdk_protocol as p
 
 
 class ClientProfile(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,9 +25,16 @@ def profile_of(locale: str, components: frozenset[str]) -> ClientProfile:
     return ClientProfile(profile=key, locale=locale, components=listed)
 
 
-def default_profile(locale: str) -> ClientProfile:
-    """What a client gets before its `hello`: the core components, in the session's locale."""
-    return profile_of(locale, p.CORE_COMPONENT_TYPES)
+class Connection:
+    """One SDK connection of this node: its session, until when its token counts, and its profile once it has
+    said `hello` (None before: nothing is rendered for it until then)."""
+
+    __slots__ = ("expires_at", "profile", "session_id")
+
+    def __init__(self, session_id: str, expires_at: dt.datetime, profile: ClientProfile | None = None) -> None:
+        self.session_id = session_id
+        self.expires_at = expires_at
+        self.profile = profile
 
 
 class _Held:
@@ -45,35 +51,49 @@ class Devices:
     """Which session and profile each connection (Socket.IO sid) of this node has."""
 
     def __init__(self) -> None:
-        self._by_sid: dict[str, tuple[str, ClientProfile]] = {}
+        self._by_sid: dict[str, Connection] = {}
         self._by_session: dict[str, dict[str, _Held]] = {}
+        self._connected: dict[str, int] = {}  # session id -> connections here, greeted or not
 
     def __len__(self) -> int:
         return len(self._by_sid)
 
-    def attach(self, sid: str, session_id: str, profile: ClientProfile) -> None:
+    def connect(self, sid: str, session_id: str, expires_at: dt.datetime) -> Connection:
         self.detach(sid)
-        self._by_sid[sid] = (session_id, profile)
-        held = self._by_session.setdefault(session_id, {}).setdefault(profile.profile, _Held(profile))
-        held.count += 1
+        connection = self._by_sid[sid] = Connection(session_id, expires_at)
+        self._connected[session_id] = self._connected.get(session_id, 0) + 1
+        return connection
 
-    def of(self, sid: str) -> tuple[str, ClientProfile] | None:
-        """The session and profile of a connection of this node."""
+    def greet(self, sid: str, profile: ClientProfile) -> ClientProfile | None:
+        """Give a connection its `hello` profile (in place of any earlier one); returns the earlier one."""
+        connection = self._by_sid.get(sid)
+        if connection is None:
+            return None
+        before = connection.profile
+        if before is not None:
+            self._release(connection.session_id, before)
+        connection.profile = profile
+        held = self._by_session.setdefault(connection.session_id, {}).setdefault(profile.profile, _Held(profile))
+        held.count += 1
+        return before
+
+    def of(self, sid: str) -> Connection | None:
         return self._by_sid.get(sid)
 
-    def switch(self, sid: str, profile: ClientProfile) -> ClientProfile | None:
-        """Give a connection its `hello` profile in place of the one it had; returns the old one."""
-        found = self._by_sid.get(sid)
-        if found is None:
-            return None
-        self.attach(sid, found[0], profile)
-        return found[1]
-
     def detach(self, sid: str) -> None:
-        found = self._by_sid.pop(sid, None)
-        if found is None:
+        connection = self._by_sid.pop(sid, None)
+        if connection is None:
             return
-        session_id, profile = found
+        session_id = connection.session_id
+        if connection.profile is not None:
+            self._release(session_id, connection.profile)
+        left = self._connected.get(session_id, 1) - 1
+        if left > 0:
+            self._connected[session_id] = left
+        else:
+            self._connected.pop(session_id, None)
+
+    def _release(self, session_id: str, profile: ClientProfile) -> None:
         profiles = self._by_session.get(session_id, {})
         held = profiles.get(profile.profile)
         if held is not None:
@@ -84,12 +104,13 @@ class Devices:
             self._by_session.pop(session_id, None)
 
     def profiles(self, session_id: str) -> list[ClientProfile]:
-        """The distinct rendering profiles of this session's connections on this node."""
+        """The distinct rendering profiles of this session's greeted connections on this node."""
         profiles = self._by_session.get(session_id)
         return [held.profile for held in profiles.values()] if profiles else []
 
     def has(self, session_id: str) -> bool:
-        return session_id in self._by_session
+        """Whether any connection of this session (greeted or not) is on this node."""
+        return session_id in self._connected
 
 
-__all__ = ["ClientProfile", "Devices", "default_profile", "profile_of"]
+__all__ = ["ClientProfile", "Connection", "Devices", "profile_of"]

@@ -6,7 +6,6 @@ Handlers decode once, call the service, encode; every SdkError is mapped to
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import re
@@ -21,12 +20,13 @@ from starlette.routing import Route
 
 import sdk_protocol as p
 from server.api_types import CreateSession, CreateUpload, SendSignal
-from server.auth import bearer, new_id
-from server.db import FileRow
+from server.auth import Authenticator, bearer
+from server.erasure import Eraser
+from server.files import Files, can_presign
+from server.multipart import file_part
 from server.ratelimit import RateLimiter
-from server.service import SessionService
-from server.storage.base import safe_name
-from verification.formats import SNIFF_BYTES, UPLOAD_TYPES, normalise_media_type, sniff
+from server.sessions import Sessions
+from verification.formats import normalise_media_type
 
 log = logging.getLogger("arabesque.http")
 T = TypeVar("T")
@@ -64,7 +64,8 @@ async def internal_error_handler(request: Request, exc: Exception) -> Response:
 
 
 async def read_json(request: Request, kind: type[T]) -> T:
-    """Decode a JSON body into `kind`, refusing bodies over 256 KiB."""
+    """Decode a JSON body into `kind`, refusing bodies over 256 KiB, nesting past the protocol's depth and bytes
+    that are not UTF-8."""
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -77,149 +78,99 @@ async def read_json(request: Request, kind: type[T]) -> T:
         text = str(exc)
         path = text.rsplit(" - at `", 1)[-1].rstrip("`") if " - at `" in text else "$"
         raise p.InvalidRequest(f"{text.split(' - at ', maxsplit=1)[0]} - at {path}", path=path) from None
+    except RecursionError:
+        raise p.InvalidRequest(f"Expected JSON nested at most {p.codec.MAX_DEPTH} levels deep, got deeper",
+                               path="$") from None
 
 
-def _decide_type(head: bytes, declared: str) -> str:
-    """The upload's type from its first bytes; the declared type, when given, must agree."""
-    if not head:
-        raise p.UnsupportedFileType("Expected a file, got an empty body")
-    detected = sniff(head)
-    if detected is None or detected not in UPLOAD_TYPES:
-        allowed = ", ".join(sorted(UPLOAD_TYPES))
-        raise p.UnsupportedFileType(f"Expected one of {allowed}, got {detected or 'unrecognised bytes'}",
-                                    detected=detected or "")
-    if declared not in ("", "application/octet-stream") and declared != detected:
-        raise p.UploadTypeMismatch(f"Expected the bytes to be {declared} as declared, got {detected}",
-                                   declared=declared, detected=detected)
-    return detected
-
-
-def build_routes(service: SessionService, *, max_upload_bytes: int,
+def build_routes(*, sessions: Sessions, files: Files, eraser: Eraser, auth: Authenticator,
                  readiness: Callable[[], Awaitable[dict[str, str]]], api_limiter: RateLimiter,
                  sdk_limiter: RateLimiter) -> list[Route]:
+    integrator_sessions = sessions.integrator
+
     async def integrator(request: Request) -> str:
-        key_id = await service.authenticate_api_key(bearer(request.headers.get("authorization")))
+        key_id = await auth.api_key(bearer(request.headers.get("authorization")))
         api_limiter.check(key_id)
         return key_id
 
     async def sdk(request: Request) -> str:
-        """The session of the request's SDK token, which must be the session of the path."""
-        session_id = request.path_params["session_id"]
-        if await service.authenticate_token(bearer(request.headers.get("authorization"))) != session_id:
-            raise p.InvalidToken("Expected a token for this session, got one for another session")
+        """The session of the path, whose SDK token the request must carry."""
+        session_id = str(request.path_params["session_id"])
+        await auth.session_token(request.headers.get("authorization"), session_id)
         sdk_limiter.check(session_id)
-        return str(session_id)
+        return session_id
 
     async def healthz(request: Request) -> Response:
         return json_response({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        problems = await readiness()
-        return json_response({"status": "ready" if not problems else "not_ready", "checks": problems or {}},
-                             200 if not problems else 503)
+        checks = await readiness()
+        ready = all(result == "ok" for result in checks.values())
+        return json_response({"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503)
 
     async def journeys(request: Request) -> Response:
         await integrator(request)
-        return json_response(service.journeys())
+        return json_response(integrator_sessions.journeys())
 
     async def create_session(request: Request) -> Response:
         key_id = await integrator(request)
         body = await read_json(request, CreateSession)
-        return json_response(await service.create_session(body, api_key_id=key_id), 201)
+        return json_response(await integrator_sessions.create_session(body, api_key_id=key_id), 201)
 
     async def get_session(request: Request) -> Response:
         await integrator(request)
-        return json_response(await service.describe(request.path_params["session_id"]))
+        return json_response(await integrator_sessions.describe(request.path_params["session_id"]))
 
     async def new_token(request: Request) -> Response:
         await integrator(request)
-        return json_response(await service.issue_token(request.path_params["session_id"]), 201)
+        return json_response(await integrator_sessions.issue_token(request.path_params["session_id"]), 201)
 
     async def signal(request: Request) -> Response:
         await integrator(request)
         body = await read_json(request, SendSignal)
-        snapshot = await service.signal(request.path_params["session_id"], body.name, body.data)
-        return json_response({"state": snapshot.state, "status": snapshot.status, "outcome": snapshot.outcome})
+        return json_response(await integrator_sessions.signal(request.path_params["session_id"], body.name,
+                                                              body.data))
 
     async def get_file(request: Request) -> Response:
         """S3: a redirect to a short-lived presigned GET (never a public object). Local: the bytes, streamed."""
         await integrator(request)
-        session_id, file_id = request.path_params["session_id"], request.path_params["file_id"]
-        row = await service.file_row(session_id, file_id)
-        presigned = service.file_url(row)
-        if presigned is not None:
-            return RedirectResponse(presigned.url, status_code=307, headers={"Cache-Control": "no-store"})
-        await service.store.head(row.storage_key)  # a clear 404 before the stream starts
-        return StreamingResponse(service.store.stream(row.storage_key), media_type=row.content_type, headers={
+        row = await files.row(request.path_params["session_id"], request.path_params["file_id"])
+        if can_presign(files.store):
+            return RedirectResponse(files.url(row).url, status_code=307, headers={"Cache-Control": "no-store"})
+        await files.store.head(row.storage_key)  # a clear 404 before the stream starts
+        return StreamingResponse(files.store.stream(row.storage_key), media_type=row.content_type, headers={
             "Content-Disposition": f"attachment; filename=\"{row.id}\"", "X-Content-SHA256": row.sha256,
             "Cache-Control": "no-store"})
 
     async def get_file_url(request: Request) -> Response:
         await integrator(request)
-        row = await service.file_row(request.path_params["session_id"], request.path_params["file_id"])
-        presigned = service.file_url(row)
-        if presigned is None:
-            raise p.DirectUploadUnsupported("Expected S3 storage for presigned URLs, got a local folder; GET the "
-                                            "file itself instead")
-        return json_response(presigned)
+        row = await files.row(request.path_params["session_id"], request.path_params["file_id"])
+        return json_response(files.url(row))
 
     async def erase(request: Request) -> Response:
         key_id = await integrator(request)
-        return json_response(await service.erase(request.path_params["session_id"], f"api_key:{key_id}"))
+        return json_response(await eraser.erase(request.path_params["session_id"], f"api_key:{key_id}"))
 
     async def create_upload(request: Request) -> Response:
         session_id = await sdk(request)
-        return json_response(await service.create_upload(session_id, await read_json(request, CreateUpload)), 201)
+        return json_response(await files.create_upload(session_id, await read_json(request, CreateUpload)), 201)
 
     async def upload(request: Request) -> Response:
+        """A raw body (type from Content-Type, name from ?filename= or Content-Disposition), or multipart/form-data
+        with one file part named `file`; either way streamed to the store."""
         session_id = await sdk(request)
-        await service.ensure_live(session_id)
-        declared = normalise_media_type(request.headers.get("content-type", ""))
+        header = request.headers.get("content-type", "")
         length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > max_upload_bytes:
-            raise p.UploadTooLarge(f"Expected at most {max_upload_bytes} bytes, got {length}",
-                                   limit=max_upload_bytes, found=int(length))
-        disposition = _DISPOSITION_NAME.search(request.headers.get("content-disposition", ""))
-        name = safe_name(request.query_params.get("filename") or (disposition[1] if disposition else "upload"))
-        stream = request.stream().__aiter__()
-        head = b""
-        try:
-            while len(head) < SNIFF_BYTES:
-                head += await anext(stream)
-        except StopAsyncIteration:
-            pass
-        except ClientDisconnect:
-            raise p.InvalidRequest("Expected the whole upload, got a disconnect before its end") from None
-        content_type = _decide_type(head, declared)
-        hasher = hashlib.sha256()
-        received = 0
-
-        async def body() -> AsyncIterator[bytes]:
-            """The bytes as they arrive, hashed and counted; over the limit, the store drops what it has."""
-            nonlocal received
-            piece = head
-            while True:
-                received += len(piece)
-                if received > max_upload_bytes:
-                    raise p.UploadTooLarge(f"Expected at most {max_upload_bytes} bytes, got more",
-                                           limit=max_upload_bytes)
-                hasher.update(piece)
-                yield piece
-                try:
-                    piece = await anext(stream)
-                except StopAsyncIteration:
-                    return
-
-        file_id = new_id("f")
-        key = service.file_key(session_id, file_id)
-        try:
-            await service.store.put_stream(key, body(), content_type=content_type)
-        except ClientDisconnect:
-            raise p.InvalidRequest("Expected the whole upload, got a disconnect before its end") from None
-        row = FileRow(id=file_id, session_id=session_id, tenant=service.tenant, storage_key=key,
-                      sha256=hasher.hexdigest(), size=received, content_type=content_type, original_name=name,
-                      created_at=service.clock())
-        info = await service.record_file(row)
+        body = _body(request)
+        if normalise_media_type(header) == "multipart/form-data":
+            part = await file_part(body, header)
+            declared, name, body = part.content_type, part.filename, part.chunks
+        else:
+            disposition = _DISPOSITION_NAME.search(request.headers.get("content-disposition", ""))
+            declared = header
+            name = request.query_params.get("filename") or (disposition[1] if disposition else "upload")
+        info = await files.receive(session_id, body, declared=declared, name=name,
+                                   length=int(length) if length is not None and length.isdigit() else None)
         return json_response(info, 201)
 
     return [
@@ -238,5 +189,15 @@ def build_routes(service: SessionService, *, max_upload_bytes: int,
     ]
 
 
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    """The request's bytes; a client that goes away mid-body gets a clear error, not a half-stored file."""
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                yield chunk
+    except ClientDisconnect:
+        raise p.InvalidRequest("Expected the whole upload, got a disconnect before its end") from None
+
+
 __all__ = ["build_routes", "error_response", "http_error_handler", "internal_error_handler", "json_response",
-           "sdk_error_handler"]
+           "read_json", "sdk_error_handler"]

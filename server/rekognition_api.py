@@ -23,9 +23,9 @@ from sdk_protocol.rekognition import (
     InvalidS3Object,
     RekognitionError,
 )
-from server.auth import bearer
+from server.auth import Authenticator, bearer
 from server.faces_provider import FaceProvider
-from server.service import SessionService
+from server.files import Files
 from server.sigv4 import verify
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ def _decode(body: bytes, kind: type[T]) -> T:
         raise InvalidParameter(f"Request has invalid parameters: {exc}") from None
 
 
-def build_rekognition_routes(service: SessionService, provider: FaceProvider,
+def build_rekognition_routes(files: Files, auth: Authenticator, provider: FaceProvider,
                              secret_for: Callable[[str], str | None]) -> list[Route]:
     async def image_bytes(image: Image, field: str) -> bytes:
         if (image.bytes is None) == (image.s3_object is None):
@@ -67,13 +67,13 @@ def build_rekognition_routes(service: SessionService, provider: FaceProvider,
             return data
         assert image.s3_object is not None
         parts = image.s3_object.name.strip("/").split("/")
-        if len(parts) == 3 and parts[0] == service.tenant:
+        if len(parts) == 3 and parts[0] == files.tenant:
             parts = parts[1:]
         if len(parts) != 2:
             raise InvalidS3Object(f"Expected {field}.S3Object.Name like <session_id>/<file_id>, got "
                                   f"{image.s3_object.name[:80]!r}")
         try:
-            return await service.read_file(parts[0], parts[1])
+            return await files.read(parts[0], parts[1])
         except p.SdkError:
             raise InvalidS3Object("Unable to get object metadata from S3. Check object key, region and/or access "
                                   "permissions.") from None
@@ -103,7 +103,7 @@ def build_rekognition_routes(service: SessionService, provider: FaceProvider,
     def rest(operation: str) -> Callable[[Request], object]:
         async def handler(request: Request) -> Response:
             try:
-                await service.authenticate_api_key(bearer(request.headers.get("authorization")))
+                await auth.api_key(bearer(request.headers.get("authorization")))
             except p.SdkError as exc:
                 return Response(msgspec.json.encode(p.error_message(exc)), status_code=exc.http_status,
                                 media_type="application/json")
@@ -123,7 +123,7 @@ def build_rekognition_routes(service: SessionService, provider: FaceProvider,
             if request.url.query:
                 url += f"?{request.url.query}"
             verify(method=request.method, url=url, headers={k.lower(): v for k, v in request.headers.items()},
-                   body=body, secret_for=secret_for, now=service.clock())
+                   body=body, secret_for=secret_for, now=files.clock())
             operation = operations.get(target.removeprefix(TARGET_PREFIX)) if target.startswith(TARGET_PREFIX) \
                 else None
             if operation is None:

@@ -28,7 +28,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     journeys_dir: str = ""
     token_ttl_seconds: int = 3600
     max_upload_bytes: int = 15 * 1024 * 1024
-    max_message_bytes: int = 512 * 1024
+    max_message_bytes: int = 256 * 1024
     workers: int = 0
     task_timeout_seconds: float = 60.0
     timer_poll_seconds: float = 1.0
@@ -85,7 +85,8 @@ DOCUMENTED: dict[str, str] = {
     "ARABESQUE_JOURNEYS_DIR": "a folder of extra journey files to load beside the built-in ones",
     "ARABESQUE_TOKEN_TTL_SECONDS": "lifetime of an SDK session token (3600)",
     "ARABESQUE_MAX_UPLOAD_BYTES": "largest accepted upload (15 MiB)",
-    "ARABESQUE_MAX_MESSAGE_BYTES": "largest Socket.IO message (512 KiB)",
+    "ARABESQUE_MAX_MESSAGE_BYTES": "largest SDK message (256 KiB); larger ones get protocol.message_too_large, over "
+                                   "4x it the connection is closed",
     "ARABESQUE_WORKERS": "processes in the verification pool (default: the CPU count)",
     "ARABESQUE_TASK_TIMEOUT_SECONDS": "how long a verification task may run (60)",
     "ARABESQUE_TIMER_POLL_SECONDS": "how often due timers (expiry, reminders) are looked for (1)",

@@ -1,4 +1,4 @@
-"""The SDK channel: Socket.IO namespace /sdk, event `message`. A thin adapter over the service.
+"""The SDK channel: Socket.IO namespace /sdk, event `message`. A thin adapter over the use cases.
 
 Per-connection state (session id, rendering profile) lives in this node's `Devices`, never in the
 database or on a namespace object. Handlers run in each connection's
@@ -15,9 +15,12 @@ import logging
 import socketio
 
 import sdk_protocol as p
-from server.devices import ClientProfile, Devices, default_profile
+from server.auth import Authenticator, TokenGrant
+from server.devices import ClientProfile, Connection, Devices
+from server.fast_json import Unreadable
+from server.files import Files
 from server.ratelimit import RateLimiter
-from server.service import SessionService
+from server.sessions import SdkSessions
 
 NAMESPACE = "/sdk"
 EVENT = "message"
@@ -47,8 +50,8 @@ class SocketBroadcaster:
         await self.sio.emit(EVENT, p.to_wire(message), to=session_id, namespace=NAMESPACE)
 
 
-def register_handlers(sio: socketio.AsyncServer, service: SessionService, devices: Devices,
-                      limiter: RateLimiter) -> None:
+def register_handlers(sio: socketio.AsyncServer, *, sdk: SdkSessions, files: Files, auth: Authenticator,
+                      devices: Devices, limiter: RateLimiter) -> None:
     background: set[asyncio.Task[None]] = set()
     refused: dict[str, int] = {}  # sid -> messages refused in a row for their rate
     flood_limit = FLOOD_BURSTS * int(limiter.burst)
@@ -76,68 +79,75 @@ def register_handlers(sio: socketio.AsyncServer, service: SessionService, device
         refused.pop(sid, None)
 
     async def send_current(sid: str, session_id: str, profile: ClientProfile) -> None:
-        for _ in range(300):  # the CONNECT packet goes out after the handler returns; wait for it
-            if sio.manager.is_connected(sid, NAMESPACE):
-                break
-            await asyncio.sleep(0.01)
+        """After the `welcome` ack has gone out: the current screen, rendered for this client."""
         try:
-            for message in await service.current_messages(session_id, profile):
+            for message in await sdk.current(session_id, profile):
                 await sio.emit(EVENT, message, to=sid, namespace=NAMESPACE)
         except p.SdkError as exc:
             await sio.emit(EVENT, p.error_message(exc), to=sid, namespace=NAMESPACE)
 
-    async def connect(sid: str, environ: dict[str, object], auth: object) -> None:
-        token = auth.get("token") if isinstance(auth, dict) else None
+    async def connect(sid: str, environ: dict[str, object], auth_data: object) -> None:
+        token = auth_data.get("token") if isinstance(auth_data, dict) else None
         try:
-            session_id = await service.authenticate_token(token)
-            profile = default_profile(await service.session_locale(session_id))
+            grant = await auth.token(token)
+            await sdk.check_active(grant.session_id)
         except p.SdkError as exc:
             # The client's connect_error handler receives {"message": ..., "data": <error message>}.
             raise socketio.exceptions.ConnectionRefusedError(exc.message, p.to_wire(p.error_message(exc))) from None
-        await sio.enter_room(sid, session_id, namespace=NAMESPACE)
-        await sio.enter_room(sid, room(session_id, profile.profile), namespace=NAMESPACE)
-        devices.attach(sid, session_id, profile)
-        later(sid, session_id, profile)
+        devices.connect(sid, grant.session_id, grant.expires_at)  # nothing is rendered for it before `hello`
 
     async def disconnect(sid: str, reason: object = None) -> None:
         devices.detach(sid)
         limiter.forget(sid)
         refused.pop(sid, None)
 
+    async def greet(sid: str, connection: Connection, message: p.Hello) -> p.Message:
+        session_id = connection.session_id
+        welcome, profile = sdk.hello(message, session_id)
+        before = devices.greet(sid, profile)  # replaces an earlier hello's profile: one rendering each
+        if before is None:
+            await sio.enter_room(sid, session_id, namespace=NAMESPACE)
+        elif before != profile:
+            await sio.leave_room(sid, room(session_id, before.profile), namespace=NAMESPACE)
+        await sio.enter_room(sid, room(session_id, profile.profile), namespace=NAMESPACE)
+        later(sid, session_id, profile)
+        return welcome
+
+    async def handle(sid: str, connection: Connection, args: tuple[object, ...]) -> p.Message:
+        session_id = connection.session_id
+        await throttle(sid, session_id)
+        auth.check_unexpired(TokenGrant(session_id, connection.expires_at))
+        if args and isinstance(args[0], Unreadable):
+            raise args[0].error
+        if len(args) != 1:
+            raise p.InvalidMessage(f"Expected one message object per event, got {len(args)} arguments", path="$")
+        message = p.decode_client(args[0])
+        if isinstance(message, p.Hello):
+            return await greet(sid, connection, message)
+        profile = connection.profile
+        if profile is None:
+            raise p.HandshakeRequired(f"Expected `hello` first on a new connection, got {message_type(message)!r}")
+        if isinstance(message, p.ScreenSubmit):
+            return await sdk.submit(session_id, message, profile.locale)
+        if isinstance(message, p.ScreenAction):
+            return await sdk.action(session_id, message)
+        return await files.complete_upload(session_id, message)
+
     async def on_message(sid: str, *args: object) -> object:
-        connected = devices.of(sid)
-        if connected is None:  # a message racing the connection's close
+        connection = devices.of(sid)
+        if connection is None:  # a message racing the connection's close
             return p.error_message(p.InvalidToken("Expected a message on a connected session, got one after it left"))
-        session_id, profile = connected
         try:
-            await throttle(sid, session_id)
-            if len(args) != 1:
-                raise p.InvalidMessage(f"Expected one message object per event, got {len(args)} arguments",
-                                       path="$")
-            message = p.decode_client(args[0])
-            if isinstance(message, p.Hello):
-                welcome, new_profile = service.hello(message, session_id)
-                if new_profile != profile:
-                    await sio.leave_room(sid, room(session_id, profile.profile), namespace=NAMESPACE)
-                    await sio.enter_room(sid, room(session_id, new_profile.profile), namespace=NAMESPACE)
-                    devices.switch(sid, new_profile)  # replaces the connect-time profile: one rendering each
-                later(sid, session_id, new_profile)
-                reply: p.Message = welcome
-            elif isinstance(message, p.ScreenSubmit):
-                reply = await service.submit(session_id, message, profile.locale)
-            elif isinstance(message, p.ScreenAction):
-                reply = await service.action(session_id, message)
-            else:
-                reply = await service.complete_upload(session_id, message)
+            return await handle(sid, connection, args)
         except p.StaleScreen as exc:
-            reply = p.error_message(exc)
-            later(sid, session_id, profile)
+            if connection.profile is not None:
+                later(sid, connection.session_id, connection.profile)
+            return p.error_message(exc)
         except p.SdkError as exc:
-            reply = p.error_message(exc)
+            return p.error_message(exc)
         except Exception:
-            log.exception("unexpected error handling a message of %s", session_id)
-            reply = p.error_message(p.InternalError("Expected to handle the message, got an internal error"))
-        return reply  # the Socket.IO ack; the packet encoder takes the Struct as it is
+            log.exception("unexpected error handling a message of %s", connection.session_id)
+            return p.error_message(p.InternalError("Expected to handle the message, got an internal error"))
 
     async def on_other(event: str, sid: str, *args: object) -> object:
         error = p.InvalidMessage(f"Expected the event {EVENT!r}, got {event[:64]!r}", event=event[:64])
@@ -147,6 +157,10 @@ def register_handlers(sio: socketio.AsyncServer, service: SessionService, device
     sio.on("disconnect", disconnect, namespace=NAMESPACE)
     sio.on(EVENT, on_message, namespace=NAMESPACE)
     sio.on("*", on_other, namespace=NAMESPACE)
+
+
+def message_type(message: p.Message) -> str:
+    return str(type(message).__struct_config__.tag)
 
 
 __all__ = ["EVENT", "NAMESPACE", "SocketBroadcaster", "register_handlers", "room"]

@@ -18,9 +18,10 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, cast
 
 from sdk_protocol import SdkError
+from sdk_protocol.messages import CheckStatus
 
 if TYPE_CHECKING:
     from server.faces_provider import FaceProvider
@@ -140,23 +141,39 @@ class WorkerPool:
                 from None
 
 
+class FileReader(Protocol):
+    async def read(self, reference: str) -> bytes: ...
+
+
+class ProgressSink(Protocol):
+    async def report(self, check: str, status: CheckStatus) -> None: ...
+
+
 class TaskRunner:
     """Looks up task functions by name and runs them with a context."""
 
-    def __init__(self, pool: WorkerPool, tasks: Mapping[str, TaskFn]) -> None:
+    def __init__(self, pool: WorkerPool, tasks: Mapping[str, TaskFn], faces: FaceProvider | None = None) -> None:
         self.pool = pool
         self.tasks = dict(tasks)
+        self.faces = faces
 
     @property
     def names(self) -> frozenset[str]:
         return frozenset(self.tasks)
 
-    async def run(self, name: str, context: TaskContext, task_input: Mapping[str, object],
+    async def run(self, name: str, *, files: FileReader, progress: ProgressSink, task_input: Mapping[str, object],
                   params: Mapping[str, object]) -> dict[str, object]:
         fn = self.tasks.get(name)
         if fn is None:
             raise UnknownTask(f"Expected a known task ({', '.join(sorted(self.tasks))}), got {name!r}", task=name)
-        return await fn(context, task_input, params)
+
+        async def read(session_id: str, reference: str) -> bytes:
+            return await files.read(reference)
+
+        async def report(check: str, status: str) -> None:
+            await progress.report(check, cast(CheckStatus, status))
+
+        return await fn(TaskContext(self.pool, "", read, report, self.faces), task_input, params)
 
 
 __all__ = ["TaskContext", "TaskError", "TaskFn", "TaskRunner", "TaskTimeout", "UnknownTask", "WorkerCrashed",

@@ -1,6 +1,12 @@
-"""What a file is, decided by its first bytes (never by its name or declared type)."""
+"""What a file is, decided by its first bytes (never by its name or declared type), and what is accepted where.
+
+This is the one place that decides an upload's type: the upload endpoint, direct uploads and the image intake
+all ask here.
+"""
 
 from __future__ import annotations
+
+from sdk_protocol import UnsupportedFileType, UploadTypeMismatch
 
 SNIFF_BYTES = 32
 
@@ -26,9 +32,11 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-UPLOAD_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic", "image/avif", "image/tiff",
-                          "application/pdf"})
-"""What an SDK may upload (decided by `sniff`, never by the declared type)."""
+CAPTURE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic", "image/avif", "image/tiff"})
+"""What a document or selfie capture may be: photos the checks can read."""
+
+UPLOAD_TYPES = CAPTURE_TYPES | {"application/pdf"}
+"""What an SDK may upload: photos, and PDFs for `file_upload` inputs (KYB documents), which are stored, not checked."""
 
 ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/heif": "image/heic",
            "image/x-png": "image/png"}
@@ -40,4 +48,30 @@ def normalise_media_type(declared: str) -> str:
     return ALIASES.get(base, base)
 
 
-__all__ = ["SNIFF_BYTES", "UPLOAD_TYPES", "normalise_media_type", "sniff"]
+def decide_type(head: bytes, declared: str = "") -> str:
+    """The upload's type from its first bytes; a declared type (other than octet-stream) must agree."""
+    if not head:
+        raise UnsupportedFileType("Expected a file, got an empty body")
+    detected = sniff(head)
+    if detected is None or detected not in UPLOAD_TYPES:
+        allowed = ", ".join(sorted(UPLOAD_TYPES))
+        raise UnsupportedFileType(f"Expected one of {allowed}, got {detected or 'unrecognised bytes'}",
+                                  detected=detected or "")
+    declared = normalise_media_type(declared)
+    if declared not in ("", "application/octet-stream") and declared != detected:
+        raise UploadTypeMismatch(f"Expected the bytes to be {declared} as declared, got {detected}",
+                                 declared=declared, detected=detected)
+    return detected
+
+
+def check_declared(declared: str) -> str:
+    """A type announced before any byte (direct uploads): one an SDK may upload."""
+    content_type = normalise_media_type(declared)
+    if content_type not in UPLOAD_TYPES:
+        raise UnsupportedFileType(f"Expected one of {', '.join(sorted(UPLOAD_TYPES))}, got {content_type}",
+                                  declared=content_type)
+    return content_type
+
+
+__all__ = ["CAPTURE_TYPES", "SNIFF_BYTES", "UPLOAD_TYPES", "check_declared", "decide_type", "normalise_media_type",
+           "sniff"]

@@ -149,10 +149,18 @@ class Repository:
     # --- API keys -------------------------------------------------------------
 
     async def ensure_api_key(self, key_id: str, name: str, key_hash: str, now: dt.datetime) -> None:
+        """Make `key_id` the key with this hash: a changed key (ARABESQUE_API_KEY) replaces the old one's hash, so
+        the old key stops working and the new one works."""
+
         def write(conn: Connection) -> None:
-            found = conn.execute(select(api_keys.c.id).where(api_keys.c.key_hash == key_hash)).first()
+            if conn.execute(select(api_keys.c.id).where(api_keys.c.key_hash == key_hash)).first() is not None:
+                return  # this key is known already (perhaps made with `arabesque keys`)
+            found = conn.execute(select(api_keys.c.id, api_keys.c.key_hash)
+                                 .where(api_keys.c.id == key_id)).first()
             if found is None:
                 conn.execute(insert(api_keys).values(id=key_id, name=name, key_hash=key_hash, created_at=now))
+            elif found.key_hash != key_hash:
+                conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(key_hash=key_hash))
 
         await self.db.write(write)
 
@@ -257,9 +265,23 @@ class Repository:
 
     # --- files --------------------------------------------------------------
 
-    async def add_file(self, row: FileRow) -> None:
+    async def add_file(self, row: FileRow, *, upload_id: str | None = None) -> bool:
+        """Record a stored file (closing its direct upload, if any), only while its session is active: False
+        when the session is being erased or gone. The session row is locked for the check (PostgreSQL), so an
+        erasure starting meanwhile waits for this row and then deletes it with the rest."""
         values = msgspec.structs.asdict(row)
-        await self.db.write(lambda conn: conn.execute(insert(files).values(**values)))
+
+        def write(conn: Connection) -> bool:
+            status = conn.execute(select(sessions.c.status).where(sessions.c.id == row.session_id)
+                                  .with_for_update(read=True)).scalar_one_or_none()
+            if status is None or status in ("erasing", "erased"):
+                return False
+            conn.execute(insert(files).values(**values))
+            if upload_id is not None:
+                conn.execute(update(uploads).where(uploads.c.id == upload_id).values(status="completed"))
+            return True
+
+        return await self.db.write(write)
 
     async def get_file(self, session_id: str, file_id: str) -> FileRow | None:
         row = await self.db.read(lambda conn: conn.execute(
@@ -287,16 +309,9 @@ class Repository:
         found: UploadRow | None = _row(UploadRow, row) if row is not None else None
         return found
 
-    async def finish_upload(self, upload_id: str, status: str, file: FileRow | None) -> None:
-        """Mark an upload done; when accepted, its file row is written in the same transaction."""
-        file_values = msgspec.structs.asdict(file) if file is not None else None
-
-        def write(conn: Connection) -> None:
-            conn.execute(update(uploads).where(uploads.c.id == upload_id).values(status=status))
-            if file_values is not None:
-                conn.execute(insert(files).values(**file_values))
-
-        await self.db.write(write)
+    async def reject_upload(self, upload_id: str) -> None:
+        await self.db.write(lambda conn: conn.execute(
+            update(uploads).where(uploads.c.id == upload_id).values(status="rejected")))
 
     # --- erasure and retention ------------------------------------------------
 

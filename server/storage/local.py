@@ -13,6 +13,11 @@ from pathlib import Path
 from server.storage.base import ObjectHead, ObjectNotFound, StorageError, check_key
 
 
+def _unavailable(action: str, key: str, exc: OSError) -> StorageError:
+    return StorageError(f"Expected to {action} {key} in the document folder, got {type(exc).__name__}: "
+                        f"{exc.strerror or exc}", key=key)
+
+
 class LocalStore:
     """Files under `root`, one per key; writes go to a temporary file renamed into place."""
 
@@ -35,7 +40,10 @@ class LocalStore:
         await self.put_stream(key, one(), content_type=content_type)
 
     async def put_stream(self, key: str, chunks: AsyncIterator[bytes], *, content_type: str) -> int:
-        path, fd, tmp = await asyncio.to_thread(self._prepare, key)
+        try:
+            path, fd, tmp = await asyncio.to_thread(self._prepare, key)
+        except OSError as exc:
+            raise _unavailable("write", key, exc) from None
         size = 0
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -45,6 +53,9 @@ class LocalStore:
                 await asyncio.to_thread(handle.flush)
                 await asyncio.to_thread(os.fsync, handle.fileno())
             await asyncio.to_thread(os.replace, tmp, path)
+        except OSError as exc:  # a full or read-only disk, or the folder erased while writing
+            await asyncio.to_thread(_unlink, tmp)
+            raise _unavailable("write", key, exc) from None
         except BaseException:
             await asyncio.to_thread(_unlink, tmp)
             raise

@@ -24,11 +24,28 @@ async def connected(server: Server, locale: str = "en", **kwargs: object) -> tup
     return session, sdk
 
 
-async def test_on_connect_the_current_screen_arrives_at_once(server: Server) -> None:
+async def test_nothing_is_rendered_before_hello_and_the_screen_follows_it(server: Server) -> None:
+    """A German session's connection gets no screen (in any language) until it says hello."""
+    session = server.create(locale="de")
+    sdk = await Sdk(server, session["token"]).connect(hello=False)
+    await asyncio.sleep(0.5)
+    assert sdk.seen == []
+    with pytest.raises(TimeoutError):
+        await sdk.next(timeout=0.5)
+    reply = await sdk.call(p.Hello(protocol_version="1.3.0", locale="de", components=sorted(p.ALL_COMPONENT_TYPES),
+                                   sdk=p.SdkInfo(name="t", version="1", platform="web")))
+    assert isinstance(reply, p.Welcome)
+    screen = await sdk.next()
+    assert isinstance(screen, p.Screen) and screen.screen_id == "welcome" and screen.locale == "de"
+    await sdk.close()
+
+
+async def test_a_submit_before_hello_is_refused_with_handshake_required(server: Server) -> None:
     session = server.create()
     sdk = await Sdk(server, session["token"]).connect(hello=False)
-    screen = await sdk.next()
-    assert isinstance(screen, p.Screen) and screen.screen_id == "welcome"
+    reply = await sdk.call(p.ScreenSubmit(screen_id="welcome", revision=1, values={}, idempotency_key="k-1"))
+    assert isinstance(reply, p.ErrorMessage) and reply.code == "protocol.handshake_required"
+    assert "hello" in reply.message
     await sdk.close()
 
 

@@ -1,4 +1,4 @@
-"""The service with real SQLite and a real folder, but fakes for the socket side and the tasks."""
+"""The session use cases with real SQLite and a real folder, but fakes for the socket side and the tasks."""
 
 from __future__ import annotations
 
@@ -6,21 +6,24 @@ import asyncio
 import datetime as dt
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 
 import msgspec
 import pytest
 
 import sdk_protocol as p
-from server.api_types import CreateSession
-from server.db import Database, FileRow, Repository
+from server.api_types import CreateSession, SessionView
+from server.db import Database, Repository
 from server.db.migrate import upgrade
 from server.devices import Devices, profile_of
+from server.files import Files
 from server.journeys import Registry
-from server.service import SessionService
+from server.live_sessions import LiveSessions
+from server.sessions import Sessions, build_sessions
 from server.storage import LocalStore
-from server.tasks import TaskContext, TaskRunner, TaskTimeout, WorkerCrashed, WorkerPool
+from server.tasks import FileReader, ProgressSink, TaskTimeout, WorkerCrashed, WorkerPool
+from server.timers import Timers
 from server.workflow import Snapshot
 from ui_schemas.loader import Catalogs
 
@@ -42,41 +45,85 @@ class Recorder:
         self.sent.append((session_id, "*", message))
 
 
-async def make_service(tmp_path: Path, registry: Registry, catalogs: Catalogs, tasks: Mapping[str, object],
-                       pool: WorkerPool | None = None) -> tuple[SessionService, Recorder]:
+async def no_sweep() -> int:
+    return 0
+
+
+TaskFn = Callable[[FileReader, ProgressSink, Mapping[str, object]], Awaitable[dict[str, object]]]
+
+
+class FakeRunner:
+    """Runs plain async functions by task name, through the same ports the real runner gives tasks."""
+
+    def __init__(self, tasks: Mapping[str, TaskFn]) -> None:
+        self.tasks = tasks
+
+    async def run(self, name: str, *, files: FileReader, progress: ProgressSink, task_input: Mapping[str, object],
+                  params: Mapping[str, object]) -> dict[str, object]:
+        return await self.tasks[name](files, progress, task_input)
+
+
+class Service:
+    """The parts a test drives: the use cases, the files, the repository."""
+
+    def __init__(self, sessions: Sessions, files: Files, repo: Repository, devices: Devices) -> None:
+        self.file_id = ""
+        self.sessions = sessions
+        self.files = files
+        self.repo = repo
+        self.devices = devices
+        self.sdk = sessions.sdk
+        self.integrator = sessions.integrator
+
+
+async def make_service(tmp_path: Path, registry: Registry, catalogs: Catalogs,
+                       tasks: Mapping[str, TaskFn]) -> tuple[Service, Recorder]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
     await asyncio.to_thread(upgrade, url)
     recorder = Recorder()
-    service = SessionService(
-        repo=Repository(Database(url)), registry=registry, catalogs=catalogs, store=LocalStore(tmp_path / "docs"),
-        tasks=TaskRunner(pool or WorkerPool(1, 5.0), tasks),  # type: ignore[arg-type]
-        broadcaster=recorder, clock=lambda: dt.datetime.now(dt.UTC), token_ttl=dt.timedelta(hours=1),
-        tenant="default", devices=Devices())
-    return service, recorder
+    repo = Repository(Database(url))
+    clock = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
+    live = LiveSessions(repo.load_session)
+    files = Files(repo=repo, store=LocalStore(tmp_path / "docs"), active=live.fetch, clock=clock, tenant="default",
+                  max_upload_bytes=1_000_000, presign_ttl=dt.timedelta(minutes=5))
+    devices = Devices()
+    sessions = build_sessions(repo=repo, registry=registry, catalogs=catalogs, files=files, runner=FakeRunner(tasks),
+                              broadcaster=recorder, devices=devices, live=live, clock=clock, tenant="default",
+                              token_ttl=dt.timedelta(hours=1))
+    return Service(sessions, files, repo, devices), recorder
 
 
-async def to_document_check(service: SessionService) -> str:
-    created = await service.create_session(CreateSession(journey="kyc_individual"), api_key_id=None)
+def attach(service: Service, sid: str, session_id: str) -> None:
+    service.devices.connect(sid, session_id, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    service.devices.greet(sid, profile_of("en", p.ALL_COMPONENT_TYPES))
+
+
+async def stored_file(service: Service, sid: str) -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield JPEG
+
+    info = await service.files.receive(sid, body(), declared="image/jpeg", name="a.jpg")
+    service.file_id = info.file_id
+
+
+async def to_document_check(service: Service) -> str:
+    created = await service.integrator.create_session(CreateSession(journey="kyc_individual"), api_key_id=None)
     sid = created.session_id
-    service.devices.attach("sid-1", sid, profile_of("en", p.ALL_COMPONENT_TYPES))
+    attach(service, "sid-1", sid)
     for values in ({}, PERSON, {"line1": "x", "city": "y", "postal_code": "1234", "country": "GB"},
                    {"type": "passport", "issuing_country": "GB"}):
         row = await service.repo.load_session(sid)
         assert row is not None
         snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
-        reply = await service.submit(sid, p.ScreenSubmit(screen_id=row.state, revision=snapshot.revision,
-                                                         values=values, idempotency_key=os.urandom(8).hex()), "en")
+        reply = await service.sdk.submit(sid, p.ScreenSubmit(screen_id=row.state, revision=snapshot.revision,
+                                                             values=values, idempotency_key=os.urandom(8).hex()), "en")
         assert isinstance(reply, p.ScreenAccepted), reply
-    key = service.file_key(sid, "f_testfile0001")
-    await service.store.put(key, JPEG, content_type="image/jpeg")
-    await service.record_file(FileRow(id="f_testfile0001", session_id=sid, tenant="default", storage_key=key,
-                                      sha256="0" * 64, size=len(JPEG), content_type="image/jpeg", original_name="a",
-                                      created_at=dt.datetime.now(dt.UTC)))
+    await stored_file(service, sid)
     row = await service.repo.load_session(sid)
     assert row is not None
     snapshot = msgspec.json.decode(row.snapshot, type=Snapshot)
-    reply = await service.submit(sid, p.ScreenSubmit(screen_id="document_front", revision=snapshot.revision,
-                                                     values={"file": "f_testfile0001"}, idempotency_key="up"), "en")
+    reply = await service.sdk.submit(sid, p.ScreenSubmit(screen_id="document_front", revision=snapshot.revision,
+                                                         values={"file": service.file_id}, idempotency_key="up"), "en")
     assert isinstance(reply, p.ScreenAccepted)
     return sid
 
@@ -85,7 +132,7 @@ async def test_a_task_interrupted_by_a_restart_runs_again_on_start(tmp_path: Pat
                                                                    catalogs: Catalogs) -> None:
     started = asyncio.Event()
 
-    async def hangs(context: TaskContext, task_input: object, params: object) -> dict[str, object]:
+    async def hangs(files: FileReader, progress: ProgressSink, task_input: object) -> dict[str, object]:
         started.set()
         await asyncio.Event().wait()
         return {}
@@ -93,39 +140,40 @@ async def test_a_task_interrupted_by_a_restart_runs_again_on_start(tmp_path: Pat
     first, _ = await make_service(tmp_path, registry, catalogs, {"verify_document": hangs, "verify_selfie": hangs})
     sid = await to_document_check(first)
     await asyncio.wait_for(started.wait(), 5)
-    for task in list(first._running.values()):  # the process dies: its task never reports back
-        task.cancel()
+    first.sessions.supervisor.cancel_session(sid)  # the process dies: its task never reports back
     await first.repo.close()
 
     seen: list[Mapping[str, object]] = []
 
-    async def passes(context: TaskContext, task_input: Mapping[str, object], params: object) -> dict[str, object]:
+    async def passes(files: FileReader, progress: ProgressSink, task_input: Mapping[str, object]) -> dict[str, object]:
         seen.append(task_input)
-        assert await context.read_file(str(task_input["file"])) == JPEG
+        assert await files.read(str(task_input["file"])) == JPEG
         return {"passed": True}
 
     second, recorder = await make_service(tmp_path, registry, catalogs, {"verify_document": passes,
                                                                    "verify_selfie": passes})
-    second.devices.attach("sid-again", sid, profile_of("en", p.ALL_COMPONENT_TYPES))  # the device reconnected
-    assert await second.resume_tasks() == 1
-    await second.wait_idle()
+    attach(second, "sid-again", sid)  # the device reconnected
+    timers = Timers(sessions=second.sessions, repo=second.repo, sweep=no_sweep, poll_seconds=1.0)
+    assert await timers.resume_tasks() == 1
+    await second.sessions.supervisor.wait_idle()
     row = await second.repo.load_session(sid)
     assert row is not None and row.state == "selfie"
-    assert seen == [{"file": "f_testfile0001", "document_type": "passport"}]
+    assert seen == [{"file": first.file_id, "document_type": "passport"}]
     assert any(isinstance(m, p.Screen) and m.screen_id == "selfie" for _, _, m in recorder.sent), recorder.sent
     await second.repo.close()
 
 
 async def test_a_task_error_becomes_the_journeys_error_transition(tmp_path: Path, registry: Registry,
                                                                   catalogs: Catalogs) -> None:
-    async def broken(context: TaskContext, task_input: object, params: object) -> dict[str, object]:
+    async def broken(files: FileReader, progress: ProgressSink, task_input: object) -> dict[str, object]:
         raise RuntimeError("bug in a check")
 
     service, recorder = await make_service(tmp_path, registry, catalogs, {"verify_document": broken,
                                                                     "verify_selfie": broken})
     sid = await to_document_check(service)
-    await service.wait_idle()
-    view = await service.describe(sid)
+    await service.sessions.supervisor.wait_idle()
+    view = await service.integrator.describe(sid)
+    assert isinstance(view, SessionView)
     assert view.state == "selfie"
     assert view.data["flags"] == {"document_front_unverified": True}
     assert view.checks["document_front"] == {"error": {"code": "internal", "message": "RuntimeError: bug in a check"}}
@@ -171,10 +219,10 @@ async def test_a_job_over_the_timeout_fails_with_its_code() -> None:
 
 async def test_submits_pushes_and_progress_read_nothing_from_the_database(tmp_path: Path, registry: Registry,
                                                                          catalogs: Catalogs) -> None:
-    async def passes(context: TaskContext, task_input: Mapping[str, object], params: object) -> dict[str, object]:
-        await context.read_file(str(task_input["file"]))
+    async def passes(files: FileReader, progress: ProgressSink, task_input: Mapping[str, object]) -> dict[str, object]:
+        await files.read(str(task_input["file"]))
         for check in ("sharpness", "glare", "cut_off"):
-            await context.progress(f"document_front.{check}", "passed")
+            await progress.report(f"document_front.{check}", "passed")
         return {"passed": True}
 
     service, recorder = await make_service(tmp_path, registry, catalogs, {"verify_document": passes,
@@ -187,22 +235,19 @@ async def test_submits_pushes_and_progress_read_nothing_from_the_database(tmp_pa
         return await read(fn)  # type: ignore[arg-type]
 
     service.repo.db.read = counted  # type: ignore[method-assign]
-    created = await service.create_session(CreateSession(journey="kyc_individual"), api_key_id=None)
+    created = await service.integrator.create_session(CreateSession(journey="kyc_individual"), api_key_id=None)
     sid = created.session_id
-    service.devices.attach("sid-1", sid, profile_of("en", p.ALL_COMPONENT_TYPES))
-    key = service.file_key(sid, "f_testfile0001")
-    await service.store.put(key, JPEG, content_type="image/jpeg")
-    await service.record_file(FileRow(id="f_testfile0001", session_id=sid, tenant="default", storage_key=key,
-                                      sha256="0" * 64, size=len(JPEG), content_type="image/jpeg", original_name="a",
-                                      created_at=dt.datetime.now(dt.UTC)))
+    attach(service, "sid-1", sid)
+    await stored_file(service, sid)
+    reads.clear()  # (recording a file checks, in its transaction, that the session is still active)
     for values in ({}, PERSON, {"line1": "x", "city": "y", "postal_code": "1234", "country": "GB"},
-                   {"type": "passport", "issuing_country": "GB"}, {"file": "f_testfile0001"}):
-        live = service.live.peek(sid)
+                   {"type": "passport", "issuing_country": "GB"}, {"file": service.file_id}):
+        live = service.sessions.core.live.peek(sid)
         assert live is not None
-        reply = await service.submit(sid, p.ScreenSubmit(screen_id=live.row.state, revision=live.snapshot.revision,
-                                                         values=values, idempotency_key=os.urandom(8).hex()), "en")
+        reply = await service.sdk.submit(sid, p.ScreenSubmit(screen_id=live.row.state, revision=live.snapshot.revision,
+                                                             values=values, idempotency_key=os.urandom(8).hex()), "en")
         assert isinstance(reply, p.ScreenAccepted), reply
-    await service.wait_idle()
+    await service.sessions.supervisor.wait_idle()
     # the only reads: the capture's file row at submit (is it this session's?) and at the task (its bytes)
     assert [r for r in reads if "get_file" not in r] == [], reads
     assert len(reads) == 2

@@ -1,0 +1,89 @@
+"""Erasure: delete a session's documents and personal data, verify that nothing is left, keep an audit record.
+
+An erasure first marks the session `erasing` (so nothing new is accepted for it: uploads check that in the
+transaction that records them), then empties its storage folder and its rows; a sweep finishes interrupted
+erasures and erases completed sessions past the retention period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+import sdk_protocol as p
+from server.db import ErasureRecord, Repository
+from server.relay import Relay
+from server.sessions import Sessions
+from server.storage import DocumentStore, StorageError
+from server.storage.keys import session_prefix
+
+log = logging.getLogger("arabesque.erasure")
+DELETE_ATTEMPTS = 3
+
+
+class Eraser:
+    """Built once in server/app.py."""
+
+    def __init__(self, *, sessions: Sessions, repo: Repository, store: DocumentStore, relay: Relay,
+                 clock: Callable[[], dt.datetime], tenant: str, retention: dt.timedelta | None) -> None:
+        self.sessions = sessions
+        self.repo = repo
+        self.store = store
+        self.relay = relay
+        self.clock = clock
+        self.tenant = tenant
+        self.retention = retention
+
+    async def erase(self, session_id: str, erased_by: str) -> ErasureRecord:
+        live = self.sessions.core.live
+        async with live.locked(session_id):
+            row = await self.sessions.core.stored_row(session_id)
+            if row.status == "erased":
+                return await self._record(session_id)
+            await self.repo.mark_erasing(session_id, erased_by, self.clock())
+            live.drop(session_id)
+            live.forget_tokens(session_id)
+        self.sessions.supervisor.cancel_session(session_id)
+        await self.sessions.presenter.tell(session_id, p.SessionErased(
+            "Expected an active session, got one that has been erased", session_id=session_id))
+        prefix = session_prefix(self.tenant, session_id)
+        for _ in range(DELETE_ATTEMPTS):
+            await self.store.delete_prefix(prefix)
+            if not await self.store.keys(prefix):
+                break
+        else:
+            raise StorageError(f"Expected no document left under {prefix} after erasure, some remain; will retry",
+                               session_id=session_id)
+        await self.repo.finish_erasure(session_id, self.clock())
+        if await self.repo.count_rows(session_id) or await self.store.keys(prefix):
+            raise p.InternalError(f"Expected erasure of {session_id} to leave nothing, something remains")
+        record = await self._record(session_id)
+        erased = await self.repo.load_session(session_id)
+        if erased is not None:
+            self.relay.publish(erased, push=False)  # other nodes forget their copy and its tokens
+        log.info("session %s erased by %s", session_id, erased_by)
+        return record
+
+    async def _record(self, session_id: str) -> ErasureRecord:
+        record = await self.repo.erasure_record(session_id)
+        if record is None:
+            raise p.InternalError(f"Expected the erasure record of {session_id}, got none", session_id=session_id)
+        return record
+
+    async def sweep(self) -> int:
+        """Finish interrupted erasures, and erase completed sessions past the retention period; one session that
+        cannot be erased now is logged and left for the next sweep, the others go on."""
+        cutoff = self.clock() - self.retention if self.retention else None
+        erased = 0
+        for session_id in await self.repo.due_for_erasure(cutoff):
+            try:
+                interrupted_by = await self.repo.erased_by(session_id)
+                await self.erase(session_id, interrupted_by or "retention")
+                erased += 1
+            except p.SdkError as exc:
+                log.warning("erasure of %s not finished: %s", session_id, exc.message)
+        return erased
+
+
+__all__ = ["Eraser"]

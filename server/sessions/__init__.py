@@ -1,0 +1,58 @@
+"""Sessions: the core (the only writer of snapshots), its effects, what devices see, background tasks, and
+the use cases of the SDK and of the integrator. `build_sessions` wires them; server/app.py calls it once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from server.db import Repository
+from server.devices import Devices
+from server.files import Files
+from server.journeys import Registry
+from server.live_sessions import LiveSessions
+from server.relay import NoRelay, Relay
+from server.sessions.core import Applied, Clock, SessionCore
+from server.sessions.effects import EffectRunner
+from server.sessions.integrator import IntegratorSessions, SignalApplied
+from server.sessions.presenter import Broadcaster, Presenter
+from server.sessions.sdk import SdkSessions
+from server.sessions.supervisor import Runner, Supervisor
+from server.workflow import TaskDone, TaskFailed
+from ui_schemas.loader import Catalogs
+
+
+class Sessions:
+    """The parts, kept together for the transports, erasure, timers and tests."""
+
+    def __init__(self, *, core: SessionCore, presenter: Presenter, supervisor: Supervisor, sdk: SdkSessions,
+                 integrator: IntegratorSessions) -> None:
+        self.core = core
+        self.presenter = presenter
+        self.supervisor = supervisor
+        self.sdk = sdk
+        self.integrator = integrator
+
+
+def build_sessions(*, repo: Repository, registry: Registry, catalogs: Catalogs, files: Files, runner: Runner,
+                   broadcaster: Broadcaster, devices: Devices, live: LiveSessions, clock: Clock, tenant: str,
+                   token_ttl: dt.timedelta, relay: Relay | None = None) -> Sessions:
+    relay = relay if relay is not None else NoRelay()
+    core = SessionCore(repo=repo, registry=registry, live=live, clock=clock, relay=relay)
+    presenter = Presenter(devices=devices, broadcaster=broadcaster, catalogs=catalogs, live=live,
+                          journey_of=core.journey)
+
+    async def report(session_id: str, event: TaskDone | TaskFailed, data: Mapping[str, object]) -> Applied:
+        kind = "task.done" if isinstance(event, TaskDone) else "task.failed"
+        return await core.apply(session_id, event, kind=kind, data=data)
+
+    supervisor = Supervisor(runner, read=files.read_reference, progress=presenter.progress, report=report)
+    core.run_effects = EffectRunner(supervisor, presenter).run
+    sdk = SdkSessions(core=core, presenter=presenter, repo=repo, catalogs=catalogs,
+                      shared=not isinstance(relay, NoRelay))
+    integrator = IntegratorSessions(core=core, repo=repo, catalogs=catalogs, tenant=tenant, token_ttl=token_ttl)
+    return Sessions(core=core, presenter=presenter, supervisor=supervisor, sdk=sdk, integrator=integrator)
+
+
+__all__ = ["Applied", "Broadcaster", "IntegratorSessions", "SdkSessions", "Sessions", "SignalApplied",
+           "build_sessions"]

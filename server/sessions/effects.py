@@ -1,0 +1,54 @@
+"""Carry out the engine's effects after a commit: tasks start or stop, screens are pushed."""
+
+from __future__ import annotations
+
+import logging
+from typing import assert_never
+
+from server.live_sessions import Live
+from server.sessions.presenter import Presenter
+from server.sessions.supervisor import Supervisor
+from server.workflow import (
+    AnyEffect,
+    CancelTask,
+    CompiledJourney,
+    Complete,
+    Notify,
+    RejectInput,
+    RunTask,
+    ShowScreen,
+    Snapshot,
+)
+
+log = logging.getLogger("arabesque.sessions")
+
+
+class EffectRunner:
+    """Every effect kind is handled here, checked to be exhaustive by mypy (`assert_never`)."""
+
+    def __init__(self, supervisor: Supervisor, presenter: Presenter) -> None:
+        self.supervisor = supervisor
+        self.presenter = presenter
+
+    async def run(self, live: Live, journey: CompiledJourney, snapshot: Snapshot, effects: list[AnyEffect]) -> None:
+        session_id = live.row.id
+        show = False
+        for effect in effects:
+            match effect:
+                case RunTask():
+                    self.supervisor.start(session_id, effect)
+                case CancelTask():
+                    self.supervisor.cancel(session_id, effect.task_id)
+                case Notify():
+                    log.info("session %s: %s in state %s", session_id, effect.name, effect.state)
+                case ShowScreen() | Complete():
+                    show = True
+                case RejectInput():
+                    pass  # answered to the submitter by the use case; nothing was committed
+                case _:
+                    assert_never(effect)
+        if show:  # one push for the step, however many screens it names: devices see where it ended
+            await self.presenter.push(live, journey, snapshot)
+
+
+__all__ = ["EffectRunner"]

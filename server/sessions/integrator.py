@@ -1,0 +1,123 @@
+"""The integrator's use cases: list journeys, open a session, issue a token, read a session, send a signal."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+import sdk_protocol as p
+from server.api_types import CreateSession, JourneyInfo, SessionCreated, SessionView, TokenIssued
+from server.auth import digest, new_id, new_token
+from server.db import ErasureRecord, Repository, SessionRow
+from server.files import file_info
+from server.live_sessions import decode_snapshot
+from server.sessions.core import SessionCore
+from server.workflow import Decision, Signal, next_due, start
+from ui_schemas.loader import Catalogs
+
+
+class SignalApplied(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a signal left the session."""
+
+    state: str
+    status: str
+    outcome: str | None
+
+
+class IntegratorSessions:
+    """What an API key can do with sessions of its tenant."""
+
+    def __init__(self, *, core: SessionCore, repo: Repository, catalogs: Catalogs, tenant: str,
+                 token_ttl: dt.timedelta) -> None:
+        self.core = core
+        self.repo = repo
+        self.catalogs = catalogs
+        self.tenant = tenant
+        self.token_ttl = token_ttl
+
+    def journeys(self) -> list[JourneyInfo]:
+        registry = self.core.registry
+        infos = []
+        for journey in registry.latest():
+            j = journey.journey
+            versions = sorted(c.journey.version for c in registry.all() if c.journey.name == j.name)
+            infos.append(JourneyInfo(name=j.name, version=j.version, title=self.catalogs.text(j.title, "en"),
+                                     description=j.description, steps=j.steps, versions=versions))
+        return infos
+
+    async def create_session(self, request: CreateSession, *, api_key_id: str | None) -> SessionCreated:
+        journey = self.core.registry.get(request.journey, request.version)
+        if journey is None:
+            known = ", ".join(sorted({j.journey.name for j in self.core.registry.all()}))
+            wanted = request.journey + (f"@{request.version}" if request.version is not None else "")
+            raise p.JourneyNotFound(f"Expected one of the journeys ({known}), got {wanted!r}",
+                                    journey=request.journey)
+        p.codec.check_bounds(request.prefill)
+        locale = self.catalogs.resolve_locale(request.locale)
+        now = self.core.clock()
+        session_id = new_id("s")
+        context: dict[str, object] = {"session": {"id": session_id, "reference": request.reference,
+                                                  "locale": locale}, "prefill": request.prefill}
+        result = start(journey, now=now, context=context)
+        snapshot = result.snapshot
+        row = SessionRow(
+            id=session_id, tenant=self.tenant, journey=journey.journey.name, journey_version=journey.journey.version,
+            reference=request.reference, locale=locale, state=snapshot.state, status=snapshot.status,
+            outcome=snapshot.outcome, version=1, snapshot="", next_due_at=next_due(snapshot), created_at=now,
+            updated_at=now, completed_at=now if snapshot.status == "final" else None, event_seq=1,
+        )
+        token = new_token()
+        expires_at = now + self.token_ttl
+        await self.core.open(row, journey, result, api_key_id=api_key_id, token_hash=digest(token),
+                             token_expires_at=expires_at)
+        return SessionCreated(session_id=session_id, token=token, expires_at=expires_at,
+                              journey=journey.journey.name, version=journey.journey.version)
+
+    async def issue_token(self, session_id: str) -> TokenIssued:
+        await self.core.live.fetch(session_id)
+        token = new_token()
+        now = self.core.clock()
+        expires_at = now + self.token_ttl
+        await self.repo.add_token(digest(token), session_id, expires_at, now)
+        self.core.live.remember_token(digest(token), session_id, expires_at)
+        return TokenIssued(session_id=session_id, token=token, expires_at=expires_at)
+
+    async def describe(self, session_id: str) -> SessionView | ErasureRecord:
+        row = await self.core.stored_row(session_id)
+        if row.status in ("erased", "erasing"):
+            record = await self.repo.erasure_record(session_id)
+            if record is None:
+                raise p.SessionErased("Expected a readable session, got one being erased", session_id=session_id)
+            return record
+        snapshot = decode_snapshot(row)
+        context = dict(snapshot.context)
+        checks = context.pop("checks", {})
+        trace = list(snapshot.trace)  # sessions stored before decisions moved to their timeline entries
+        entries = []
+        for entry in await self.repo.timeline(session_id):
+            if "decisions" not in entry.data:
+                entries.append(entry)
+                continue
+            data = dict(entry.data)
+            trace += msgspec.convert(data.pop("decisions"), list[Decision])
+            entries.append(msgspec.structs.replace(entry, data=data))
+        files = [file_info(f) for f in await self.repo.list_files(session_id)]
+        return SessionView(
+            session_id=row.id, journey=row.journey, version=row.journey_version, reference=row.reference,
+            locale=row.locale, state=row.state, status=row.status, outcome=row.outcome, created_at=row.created_at,
+            updated_at=row.updated_at, completed_at=row.completed_at, data=context,
+            checks=checks if isinstance(checks, dict) else {}, decisions=trace, timeline=entries, files=files,
+        )
+
+    async def signal(self, session_id: str, name: str, data: dict[str, object]) -> SignalApplied:
+        p.codec.check_bounds(data)
+        applied = await self.core.apply(session_id, Signal(name=name, data=data), kind=f"signal.{name}")
+        if applied.rejected is not None:
+            raise p.InvalidRequest(f"Expected signal data the journey accepts, got {len(applied.rejected.errors)} "
+                                   "problem(s)", errors=len(applied.rejected.errors))
+        snapshot = applied.result.snapshot
+        return SignalApplied(state=snapshot.state, status=snapshot.status, outcome=snapshot.outcome)
+
+
+__all__ = ["IntegratorSessions", "SignalApplied"]
