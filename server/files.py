@@ -15,7 +15,7 @@ import sdk_protocol as p
 from server.api_types import CreateUpload, FileInfo, FileUrl, UploadCreated
 from server.auth import new_id
 from server.db import FileRow, Repository, UploadRow
-from server.storage import DocumentStore, ObjectNotFound
+from server.storage import DocumentStore, ObjectNotFound, StorageError
 from server.storage.base import safe_name
 from server.storage.keys import file_key
 from server.storage.s3 import PresignedPost
@@ -91,7 +91,11 @@ class Files:
 
         file_id = new_id("f")
         key = self.key(session_id, file_id)
-        await self.store.put_stream(key, body(), content_type=content_type)
+        try:
+            await self.store.put_stream(key, body(), content_type=content_type)
+        except StorageError:
+            await self._active(session_id)  # erased while arriving: say so (the store lost its folder)
+            raise
         row = FileRow(id=file_id, session_id=session_id, tenant=self.tenant, storage_key=key,
                       sha256=hasher.hexdigest(), size=received, content_type=content_type,
                       original_name=safe_name(name), created_at=self.clock())

@@ -81,6 +81,9 @@ async def read_json(request: Request, kind: type[T]) -> T:
     except RecursionError:
         raise p.InvalidRequest(f"Expected JSON nested at most {p.codec.MAX_DEPTH} levels deep, got deeper",
                                path="$") from None
+    except UnicodeError as exc:
+        raise p.InvalidRequest(f"Expected a JSON body in UTF-8, got {exc.reason} at byte {exc.start}",
+                               path="$") from None
 
 
 def build_routes(*, sessions: Sessions, files: Files, eraser: Eraser, auth: Authenticator,

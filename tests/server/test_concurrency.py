@@ -197,22 +197,17 @@ async def test_the_same_capture_at_once_across_a_kill_mid_check_still_checks_eve
         assert view["checks"]["document_front"]["passed"] is True  # type: ignore[index]
 
 
-async def test_the_hello_profile_replaces_the_connect_time_one(server_factory: Callable[..., Server]) -> None:
+async def test_the_hello_profile_is_the_only_rendering(server_factory: Callable[..., Server]) -> None:
     server = server_factory(UNLIMITED).start()
     (session,) = await create_many(server, 1)
     sdk = await Sdk(server, session["token"]).connect(locale="de")
-    at_connect = await sdk.screen("welcome")  # before hello: core components, the session's locale
-    await asyncio.sleep(0.3)
-    before = len(sdk.seen)
     problems: list[str] = []
-    await walk(sdk, 1, problems)  # starts on the screen re-rendered for the hello
+    await walk(sdk, 1, problems)  # starts on the screen sent after hello
     assert problems == []
     await asyncio.sleep(0.3)
-    pushed = [m for m in sdk.seen[before:] if isinstance(m, p.Screen)]
-    assert len(pushed) == len(WALK)  # one screen per transition: nothing rendered for the connect-time profile
-    assert {m.locale for m in pushed} == {"de"} and "upgrade_required" not in {m.screen_id for m in pushed}
-    after_hello = [m for m in sdk.seen[:before] if isinstance(m, p.Screen)]
-    assert (at_connect.locale, after_hello[-1].locale) == ("en", "de") and len(after_hello) == 2
+    screens = [m for m in sdk.seen if isinstance(m, p.Screen)]
+    assert len(screens) == 1 + len(WALK)  # the first screen, then one per transition: no other rendering
+    assert {m.locale for m in screens} == {"de"} and "upgrade_required" not in {m.screen_id for m in screens}
     await sdk.close()
 
 
