@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable
 
 import sdk_protocol as p
-from server.db import ErasureRecord, Repository
+from server.db import ErasureRecord
+from server.db.ports import SessionRepository
 from server.relay import Relay
 from server.sessions import Sessions
 from server.storage import DocumentStore, StorageError
@@ -25,7 +26,7 @@ DELETE_ATTEMPTS = 3
 class Eraser:
     """Built once in server/app.py."""
 
-    def __init__(self, *, sessions: Sessions, repo: Repository, store: DocumentStore, relay: Relay,
+    def __init__(self, *, sessions: Sessions, repo: SessionRepository, store: DocumentStore, relay: Relay,
                  clock: Callable[[], dt.datetime], tenant: str, retention: dt.timedelta | None) -> None:
         self.sessions = sessions
         self.repo = repo

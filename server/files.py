@@ -14,7 +14,8 @@ from typing import Protocol, TypeGuard
 import sdk_protocol as p
 from server.api_types import CreateUpload, FileInfo, FileUrl, UploadCreated
 from server.auth import new_id
-from server.db import FileRow, Repository, UploadRow
+from server.db import FileRow, UploadRow
+from server.db.ports import SessionRepository
 from server.storage import DocumentStore, ObjectNotFound, StorageError
 from server.storage.base import safe_name
 from server.storage.keys import file_key
@@ -45,7 +46,7 @@ def file_info(row: FileRow) -> FileInfo:
 class Files:
     """Built once in server/app.py; `active` raises unless the session exists and is not erased."""
 
-    def __init__(self, *, repo: Repository, store: DocumentStore, active: Callable[[str], Awaitable[object]],
+    def __init__(self, *, repo: SessionRepository, store: DocumentStore, active: Callable[[str], Awaitable[object]],
                  clock: Clock, tenant: str, max_upload_bytes: int, presign_ttl: dt.timedelta) -> None:
         self.repo = repo
         self.store = store

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import sdk_protocol as p
-from server.db import Repository
+from server.db.ports import SessionRepository
 from server.sessions import Sessions
 from server.workflow import Tick
 from server.workflow.engine import pending_task
@@ -20,7 +20,7 @@ SWEEP_EVERY = 10
 class Timers:
     """Everything here is read from the database, so it survives restarts."""
 
-    def __init__(self, *, sessions: Sessions, repo: Repository, sweep: Callable[[], Awaitable[int]],
+    def __init__(self, *, sessions: Sessions, repo: SessionRepository, sweep: Callable[[], Awaitable[int]],
                  poll_seconds: float) -> None:
         self.sessions = sessions
         self.repo = repo

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from server.db import Repository
+from server.db.ports import SessionRepository
 from server.devices import Devices
 from server.files import Files
 from server.journeys import Registry
@@ -34,7 +34,7 @@ class Sessions:
         self.integrator = integrator
 
 
-def build_sessions(*, repo: Repository, registry: Registry, catalogs: Catalogs, files: Files, runner: Runner,
+def build_sessions(*, repo: SessionRepository, registry: Registry, catalogs: Catalogs, files: Files, runner: Runner,
                    broadcaster: Broadcaster, devices: Devices, live: LiveSessions, clock: Clock, tenant: str,
                    token_ttl: dt.timedelta, relay: Relay | None = None) -> Sessions:
     relay = relay if relay is not None else NoRelay()

@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable, Mapping
 import msgspec
 
 import sdk_protocol as p
-from server.db import Conflict, EventRow, Repository, SessionRow, SessionUpdate
+from server.db import Conflict, EventRow, SessionRow, SessionUpdate
+from server.db.ports import SessionRepository
 from server.journeys import Registry
 from server.live_sessions import Live, LiveSessions
 from server.relay import Relay
@@ -62,7 +63,7 @@ def split_trace(before: Snapshot | None, after: Snapshot) -> tuple[Snapshot, dic
 class SessionCore:
     """Built once per process; `run_effects` is set by `build_sessions` once the effect runner exists."""
 
-    def __init__(self, *, repo: Repository, registry: Registry, live: LiveSessions, clock: Clock,
+    def __init__(self, *, repo: SessionRepository, registry: Registry, live: LiveSessions, clock: Clock,
                  relay: Relay) -> None:
         self.repo = repo
         self.registry = registry

@@ -9,7 +9,8 @@ import msgspec
 import sdk_protocol as p
 from server.api_types import CreateSession, JourneyInfo, SessionCreated, SessionView, TokenIssued
 from server.auth import digest, new_id, new_token
-from server.db import ErasureRecord, Repository, SessionRow
+from server.db import ErasureRecord, SessionRow
+from server.db.ports import SessionRepository
 from server.files import file_info
 from server.live_sessions import decode_snapshot
 from server.sessions.core import SessionCore
@@ -28,7 +29,7 @@ class SignalApplied(msgspec.Struct, frozen=True, kw_only=True):
 class IntegratorSessions:
     """What an API key can do with sessions of its tenant."""
 
-    def __init__(self, *, core: SessionCore, repo: Repository, catalogs: Catalogs, tenant: str,
+    def __init__(self, *, core: SessionCore, repo: SessionRepository, catalogs: Catalogs, tenant: str,
                  token_ttl: dt.timedelta) -> None:
         self.core = core
         self.repo = repo

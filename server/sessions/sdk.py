@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 import sdk_protocol as p
-from server.db import Repository
+from server.db.ports import SessionRepository
 from server.devices import ClientProfile, profile_of
 from server.live_sessions import Live
 from server.sessions.core import SessionCore
@@ -32,7 +32,7 @@ def _accepted(screen_id: str, revision: int, result: Result) -> p.Message:
 class SdkSessions:
     """What a connected device can do with its session."""
 
-    def __init__(self, *, core: SessionCore, presenter: Presenter, repo: Repository, catalogs: Catalogs,
+    def __init__(self, *, core: SessionCore, presenter: Presenter, repo: SessionRepository, catalogs: Catalogs,
                  shared: bool) -> None:
         self.core = core
         self.presenter = presenter

@@ -1,0 +1,145 @@
+"""`SessionRepository` over dicts: the same contract as the SQL repository (versions checked, idempotent
+replies kept, files recorded only for active sessions), for use-case tests that need no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from server.db.repository import Conflict, ErasureRecord, EventRow, FileRow, SessionRow, SessionUpdate, UploadRow
+
+
+class MemoryRepository:
+    """One process's sessions in memory; nothing survives it."""
+
+    def __init__(self) -> None:
+        self.api_keys: dict[str, str] = {}  # key hash -> key id
+        self.sessions: dict[str, SessionRow] = {}
+        self.events: dict[str, list[EventRow]] = {}
+        self.replies: dict[tuple[str, str], bytes] = {}
+        self.tokens: dict[str, tuple[str, dt.datetime]] = {}
+        self.files: dict[tuple[str, str], FileRow] = {}
+        self.uploads: dict[str, UploadRow] = {}
+        self.erasures: dict[str, tuple[str, dt.datetime | None]] = {}  # session -> (by, erased at)
+
+    async def api_key_id(self, key_hash: str) -> str | None:
+        return self.api_keys.get(key_hash)
+
+    async def create_session(self, row: SessionRow, first: EventRow, *, api_key_id: str | None, token_hash: str,
+                             token_expires_at: dt.datetime) -> None:
+        self.sessions[row.id] = row
+        self.events[row.id] = [first]
+        self.tokens[token_hash] = (row.id, token_expires_at)
+
+    async def load_session(self, session_id: str) -> SessionRow | None:
+        return self.sessions.get(session_id)
+
+    async def save_transition(self, row: SessionRow, update_: SessionUpdate, entries: list[EventRow],
+                              now: dt.datetime, reply: tuple[str, bytes] | None = None) -> SessionRow:
+        stored = self.sessions.get(row.id)
+        if stored is None or stored.version != row.version:
+            raise Conflict(row.id)
+        saved = msgspec.structs.replace(
+            stored, state=update_.state, status=update_.status, outcome=update_.outcome, snapshot=update_.snapshot,
+            next_due_at=update_.next_due_at, updated_at=now, version=row.version + 1,
+            event_seq=row.event_seq + len(entries), completed_at=now if update_.completed else stored.completed_at)
+        self.sessions[row.id] = saved
+        self.events[row.id] += entries
+        if reply is not None:
+            self.replies.setdefault((row.id, reply[0]), reply[1])
+        return saved
+
+    async def replay(self, session_id: str, key: str) -> bytes | None:
+        return self.replies.get((session_id, key))
+
+    async def timeline(self, session_id: str) -> list[EventRow]:
+        return list(self.events.get(session_id, []))
+
+    async def due_sessions(self, now: dt.datetime, limit: int = 100) -> list[str]:
+        due = sorted((r.next_due_at, r.id) for r in self.sessions.values()
+                     if r.next_due_at is not None and r.next_due_at <= now)
+        return [session_id for _, session_id in due[:limit]]
+
+    async def waiting_sessions(self) -> list[str]:
+        return [r.id for r in self.sessions.values() if r.status == "waiting"]
+
+    async def add_token(self, token_hash: str, session_id: str, expires_at: dt.datetime, now: dt.datetime) -> None:
+        self.tokens[token_hash] = (session_id, expires_at)
+
+    async def token(self, token_hash: str) -> tuple[str, dt.datetime] | None:
+        return self.tokens.get(token_hash)
+
+    async def add_file(self, row: FileRow, *, upload_id: str | None = None) -> bool:
+        session = self.sessions.get(row.session_id)
+        if session is None or session.status in ("erasing", "erased"):
+            return False
+        self.files[(row.session_id, row.id)] = row
+        if upload_id is not None:
+            self.uploads[upload_id] = msgspec.structs.replace(self.uploads[upload_id], status="completed")
+        return True
+
+    async def get_file(self, session_id: str, file_id: str) -> FileRow | None:
+        return self.files.get((session_id, file_id))
+
+    async def list_files(self, session_id: str) -> list[FileRow]:
+        return sorted((f for (owner, _), f in self.files.items() if owner == session_id), key=lambda f: f.created_at)
+
+    async def add_upload(self, row: UploadRow) -> None:
+        self.uploads[row.id] = row
+
+    async def get_upload(self, session_id: str, upload_id: str) -> UploadRow | None:
+        found = self.uploads.get(upload_id)
+        return found if found is not None and found.session_id == session_id else None
+
+    async def reject_upload(self, upload_id: str) -> None:
+        self.uploads[upload_id] = msgspec.structs.replace(self.uploads[upload_id], status="rejected")
+
+    async def mark_erasing(self, session_id: str, erased_by: str, now: dt.datetime) -> None:
+        row = self.sessions[session_id]
+        self.sessions[session_id] = msgspec.structs.replace(row, status="erasing", next_due_at=None, updated_at=now,
+                                                            version=row.version + 1)
+        self.erasures[session_id] = (erased_by, None)
+
+    async def finish_erasure(self, session_id: str, now: dt.datetime) -> None:
+        for key in [k for k in self.files if k[0] == session_id]:
+            del self.files[key]
+        for key in [k for k in self.replies if k[0] == session_id]:
+            del self.replies[key]
+        for token_hash in [h for h, (owner, _) in self.tokens.items() if owner == session_id]:
+            del self.tokens[token_hash]
+        self.events.pop(session_id, None)
+        for upload_id in [u for u, row in self.uploads.items() if row.session_id == session_id]:
+            del self.uploads[upload_id]
+        row = self.sessions[session_id]
+        self.sessions[session_id] = msgspec.structs.replace(row, status="erased", state="erased", reference="",
+                                                            snapshot="{}", next_due_at=None, updated_at=now,
+                                                            version=row.version + 1)
+        self.erasures[session_id] = (self.erasures.get(session_id, ("", None))[0], now)
+
+    async def erasure_record(self, session_id: str) -> ErasureRecord | None:
+        row = self.sessions.get(session_id)
+        by, at = self.erasures.get(session_id, ("", None))
+        if row is None or row.status != "erased" or at is None:
+            return None
+        return ErasureRecord(session_id=row.id, journey=row.journey, outcome=row.outcome, created_at=row.created_at,
+                             completed_at=row.completed_at, erased_at=at, erased_by=by)
+
+    async def erased_by(self, session_id: str) -> str | None:
+        row = self.sessions.get(session_id)
+        return self.erasures[session_id][0] if row is not None and row.status == "erasing" else None
+
+    async def count_rows(self, session_id: str) -> int:
+        return (sum(1 for k in self.files if k[0] == session_id) + len(self.events.get(session_id, []))
+                + sum(1 for owner, _ in self.tokens.values() if owner == session_id)
+                + sum(1 for k in self.replies if k[0] == session_id))
+
+    async def due_for_erasure(self, completed_before: dt.datetime | None, limit: int = 50) -> list[str]:
+        found = [r.id for r in self.sessions.values() if r.status == "erasing"][:limit]
+        if completed_before is not None:
+            found += [r.id for r in self.sessions.values() if r.status == "final" and r.completed_at is not None
+                      and r.completed_at < completed_before][:limit]
+        return found
+
+
+__all__ = ["MemoryRepository"]

@@ -1,0 +1,132 @@
+"""The session use cases on the in-memory repository (no database), with a fake broadcaster and tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+import pytest
+
+import sdk_protocol as p
+from server.api_types import CreateSession
+from server.db.memory import MemoryRepository
+from server.devices import Devices, profile_of
+from server.erasure import Eraser
+from server.files import Files
+from server.journeys import Registry
+from server.live_sessions import LiveSessions
+from server.relay import NoRelay
+from server.sessions import Sessions, build_sessions
+from server.storage import LocalStore
+from server.tasks import FileReader, ProgressSink
+from ui_schemas.loader import Catalogs
+
+PERSON = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB",
+          "email": "ada@example.com", "pep": "no"}
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200 + b"\xff\xd9"
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, p.Message]] = []
+
+    async def to_profile(self, session_id: str, profile: str, message: p.Message) -> None:
+        self.sent.append((session_id, message))
+
+    async def to_session(self, session_id: str, message: p.Message) -> None:
+        self.sent.append((session_id, message))
+
+
+class NoTasks:
+    async def run(self, name: str, *, files: FileReader, progress: ProgressSink, task_input: Mapping[str, object],
+                  params: Mapping[str, object]) -> dict[str, object]:
+        return {"passed": True}
+
+
+class World:
+    def __init__(self, tmp_path: Path, registry: Registry, catalogs: Catalogs) -> None:
+        clock = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
+        self.repo = MemoryRepository()
+        self.recorder = Recorder()
+        live = LiveSessions(self.repo.load_session)
+        self.files = Files(repo=self.repo, store=LocalStore(tmp_path / "docs"), active=live.fetch, clock=clock,
+                           tenant="default", max_upload_bytes=100_000, presign_ttl=dt.timedelta(minutes=5))
+        self.devices = Devices()
+        self.sessions: Sessions = build_sessions(
+            repo=self.repo, registry=registry, catalogs=catalogs, files=self.files, runner=NoTasks(),
+            broadcaster=self.recorder, devices=self.devices, live=live, clock=clock, tenant="default",
+            token_ttl=dt.timedelta(hours=1))
+        self.eraser = Eraser(sessions=self.sessions, repo=self.repo, store=self.files.store, relay=NoRelay(),
+                             clock=clock, tenant="default", retention=None)
+
+    async def open(self) -> str:
+        created = await self.sessions.integrator.create_session(CreateSession(journey="kyc_individual"),
+                                                                api_key_id=None)
+        self.devices.connect(f"sid-{created.session_id}", created.session_id,
+                             dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+        self.devices.greet(f"sid-{created.session_id}", profile_of("en", p.ALL_COMPONENT_TYPES))
+        return created.session_id
+
+    async def submit(self, session_id: str, values: dict[str, object], key: str, revision: int | None = None,
+                     screen_id: str | None = None) -> p.Message:
+        live = await self.sessions.core.live.fetch(session_id)
+        message = p.ScreenSubmit(screen_id=screen_id or live.row.state,
+                                 revision=live.snapshot.revision if revision is None else revision,
+                                 values=values, idempotency_key=key)
+        return await self.sessions.sdk.submit(session_id, message, "en")
+
+
+@pytest.fixture
+def world(tmp_path: Path, registry: Registry, catalogs: Catalogs) -> World:
+    return World(tmp_path, registry, catalogs)
+
+
+async def test_a_retried_submit_gets_its_first_reply_and_an_old_screen_is_stale(world: World) -> None:
+    sid = await world.open()
+    first = await world.submit(sid, {}, key="k-1")
+    assert isinstance(first, p.ScreenAccepted)
+    assert await world.submit(sid, {}, key="k-1", revision=first.revision, screen_id="welcome") == first
+    with pytest.raises(p.StaleScreen) as stale:
+        await world.submit(sid, {}, key="k-2", revision=first.revision, screen_id="welcome")
+    assert stale.value.details == {"screen_id": "personal", "revision": first.next_revision}
+    screens = [m for _, m in world.recorder.sent if isinstance(m, p.Screen)]
+    assert [s.screen_id for s in screens] == ["personal"]
+
+
+async def test_fifty_sessions_at_once_each_move_once_and_keep_their_own_data(world: World) -> None:
+    sids = await asyncio.gather(*(world.open() for _ in range(50)))
+
+    async def walk(sid: str, i: int) -> str:
+        await world.submit(sid, {}, key=f"{sid}-1")
+        reply = await world.submit(sid, {**PERSON, "first_name": f"Ada{i}"}, key=f"{sid}-2")
+        assert isinstance(reply, p.ScreenAccepted), reply
+        return (await world.sessions.core.live.fetch(sid)).row.state
+
+    states = await asyncio.gather(*(walk(sid, i) for i, sid in enumerate(sids)))
+    assert states == ["address"] * 50
+    for i, sid in enumerate(sids):
+        view = await world.sessions.integrator.describe(sid)
+        assert view.data["person"]["first_name"] == f"Ada{i}"  # type: ignore[union-attr, index]
+        assert [e.kind for e in await world.repo.timeline(sid)] == ["start", "submit", "submit"]
+
+
+async def test_a_file_finishing_after_its_sessions_erasure_is_deleted_not_kept(world: World) -> None:
+    sid = await world.open()
+    release = asyncio.Event()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield JPEG[:100]
+        await release.wait()
+        yield JPEG[100:]
+
+    upload = asyncio.create_task(world.files.receive(sid, body(), declared="image/jpeg", name="a.jpg"))
+    await asyncio.sleep(0.05)
+    record = await world.eraser.erase(sid, "test")
+    release.set()
+    with pytest.raises(p.SessionErased):
+        await upload
+    assert record.erased_by == "test"
+    assert await world.files.store.keys(f"default/{sid}") == []
+    assert await world.repo.count_rows(sid) == 0
