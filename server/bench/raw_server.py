@@ -38,17 +38,14 @@ def build(screens: list[dict[str, object]]) -> socketio.ASGIApp:
     async def connect(sid: str, environ: dict[str, object], auth: object) -> None:
         if not isinstance(auth, dict) or not auth.get("token"):
             raise socketio.exceptions.ConnectionRefusedError("no token")
-        state[sid] = [0, 1]
-        task = asyncio.create_task(send_later(sid))
-        background.add(task)
-        task.add_done_callback(background.discard)
+        state[sid] = [0, 1]  # like Arabesque: nothing is sent before hello
 
     async def disconnect(sid: str, reason: object = None) -> None:
         state.pop(sid, None)
 
     async def message(sid: str, data: dict[str, object]) -> dict[str, object]:
         kind = data.get("type")
-        if kind == "hello":  # like Arabesque: the ack, then the screen re-rendered for the declared profile
+        if kind == "hello":  # like Arabesque: the ack, then the screen rendered for the declared profile
             task = asyncio.create_task(send_later(sid))
             background.add(task)
             task.add_done_callback(background.discard)

@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from server.bench.sessions_client import Config
+from server.bench.walker import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 
