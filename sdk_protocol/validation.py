@@ -26,12 +26,12 @@ from sdk_protocol.components import (
     SelfieCapture,
     TextInput,
 )
+from sdk_protocol.countries import COUNTRY_CODES
 
 FILE_ID = re.compile(r"^f_[A-Za-z0-9_-]{8,64}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
 TEL = re.compile(r"^\+?[0-9 ()./-]{5,25}$")
 RELATIVE_DATE = re.compile(r"^today(?:(?P<sign>[+-])(?P<n>\d{1,4})(?P<unit>[dmy]))?$")
-COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 class FieldError(msgspec.Struct, frozen=True, kw_only=True):
@@ -200,9 +200,9 @@ def _choice(component: Input, value: object, pointer: str, options: list[str]) -
 
 
 def _country(component: CountrySelect, value: object, pointer: str) -> list[FieldError]:
-    if not isinstance(value, str) or COUNTRY.match(value) is None:
-        shown = value[:40] if isinstance(value, str) else _type_name(value)
-        return [_err(pointer, "validation.country", f"Expected an ISO 3166-1 alpha-2 code, got {shown!r}")]
+    if not isinstance(value, str) or value not in COUNTRY_CODES:
+        shown = repr(value[:40]) if isinstance(value, str) else _type_name(value)
+        return [_err(pointer, "validation.country", f"Expected an assigned ISO 3166-1 alpha-2 code, got {shown}")]
     allowed = component.validation.allowed_values or component.countries
     if allowed is not None and value not in allowed:
         return [_err(pointer, "validation.not_allowed", f"Expected one of {', '.join(allowed)}, got {value!r}")]
