@@ -196,7 +196,8 @@ class _Checker:
                 if event not in state.on:
                     self.add(f"{base}/on", f"task state has no `{event}` transition", f"add `on.{event}:`")
             if self.tasks is not None and state.task not in self.tasks:
-                self.add(f"{base}/task", f"unknown task {state.task!r}", _suggest(state.task, self.tasks))
+                self.add(f"{base}/task", f"Expected a task the server runs ({', '.join(sorted(self.tasks))}), "
+                         f"got unknown task {state.task!r}", _suggest(state.task, self.tasks))
             for name, path in state.input.items():
                 self._read(path, f"{base}/input/{name}", "task input")
             if state.screen is not None and any(isinstance(c, Input) for c in state.screen.components):
