@@ -65,7 +65,7 @@ class Application:
         # json=FastJson: msgspec encodes our Structs straight into packets
         self.sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager, async_handlers=False,
                                         json=FastJson, cors_allowed_origins=origins or [],
-                                        max_http_buffer_size=settings.max_message_bytes)
+                                        max_http_buffer_size=settings.transport_max_bytes)
         self.devices = Devices()
         self.pool = WorkerPool(settings.worker_count, settings.task_timeout_seconds, initializer=warm_up)
         self.faces: FaceProvider = LocalProvider(self.pool) if settings.face_provider == "local" else \
