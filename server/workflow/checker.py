@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterator
 
 from sdk_protocol import AnyComponent, Button, Input, Repeater, TextInput
 from sdk_protocol.validation import resolve_date
+from server.workflow.context import path_root, paths_overlap
 from server.workflow.engine import parse_delay
 from server.workflow.journey import screen_of, walk_components
 from server.workflow.operators import NOW_VAR
@@ -256,7 +257,7 @@ class _Checker:
                         continue
                     fields = names + ([f.name for f in component.fields] if isinstance(component, Repeater) else [])
                     for path in reads:
-                        if path.split(".")[0] not in fields and path.split(".")[0] not in RESERVED_CONTEXT:
+                        if path_root(path) not in fields and path_root(path) not in RESERVED_CONTEXT:
                             self.add(f"{pointer}/{kind}", f"rule reads {path!r}, which this screen does not collect",
                                      _suggest(path, fields))
 
@@ -279,7 +280,7 @@ class _Checker:
 
     def _read(self, path: str, pointer: str, what: str) -> None:
         collected = self.collected()
-        if not any(path == c or path.startswith(c + ".") or c.startswith(path + ".") for c in collected):
+        if not any(paths_overlap(path, c) for c in collected):
             self.add(pointer, f"{what} reads {path!r}, which no screen, task or assignment provides",
                      _suggest(path, collected))
 
