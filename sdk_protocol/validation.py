@@ -43,7 +43,7 @@ class FieldError(msgspec.Struct, frozen=True, kw_only=True):
     params: dict[str, str | int | float] = {}
 
 
-Conditions = Callable[[Input, Mapping[str, object]], tuple[bool, bool]]
+EvaluateConditions = Callable[[Input, Mapping[str, object]], tuple[bool, bool]]
 """(component, form values) -> (visible, required): the caller evaluates the rules."""
 
 
@@ -104,7 +104,7 @@ def validate_value(
     pointer: str,
     required: bool,
     today: dt.date,
-    conditions: Conditions | None = None,
+    conditions: EvaluateConditions | None = None,
 ) -> list[FieldError]:
     """Every problem with `value` for `component`; an empty list means it is valid."""
     minimum = component.min_items if isinstance(component, Repeater) else \
@@ -232,7 +232,7 @@ def _files(component: FileUpload, value: object, pointer: str) -> list[FieldErro
 
 
 def _repeater(
-    component: Repeater, value: object, pointer: str, today: dt.date, conditions: Conditions | None
+    component: Repeater, value: object, pointer: str, today: dt.date, conditions: EvaluateConditions | None
 ) -> list[FieldError]:
     if not isinstance(value, list):
         return [_err(pointer, "validation.type", f"Expected an array of items, got {_type_name(value)}")]
@@ -262,7 +262,7 @@ def validate_form(
     values: Mapping[str, object],
     *,
     today: dt.date,
-    conditions: Conditions | None = None,
+    conditions: EvaluateConditions | None = None,
     base: str = "",
 ) -> list[FieldError]:
     """Validate a whole form: unknown names, hidden fields, required and each constraint."""
@@ -287,7 +287,7 @@ def validate_form(
 
 __all__ = [
     "FILE_ID",
-    "Conditions",
+    "EvaluateConditions",
     "FieldError",
     "default_conditions",
     "is_empty",
