@@ -7,10 +7,11 @@ import difflib
 import re
 from collections.abc import Collection, Iterator
 
-from sdk_protocol import AnyComponent, Button, Input, Repeater, TextInput
+from sdk_protocol import COUNTRY_CODES, AnyComponent, Button, CountrySelect, Input, Repeater, TextInput
 from sdk_protocol.validation import resolve_date
 from server.workflow.context import path_root, paths_overlap
 from server.workflow.engine import parse_delay
+from server.workflow.graph import edges
 from server.workflow.journey import screen_of, walk_components
 from server.workflow.operators import NOW_VAR
 from server.workflow.render import TEXT_FIELDS
@@ -50,24 +51,6 @@ def _on(state: AnyState) -> dict[str, Transitions]:
     if isinstance(state, DecisionState):
         return {"always": state.always}
     return {}
-
-
-def edges(journey: Journey) -> Iterator[tuple[str, str, str, str | None, str]]:
-    """(source, event, target, guard, pointer to the target) for every transition, timers included."""
-    for state_id, state in journey.states.items():
-        raw: dict[str, Transitions | str] = dict(state.on) if isinstance(state, ScreenState | TaskState) else \
-            {"always": state.always} if isinstance(state, DecisionState) else {}
-        for event, value in raw.items():
-            base = f"/states/{state_id}/always" if event == "always" else f"/states/{state_id}/on/{event}"
-            if isinstance(value, str):
-                yield state_id, event, value, None, base
-                continue
-            for i, t in enumerate(value):
-                yield state_id, event, t.target, t.guard, f"{base}/{i}/target"
-        for i, delayed in enumerate(state.after):
-            if delayed.target is not None:
-                yield state_id, f"after {delayed.delay}", delayed.target, delayed.guard, \
-                    f"/states/{state_id}/after/{i}/target"
 
 
 class _Checker:
@@ -226,6 +209,11 @@ class _Checker:
             self._component(component, pointer, names)
 
     def _component(self, component: AnyComponent, pointer: str, names: list[str]) -> None:
+        if isinstance(component, CountrySelect):
+            for i, code in enumerate(component.countries or []):
+                if code not in COUNTRY_CODES:
+                    self.add(f"{pointer}/countries/{i}", f"Expected an assigned ISO 3166-1 alpha-2 code, got {code!r}",
+                             _suggest(code.upper(), COUNTRY_CODES))
         if isinstance(component, TextInput):
             rules = component.validation
             if rules.pattern is not None:
@@ -346,4 +334,4 @@ def check_journey(journey: Journey, *, engine: RulesEngine, catalogs: Catalogs |
     return problems
 
 
-__all__ = ["BUILTIN_KEYS", "RESERVED_CONTEXT", "check_journey", "edges"]
+__all__ = ["BUILTIN_KEYS", "RESERVED_CONTEXT", "check_journey"]

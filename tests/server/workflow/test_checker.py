@@ -183,6 +183,17 @@ def test_a_bad_pattern_and_a_bad_date_limit_are_reported(engine: RulesEngine) ->
                         "/states/personal/screen/components/0/validation/pattern"]
 
 
+def test_a_country_list_with_an_unassigned_code_is_reported(engine: RulesEngine) -> None:
+    journey = copy.deepcopy(GOOD)
+    components = journey["states"]["personal"]["screen"]["components"]  # type: ignore[index]
+    components.append({"type": "input.country", "name": "nationality", "countries": ["DE", "EU", "gb"]})
+    found = [(p.pointer, p.message) for p in problems(journey, engine)]
+    assert found == [
+        ("/states/personal/screen/components/3/countries/1", "Expected an assigned ISO 3166-1 alpha-2 code, got 'EU'"),
+        ("/states/personal/screen/components/3/countries/2", "Expected an assigned ISO 3166-1 alpha-2 code, got 'gb'"),
+    ]
+
+
 def test_a_button_without_a_transition_is_reported(engine: RulesEngine) -> None:
     journey = copy.deepcopy(GOOD)
     components = journey["states"]["front"]["screen"]["components"]  # type: ignore[index]
