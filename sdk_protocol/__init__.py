@@ -2,10 +2,13 @@
 
 from sdk_protocol.capabilities import Capabilities, Downgraded, fit_components
 from sdk_protocol.codec import (
+    DEFAULT_LIMITS,
+    Limits,
     check_bounds,
     decode_client,
     decode_json,
     decode_server,
+    describe_error,
     error_message,
     to_wire,
 )
@@ -35,6 +38,7 @@ from sdk_protocol.components import (
     Validation,
     component_type,
 )
+from sdk_protocol.countries import COUNTRY_CODES
 from sdk_protocol.errors import (
     DirectUploadUnsupported,
     EventNotAllowed,
@@ -98,6 +102,8 @@ from sdk_protocol.version import PROTOCOL_VERSION, negotiate_version, parse_vers
 __all__ = [
     "ALL_COMPONENT_TYPES",
     "CORE_COMPONENT_TYPES",
+    "COUNTRY_CODES",
+    "DEFAULT_LIMITS",
     "OUTCOMES",
     "PROTOCOL_VERSION",
     "Action",
@@ -133,6 +139,7 @@ __all__ = [
     "JourneyFinished",
     "JourneyNotFound",
     "JsonLogic",
+    "Limits",
     "Message",
     "MessageTooLarge",
     "Option",
@@ -180,6 +187,7 @@ __all__ = [
     "decode_client",
     "decode_json",
     "decode_server",
+    "describe_error",
     "error_message",
     "fit_components",
     "negotiate_version",

@@ -15,12 +15,38 @@ MAX_DEPTH = 24
 MAX_NODES = 20_000
 
 _PATH = re.compile(r" - at `(?P<path>\$[^`]*)`$")
-_TAG = re.compile(r"^Invalid value '(?P<tag>[^']*)' - at `\$\.type`$")
+_TAG = re.compile(r"^Invalid value '(?P<tag>[^']*)'$")
 _MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]*)`$")
 _POST_INIT = re.compile(r"^Expected `(?P<field>\w+)` matching ")
-_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[\.\.\.\]")
 
 M = TypeVar("M", bound=Message)
+
+PathStep = str | int | None
+"""A step into JSON: a key, an index, or None for a dict key msgspec did not name (`[...]`)."""
+
+
+class Limits(msgspec.Struct, frozen=True, kw_only=True):
+    """How much one message may hold; the server builds this from its settings."""
+
+    max_message_bytes: int = MAX_MESSAGE_BYTES
+    max_depth: int = MAX_DEPTH
+    max_nodes: int = MAX_NODES
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def describe_error(exc: msgspec.ValidationError | msgspec.DecodeError | str) -> tuple[str, str]:
+    """msgspec's "message - at `$.path`" split into (message, "$.path"); the path is "$" when none is given."""
+    text = str(exc)
+    match = _PATH.search(text)
+    return (text[: match.start()], match["path"]) if match else (text, "$")
+
+
+def path_steps(path: str) -> list[PathStep]:
+    """`$.states.a[0][...]` -> ["states", "a", 0, None]."""
+    return [key if key else int(index) if index else None for key, index in _STEP.findall(path[1:])]
 
 
 def _too_large(what: str, limit: int, found: int, path: str) -> MessageTooLarge:
@@ -28,13 +54,13 @@ def _too_large(what: str, limit: int, found: int, path: str) -> MessageTooLarge:
                            path=path)
 
 
-def check_bounds(data: object, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES,
-                 max_bytes: int = MAX_MESSAGE_BYTES) -> None:
+def check_bounds(data: object, limits: Limits = DEFAULT_LIMITS) -> None:
     """Refuse deeply nested, sprawling or oversized values before any typed conversion walks them.
 
     Size is estimated as the UTF-8 length of every string plus 8 bytes per value, close to the
     JSON size for the messages SDKs send.
     """
+    max_depth, max_nodes, max_bytes = limits.max_depth, limits.max_nodes, limits.max_message_bytes
     stack: list[tuple[object, int, str]] = [(data, 1, "$")]
     nodes = 0
     size = 0
@@ -60,13 +86,14 @@ def check_bounds(data: object, *, max_depth: int = MAX_DEPTH, max_nodes: int = M
 def _value_at(data: object, path: str) -> tuple[bool, object]:
     """Follow a msgspec path (`$.a.b[0]`) into `data`; (found, value)."""
     value = data
-    for key, index in _STEP.findall(path[1:]):
-        if key and isinstance(value, dict) and key in value:
-            value = value[key]
-        elif index and isinstance(value, list) and int(index) < len(value):
-            value = value[int(index)]
-        else:
-            return False, None
+    for step in path_steps(path):
+        if isinstance(step, str) and isinstance(value, dict) and step in value:
+            value = value[step]
+            continue
+        if isinstance(step, int) and isinstance(value, list) and step < len(value):
+            value = value[step]
+            continue
+        return False, None
     return True, value
 
 
@@ -76,13 +103,10 @@ def _describe(value: object) -> str:
 
 
 def _from_validation_error(exc: msgspec.ValidationError, data: object) -> SdkError:
-    text = str(exc)
-    if (tag := _TAG.match(text)) is not None:
+    head, path = describe_error(exc)
+    if path == "$.type" and (tag := _TAG.match(head)) is not None:
         return UnknownMessageType(f"Expected a known message type, got {tag['tag'][:64]!r} - at $.type",
                                   path="$.type", type=tag["tag"][:64])
-    match = _PATH.search(text)
-    path = match["path"] if match else "$"
-    head = text[: match.start()] if match else text
     if (missing := _MISSING.match(head)) is not None:
         return InvalidMessage(f"Expected a `{missing['field']}` field, got none - at {path}", path=path,
                               field=missing["field"])
@@ -98,9 +122,9 @@ def _from_validation_error(exc: msgspec.ValidationError, data: object) -> SdkErr
     return InvalidMessage(f"{head} - at {path}", path=path)
 
 
-def convert(data: object, kind: type[M] | object) -> M:
+def convert(data: object, kind: type[M] | object, *, limits: Limits = DEFAULT_LIMITS) -> M:
     """Typed conversion of an already-parsed JSON value (what Socket.IO hands us)."""
-    check_bounds(data)
+    check_bounds(data, limits)
     if not isinstance(data, dict):
         kind_name = "array" if isinstance(data, list) else type(data).__name__
         raise InvalidMessage(f"Expected an object, got {kind_name} - at $", path="$")
@@ -111,20 +135,20 @@ def convert(data: object, kind: type[M] | object) -> M:
     return result
 
 
-def decode_json(raw: bytes | str, kind: type[M] | object, *, max_bytes: int = MAX_MESSAGE_BYTES) -> M:
+def decode_json(raw: bytes | str, kind: type[M] | object, *, limits: Limits = DEFAULT_LIMITS) -> M:
     """Decode JSON text into a message; the size is checked before parsing."""
-    if len(raw) > max_bytes:
-        raise _too_large("bytes", max_bytes, len(raw), "$")
+    if len(raw) > limits.max_message_bytes:
+        raise _too_large("bytes", limits.max_message_bytes, len(raw), "$")
     try:
         data = msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise InvalidMessage(f"Expected valid JSON, got a parse error: {exc}", path="$") from None
-    return convert(data, kind)
+    return convert(data, kind, limits=limits)
 
 
-def decode_client(data: object) -> ClientMessage:
+def decode_client(data: object, *, limits: Limits = DEFAULT_LIMITS) -> ClientMessage:
     """A client message from a parsed value (Socket.IO payload)."""
-    message: ClientMessage = convert(data, ClientMessage)
+    message: ClientMessage = convert(data, ClientMessage, limits=limits)
     return message
 
 
@@ -147,14 +171,19 @@ def error_message(exc: SdkError) -> ErrorMessage:
 
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "MAX_DEPTH",
     "MAX_MESSAGE_BYTES",
     "MAX_NODES",
+    "Limits",
+    "PathStep",
     "check_bounds",
     "convert",
     "decode_client",
     "decode_json",
     "decode_server",
+    "describe_error",
     "error_message",
+    "path_steps",
     "to_wire",
 ]

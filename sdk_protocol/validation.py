@@ -26,12 +26,12 @@ from sdk_protocol.components import (
     SelfieCapture,
     TextInput,
 )
+from sdk_protocol.countries import COUNTRY_CODES
 
 FILE_ID = re.compile(r"^f_[A-Za-z0-9_-]{8,64}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
 TEL = re.compile(r"^\+?[0-9 ()./-]{5,25}$")
 RELATIVE_DATE = re.compile(r"^today(?:(?P<sign>[+-])(?P<n>\d{1,4})(?P<unit>[dmy]))?$")
-COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 class FieldError(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,7 +43,7 @@ class FieldError(msgspec.Struct, frozen=True, kw_only=True):
     params: dict[str, str | int | float] = {}
 
 
-Conditions = Callable[[Input, Mapping[str, object]], tuple[bool, bool]]
+EvaluateConditions = Callable[[Input, Mapping[str, object]], tuple[bool, bool]]
 """(component, form values) -> (visible, required): the caller evaluates the rules."""
 
 
@@ -104,7 +104,7 @@ def validate_value(
     pointer: str,
     required: bool,
     today: dt.date,
-    conditions: Conditions | None = None,
+    conditions: EvaluateConditions | None = None,
 ) -> list[FieldError]:
     """Every problem with `value` for `component`; an empty list means it is valid."""
     minimum = component.min_items if isinstance(component, Repeater) else \
@@ -200,9 +200,9 @@ def _choice(component: Input, value: object, pointer: str, options: list[str]) -
 
 
 def _country(component: CountrySelect, value: object, pointer: str) -> list[FieldError]:
-    if not isinstance(value, str) or COUNTRY.match(value) is None:
-        shown = value[:40] if isinstance(value, str) else _type_name(value)
-        return [_err(pointer, "validation.country", f"Expected an ISO 3166-1 alpha-2 code, got {shown!r}")]
+    if not isinstance(value, str) or value not in COUNTRY_CODES:
+        shown = repr(value[:40]) if isinstance(value, str) else _type_name(value)
+        return [_err(pointer, "validation.country", f"Expected an assigned ISO 3166-1 alpha-2 code, got {shown}")]
     allowed = component.validation.allowed_values or component.countries
     if allowed is not None and value not in allowed:
         return [_err(pointer, "validation.not_allowed", f"Expected one of {', '.join(allowed)}, got {value!r}")]
@@ -232,7 +232,7 @@ def _files(component: FileUpload, value: object, pointer: str) -> list[FieldErro
 
 
 def _repeater(
-    component: Repeater, value: object, pointer: str, today: dt.date, conditions: Conditions | None
+    component: Repeater, value: object, pointer: str, today: dt.date, conditions: EvaluateConditions | None
 ) -> list[FieldError]:
     if not isinstance(value, list):
         return [_err(pointer, "validation.type", f"Expected an array of items, got {_type_name(value)}")]
@@ -262,7 +262,7 @@ def validate_form(
     values: Mapping[str, object],
     *,
     today: dt.date,
-    conditions: Conditions | None = None,
+    conditions: EvaluateConditions | None = None,
     base: str = "",
 ) -> list[FieldError]:
     """Validate a whole form: unknown names, hidden fields, required and each constraint."""
@@ -287,7 +287,7 @@ def validate_form(
 
 __all__ = [
     "FILE_ID",
-    "Conditions",
+    "EvaluateConditions",
     "FieldError",
     "default_conditions",
     "is_empty",

@@ -70,7 +70,7 @@ class Application:
         # their code; engine.io closes only connections sending more than four times that
         self.sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager, async_handlers=False,
                                         json=fast_json(settings.max_message_bytes), cors_allowed_origins=origins or [],
-                                        max_http_buffer_size=4 * settings.max_message_bytes + 1024)
+                                        max_http_buffer_size=settings.transport_max_bytes)
         self.devices = Devices()
         self.pool = WorkerPool(settings.worker_count, settings.task_timeout_seconds, initializer=warm_up)
         self.faces: FaceProvider = LocalProvider(self.pool) if settings.face_provider == "local" else \
@@ -96,14 +96,15 @@ class Application:
                              poll_seconds=settings.timer_poll_seconds)
         register_handlers(self.sio, sdk=self.sessions.sdk, files=self.files, auth=self.auth, devices=self.devices,
                           limiter=RateLimiter(settings.sdk_rate_per_second, settings.sdk_rate_burst,
-                                              what="SDK connection"))
+                                              what="SDK connection"), limits=settings.limits())
         api_limiter = RateLimiter(settings.api_rate_per_second, settings.api_rate_burst, what="API key")
         sdk_http_limiter = RateLimiter(settings.sdk_rate_per_second, settings.sdk_rate_burst,
                                        what="session (SDK HTTP requests)")
         self._timers: asyncio.Task[None] | None = None
         starlette = Starlette(
             routes=[*build_routes(sessions=self.sessions, files=self.files, eraser=self.eraser, auth=self.auth,
-                                  readiness=self.readiness, api_limiter=api_limiter, sdk_limiter=sdk_http_limiter),
+                                  readiness=self.readiness, api_limiter=api_limiter, sdk_limiter=sdk_http_limiter,
+                                  limits=settings.limits()),
                     *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get)],
             exception_handlers={p.SdkError: sdk_error_handler, HTTPException: http_error_handler,
                                 Exception: internal_error_handler},

@@ -35,7 +35,7 @@ def _refusal(raw: bytes, error: p.SdkError) -> list[object]:
     return [event[1].decode(), Unreadable(error)]
 
 
-def fast_json(max_message_bytes: int = p.codec.MAX_MESSAGE_BYTES) -> type:
+def fast_json(max_message_bytes: int = p.DEFAULT_LIMITS.max_message_bytes) -> type:
     """The `json` module to give python-socketio, refusing messages over `max_message_bytes`."""
 
     class FastJson:
@@ -56,8 +56,8 @@ def fast_json(max_message_bytes: int = p.codec.MAX_MESSAGE_BYTES) -> type:
                 return _decode(raw)
             except RecursionError:
                 return _refusal(raw, p.MessageTooLarge(
-                    f"Expected a message nested at most {p.codec.MAX_DEPTH} levels deep, got deeper",
-                    depth=p.codec.MAX_DEPTH))
+                    f"Expected a message nested at most {p.DEFAULT_LIMITS.max_depth} levels deep, got deeper",
+                    depth=p.DEFAULT_LIMITS.max_depth))
             except (msgspec.DecodeError, UnicodeError) as exc:
                 return _refusal(raw, p.InvalidMessage(f"Expected a JSON message in valid UTF-8, got {exc}",
                                                       path="$"))

@@ -30,7 +30,6 @@ from verification.formats import normalise_media_type
 
 log = logging.getLogger("arabesque.http")
 T = TypeVar("T")
-MAX_JSON_BODY = 256 * 1024
 _DISPOSITION_NAME = re.compile(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)\"?", re.I)
 
 
@@ -63,32 +62,31 @@ async def internal_error_handler(request: Request, exc: Exception) -> Response:
     return error_response(p.InternalError("Expected to answer the request, got an internal error"))
 
 
-async def read_json(request: Request, kind: type[T]) -> T:
-    """Decode a JSON body into `kind`, refusing bodies over 256 KiB, nesting past the protocol's depth and bytes
-    that are not UTF-8."""
+async def read_json(request: Request, kind: type[T], limits: p.Limits = p.DEFAULT_LIMITS) -> T:
+    """Decode a JSON body into `kind`, refusing bodies over the message limit, nesting past the protocol's depth
+    and bytes that are not UTF-8."""
     body = b""
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_JSON_BODY:
-            raise p.InvalidRequest(f"Expected a JSON body of at most {MAX_JSON_BODY} bytes, got more",
-                                   limit=MAX_JSON_BODY)
+        if len(body) > limits.max_message_bytes:
+            raise p.InvalidRequest(f"Expected a JSON body of at most {limits.max_message_bytes} bytes, got more",
+                                   limit=limits.max_message_bytes)
     try:
         return msgspec.json.decode(body or b"null", type=kind)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        text = str(exc)
-        path = text.rsplit(" - at `", 1)[-1].rstrip("`") if " - at `" in text else "$"
-        raise p.InvalidRequest(f"{text.split(' - at ', maxsplit=1)[0]} - at {path}", path=path) from None
+        message, path = p.describe_error(exc)
+        raise p.InvalidRequest(f"{message} - at {path}", path=path) from None
     except RecursionError:
-        raise p.InvalidRequest(f"Expected JSON nested at most {p.codec.MAX_DEPTH} levels deep, got deeper",
+        raise p.InvalidRequest(f"Expected JSON nested at most {limits.max_depth} levels deep, got deeper",
                                path="$") from None
     except UnicodeError as exc:
-        raise p.InvalidRequest(f"Expected a JSON body in UTF-8, got {exc.reason} at byte {exc.start}",
-                               path="$") from None
+        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise p.InvalidRequest(f"Expected a JSON body in UTF-8, got {reason}", path="$") from None
 
 
 def build_routes(*, sessions: Sessions, files: Files, eraser: Eraser, auth: Authenticator,
                  readiness: Callable[[], Awaitable[dict[str, str]]], api_limiter: RateLimiter,
-                 sdk_limiter: RateLimiter) -> list[Route]:
+                 sdk_limiter: RateLimiter, limits: p.Limits = p.DEFAULT_LIMITS) -> list[Route]:
     integrator_sessions = sessions.integrator
 
     async def integrator(request: Request) -> str:
@@ -117,7 +115,7 @@ def build_routes(*, sessions: Sessions, files: Files, eraser: Eraser, auth: Auth
 
     async def create_session(request: Request) -> Response:
         key_id = await integrator(request)
-        body = await read_json(request, CreateSession)
+        body = await read_json(request, CreateSession, limits)
         return json_response(await integrator_sessions.create_session(body, api_key_id=key_id), 201)
 
     async def get_session(request: Request) -> Response:
@@ -130,7 +128,7 @@ def build_routes(*, sessions: Sessions, files: Files, eraser: Eraser, auth: Auth
 
     async def signal(request: Request) -> Response:
         await integrator(request)
-        body = await read_json(request, SendSignal)
+        body = await read_json(request, SendSignal, limits)
         return json_response(await integrator_sessions.signal(request.path_params["session_id"], body.name,
                                                               body.data))
 
@@ -156,7 +154,7 @@ def build_routes(*, sessions: Sessions, files: Files, eraser: Eraser, auth: Auth
 
     async def create_upload(request: Request) -> Response:
         session_id = await sdk(request)
-        return json_response(await files.create_upload(session_id, await read_json(request, CreateUpload)), 201)
+        return json_response(await files.create_upload(session_id, await read_json(request, CreateUpload, limits)), 201)
 
     async def upload(request: Request) -> Response:
         """A raw body (type from Content-Type, name from ?filename= or Content-Disposition), or multipart/form-data

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import msgspec
 
-from sdk_protocol import SdkError
+from sdk_protocol import DEFAULT_LIMITS, Limits, SdkError, describe_error
 
 PREFIX = "ARABESQUE_"
 
@@ -28,7 +28,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     journeys_dir: str = ""
     token_ttl_seconds: int = 3600
     max_upload_bytes: int = 15 * 1024 * 1024
-    max_message_bytes: int = 256 * 1024
+    max_message_bytes: int = DEFAULT_LIMITS.max_message_bytes
     workers: int = 0
     task_timeout_seconds: float = 60.0
     timer_poll_seconds: float = 1.0
@@ -74,6 +74,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def worker_count(self) -> int:
         return self.workers or os.cpu_count() or 1
+
+    @property
+    def transport_max_bytes(self) -> int:
+        """The Socket.IO buffer: four messages' worth, so an oversized one is answered, not dropped."""
+        return 4 * self.max_message_bytes
+
+    def limits(self) -> Limits:
+        """What one SDK message may hold: the size from here, depth and breadth as the protocol documents."""
+        return Limits(max_message_bytes=self.max_message_bytes, max_depth=DEFAULT_LIMITS.max_depth,
+                      max_nodes=DEFAULT_LIMITS.max_nodes)
 
 
 DOCUMENTED: dict[str, str] = {
@@ -133,10 +143,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        text = str(exc)
-        field = text.rsplit("$.", 1)[-1].rstrip("`") if "$." in text else ""
+        message, path = describe_error(exc)
+        expected = message.split(", got ", 1)[0]  # msgspec's "got `str`" says less than the value itself
+        field = path.removeprefix("$.") if path.startswith("$.") else ""
         name = f"{PREFIX}{field.upper()}" if field else "configuration"
-        expected = text.split(" - at ", maxsplit=1)[0]
         raise ConfigError(f"{name}: {expected}, got {raw.get(field, '')!r}", variable=name) from None
     for name in ("token_ttl_seconds", "max_upload_bytes", "max_message_bytes", "task_timeout_seconds",
                  "timer_poll_seconds", "sdk_rate_per_second", "sdk_rate_burst", "api_rate_per_second",

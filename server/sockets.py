@@ -51,7 +51,7 @@ class SocketBroadcaster:
 
 
 def register_handlers(sio: socketio.AsyncServer, *, sdk: SdkSessions, files: Files, auth: Authenticator,
-                      devices: Devices, limiter: RateLimiter) -> None:
+                      devices: Devices, limiter: RateLimiter, limits: p.Limits = p.DEFAULT_LIMITS) -> None:
     background: set[asyncio.Task[None]] = set()
     refused: dict[str, int] = {}  # sid -> messages refused in a row for their rate
     flood_limit = FLOOD_BURSTS * int(limiter.burst)
@@ -121,7 +121,7 @@ def register_handlers(sio: socketio.AsyncServer, *, sdk: SdkSessions, files: Fil
             raise args[0].error
         if len(args) != 1:
             raise p.InvalidMessage(f"Expected one message object per event, got {len(args)} arguments", path="$")
-        message = p.decode_client(args[0])
+        message = p.decode_client(args[0], limits=limits)
         if isinstance(message, p.Hello):
             return await greet(sid, connection, message)
         profile = connection.profile

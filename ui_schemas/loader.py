@@ -11,14 +11,14 @@ import msgspec
 import yaml
 
 from sdk_protocol import ALL_COMPONENT_TYPES
+from sdk_protocol.codec import PathStep, describe_error, path_steps
 from ui_schemas.model import Journey
+from ui_schemas.strict import UnknownField, unknown_fields
 
 PACKAGE_DIR = Path(__file__).parent
 JOURNEYS_DIR = PACKAGE_DIR / "journeys"
 MESSAGES_DIR = PACKAGE_DIR / "messages"
 
-_PATH = re.compile(r" - at `(?P<path>\$[^`]*)`$")
-_TOKEN = re.compile(r"\.[^.\[]+|\[\.\.\.\]|\[\d+\]")
 _TAG = re.compile(r"^Invalid value '(?P<value>[^']*)'")
 
 
@@ -68,25 +68,16 @@ def read_yaml(text: str, file: str) -> object:
         ) from None
 
 
-Segment = str | int | None
-"""A step into JSON: a key, an index, or None for a dict key msgspec did not name (`[...]`)."""
-
-
-def _segments(path: str) -> list[Segment]:
-    return [None if token == "[...]" else int(token[1:-1]) if token.startswith("[") else token[1:]
-            for token in _TOKEN.findall(path[1:])]
-
-
-def _pointer(segments: list[Segment]) -> str:
+def _pointer(segments: list[PathStep]) -> str:
     return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in segments)
 
 
 def msgspec_path_to_pointer(path: str) -> str:
     """`$.states.a.on.submit[0].target` -> `/states/a/on/submit/0/target`."""
-    return _pointer(_segments(path))
+    return _pointer(path_steps(path))
 
 
-def _at(data: object, segments: list[Segment]) -> object:
+def _at(data: object, segments: list[PathStep]) -> object:
     for segment in segments:
         if isinstance(segment, str) and isinstance(data, dict):
             data = data.get(segment)
@@ -97,7 +88,7 @@ def _at(data: object, segments: list[Segment]) -> object:
     return data
 
 
-def _replaced(data: object, segments: list[Segment], value: object) -> object:
+def _replaced(data: object, segments: list[PathStep], value: object) -> object:
     if not segments:
         return value
     head, rest = segments[0], segments[1:]
@@ -108,7 +99,7 @@ def _replaced(data: object, segments: list[Segment], value: object) -> object:
     return data
 
 
-def _name_dict_keys(raw: object, kind: type, message: str, segments: list[Segment]) -> list[Segment]:
+def _name_dict_keys(raw: object, kind: type, message: str, segments: list[PathStep]) -> list[PathStep]:
     """msgspec writes a dict key as `[...]`; find the key by converting with one entry at a time."""
     while None in segments:
         cut = segments.index(None)
@@ -119,8 +110,7 @@ def _name_dict_keys(raw: object, kind: type, message: str, segments: list[Segmen
             try:
                 msgspec.convert(_replaced(raw, segments[:cut], {key: value}), kind)
             except msgspec.ValidationError as exc:
-                match = _PATH.search(str(exc))
-                if match and str(exc)[: match.start()] == message:
+                if describe_error(exc)[0] == message:
                     segments = [*segments[:cut], key, *segments[cut + 1:]]
                     break
         else:
@@ -140,15 +130,26 @@ def _hint_for(message: str, pointer: str) -> str:
     return ""
 
 
+def _unknown_field_problem(unknown: UnknownField, file: str) -> Problem:
+    close = unknown.suggestion
+    return Problem(file=file, pointer=_pointer([*unknown.path, unknown.key]),
+                   message=f"Expected a field of {unknown.owner}, got unknown field {unknown.key!r}",
+                   hint=f"did you mean {close!r}?" if close else f"expected one of: {', '.join(unknown.known)}")
+
+
 def parse_journey(raw: object, file: str) -> Journey:
-    """Typed conversion of parsed YAML/JSON; errors carry the JSON pointer of the bad value."""
+    """Typed conversion of parsed YAML/JSON; errors carry the JSON pointer of the bad value.
+
+    Unknown keys are refused everywhere, components included (they are lenient only on the wire).
+    """
+    unknown = unknown_fields(raw, Journey)
+    if unknown:
+        raise DefinitionError([_unknown_field_problem(u, file) for u in unknown])
     try:
         return msgspec.convert(raw, Journey)
     except msgspec.ValidationError as exc:
-        text = str(exc)
-        match = _PATH.search(text)
-        message = text[: match.start()] if match else text
-        pointer = _pointer(_name_dict_keys(raw, Journey, message, _segments(match["path"]))) if match else ""
+        message, path = describe_error(exc)
+        pointer = _pointer(_name_dict_keys(raw, Journey, message, path_steps(path)))
         raise DefinitionError(
             [Problem(file=file, pointer=pointer, message=message, hint=_hint_for(message, pointer))]
         ) from None

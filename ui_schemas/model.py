@@ -38,7 +38,9 @@ class Delayed(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     notify: str | None = None
 
 
-class ScreenAction(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ActionDef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A screen's action as defined (`label` is a message key); the wire shape is `sdk_protocol.Action`."""
+
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     label: str
 
@@ -46,7 +48,7 @@ class ScreenAction(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 class ScreenDef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     title: str = ""
     components: list[AnyComponent]
-    actions: list[ScreenAction] = []
+    actions: list[ActionDef] = []
 
 
 class State(msgspec.Struct, tag_field="type", frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -122,6 +124,7 @@ def transitions_of(value: Transitions | str) -> Transitions:
 StateKind = Literal["screen", "task", "decision", "final"]
 
 __all__ = [
+    "ActionDef",
     "AnyState",
     "DecisionState",
     "Delay",
@@ -129,7 +132,6 @@ __all__ = [
     "FinalState",
     "Journey",
     "Path",
-    "ScreenAction",
     "ScreenDef",
     "ScreenState",
     "State",

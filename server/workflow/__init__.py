@@ -1,7 +1,8 @@
 """The journey engine and rules: pure (no I/O, no clock, no network)."""
 
-from server.workflow.checker import check_journey, edges
+from server.workflow.checker import check_journey
 from server.workflow.engine import next_due, parse_delay, start, transition
+from server.workflow.graph import edges
 from server.workflow.journey import CompiledJourney, compile_journey
 from server.workflow.render import localize_errors, render_screen
 from server.workflow.rules import CompiledRule, RuleError, RuleEvaluation, RulesEngine, js_truthy

@@ -7,9 +7,11 @@ import difflib
 import re
 from collections.abc import Collection, Iterator
 
-from sdk_protocol import AnyComponent, Button, Input, Repeater, TextInput
+from sdk_protocol import COUNTRY_CODES, AnyComponent, Button, CountrySelect, Input, Repeater, TextInput
 from sdk_protocol.validation import resolve_date
+from server.workflow.context import path_root, paths_overlap
 from server.workflow.engine import parse_delay
+from server.workflow.graph import edges
 from server.workflow.journey import screen_of, walk_components
 from server.workflow.operators import NOW_VAR
 from server.workflow.render import TEXT_FIELDS
@@ -49,24 +51,6 @@ def _on(state: AnyState) -> dict[str, Transitions]:
     if isinstance(state, DecisionState):
         return {"always": state.always}
     return {}
-
-
-def edges(journey: Journey) -> Iterator[tuple[str, str, str, str | None, str]]:
-    """(source, event, target, guard, pointer to the target) for every transition, timers included."""
-    for state_id, state in journey.states.items():
-        raw: dict[str, Transitions | str] = dict(state.on) if isinstance(state, ScreenState | TaskState) else \
-            {"always": state.always} if isinstance(state, DecisionState) else {}
-        for event, value in raw.items():
-            base = f"/states/{state_id}/always" if event == "always" else f"/states/{state_id}/on/{event}"
-            if isinstance(value, str):
-                yield state_id, event, value, None, base
-                continue
-            for i, t in enumerate(value):
-                yield state_id, event, t.target, t.guard, f"{base}/{i}/target"
-        for i, delayed in enumerate(state.after):
-            if delayed.target is not None:
-                yield state_id, f"after {delayed.delay}", delayed.target, delayed.guard, \
-                    f"/states/{state_id}/after/{i}/target"
 
 
 class _Checker:
@@ -196,7 +180,8 @@ class _Checker:
                 if event not in state.on:
                     self.add(f"{base}/on", f"task state has no `{event}` transition", f"add `on.{event}:`")
             if self.tasks is not None and state.task not in self.tasks:
-                self.add(f"{base}/task", f"unknown task {state.task!r}", _suggest(state.task, self.tasks))
+                self.add(f"{base}/task", f"Expected a task the server runs ({', '.join(sorted(self.tasks))}), "
+                         f"got unknown task {state.task!r}", _suggest(state.task, self.tasks))
             for name, path in state.input.items():
                 self._read(path, f"{base}/input/{name}", "task input")
             if state.screen is not None and any(isinstance(c, Input) for c in state.screen.components):
@@ -224,6 +209,11 @@ class _Checker:
             self._component(component, pointer, names)
 
     def _component(self, component: AnyComponent, pointer: str, names: list[str]) -> None:
+        if isinstance(component, CountrySelect):
+            for i, code in enumerate(component.countries or []):
+                if code not in COUNTRY_CODES:
+                    self.add(f"{pointer}/countries/{i}", f"Expected an assigned ISO 3166-1 alpha-2 code, got {code!r}",
+                             _suggest(code.upper(), COUNTRY_CODES))
         if isinstance(component, TextInput):
             rules = component.validation
             if rules.pattern is not None:
@@ -255,7 +245,7 @@ class _Checker:
                         continue
                     fields = names + ([f.name for f in component.fields] if isinstance(component, Repeater) else [])
                     for path in reads:
-                        if path.split(".")[0] not in fields and path.split(".")[0] not in RESERVED_CONTEXT:
+                        if path_root(path) not in fields and path_root(path) not in RESERVED_CONTEXT:
                             self.add(f"{pointer}/{kind}", f"rule reads {path!r}, which this screen does not collect",
                                      _suggest(path, fields))
 
@@ -278,7 +268,7 @@ class _Checker:
 
     def _read(self, path: str, pointer: str, what: str) -> None:
         collected = self.collected()
-        if not any(path == c or path.startswith(c + ".") or c.startswith(path + ".") for c in collected):
+        if not any(paths_overlap(path, c) for c in collected):
             self.add(pointer, f"{what} reads {path!r}, which no screen, task or assignment provides",
                      _suggest(path, collected))
 
@@ -344,4 +334,4 @@ def check_journey(journey: Journey, *, engine: RulesEngine, catalogs: Catalogs |
     return problems
 
 
-__all__ = ["BUILTIN_KEYS", "RESERVED_CONTEXT", "check_journey", "edges"]
+__all__ = ["BUILTIN_KEYS", "RESERVED_CONTEXT", "check_journey"]

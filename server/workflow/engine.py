@@ -12,6 +12,7 @@ import re
 import msgspec
 
 from sdk_protocol import EventNotAllowed, JourneyFinished, RuleFailed, StaleScreen, UnknownAction
+from server.workflow.context import get_path, set_path
 from server.workflow.forms import check_submission
 from server.workflow.journey import CompiledJourney
 from server.workflow.rules import RuleEvaluation
@@ -60,27 +61,6 @@ def parse_delay(text: str) -> dt.timedelta:
     if match is None:
         raise ValueError(f"Expected a delay like 30m or 7d, got {text!r}")
     return dt.timedelta(seconds=int(match[1]) * _UNITS[match[2]])
-
-
-def get_path(data: dict[str, object], path: str) -> object:
-    value: object = data
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
-def set_path(data: dict[str, object], path: str, value: object) -> dict[str, object]:
-    """A copy of `data` with `value` at the dotted `path` (copying only along the path)."""
-    head, _, rest = path.partition(".")
-    copy = dict(data)
-    if not rest:
-        copy[head] = value
-        return copy
-    child = copy.get(head)
-    copy[head] = set_path(child if isinstance(child, dict) else {}, rest, value)
-    return copy
 
 
 def start(journey: CompiledJourney, *, now: dt.datetime, context: dict[str, object] | None = None) -> Result:
@@ -337,5 +317,5 @@ def _enter(journey: CompiledJourney, snapshot: Snapshot, target: str, now: dt.da
                      f"{' -> '.join(seen[-8:])}", state=target)
 
 
-__all__ = ["MAX_MICROSTEPS", "get_path", "next_due", "parse_delay", "pending_task", "set_path", "start",
+__all__ = ["MAX_MICROSTEPS", "next_due", "parse_delay", "pending_task", "start",
            "transition"]

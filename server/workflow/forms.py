@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 from sdk_protocol import AnyComponent, FieldError, Input, Repeater, validate_form
-from sdk_protocol.validation import Conditions
+from sdk_protocol.validation import EvaluateConditions
 from server.workflow.compat import js_truthy
 from server.workflow.journey import CompiledJourney
 from server.workflow.rules import RuleError
@@ -46,7 +46,7 @@ def check_submission(
     return errors, _clean(inputs, values, conditions)
 
 
-def _clean(inputs: list[Input], values: Mapping[str, object], conditions: Conditions) -> dict[str, object]:
+def _clean(inputs: list[Input], values: Mapping[str, object], conditions: EvaluateConditions) -> dict[str, object]:
     cleaned: dict[str, object] = {}
     for component in inputs:
         visible, _ = conditions(component, values)

@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
-from server.workflow.checker import edges
-from ui_schemas.model import DecisionState, FinalState, Journey, TaskState
+from collections.abc import Iterator
+
+from ui_schemas.model import DecisionState, FinalState, Journey, ScreenState, TaskState, Transitions
+
+
+def edges(journey: Journey) -> Iterator[tuple[str, str, str, str | None, str]]:
+    """(source, event, target, guard, pointer to the target) for every transition, timers included."""
+    for state_id, state in journey.states.items():
+        raw: dict[str, Transitions | str] = dict(state.on) if isinstance(state, ScreenState | TaskState) else \
+            {"always": state.always} if isinstance(state, DecisionState) else {}
+        for event, value in raw.items():
+            base = f"/states/{state_id}/always" if event == "always" else f"/states/{state_id}/on/{event}"
+            if isinstance(value, str):
+                yield state_id, event, value, None, base
+                continue
+            for i, t in enumerate(value):
+                yield state_id, event, t.target, t.guard, f"{base}/{i}/target"
+        for i, delayed in enumerate(state.after):
+            if delayed.target is not None:
+                yield state_id, f"after {delayed.delay}", delayed.target, delayed.guard, \
+                    f"/states/{state_id}/after/{i}/target"
 
 
 def to_mermaid(journey: Journey) -> str:
@@ -30,4 +49,4 @@ def to_mermaid(journey: Journey) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["to_mermaid"]
+__all__ = ["edges", "to_mermaid"]

@@ -10,7 +10,7 @@ from ui_schemas.loader import DefinitionError, Problem
 from ui_schemas.model import AnyState, FinalState, Journey, ScreenDef, ScreenState, TaskState
 
 
-class Conditions:
+class InputConditions:
     """The compiled `visible_if` / `required_if` of one input."""
 
     def __init__(self, visible: CompiledRule | None, required: CompiledRule | None) -> None:
@@ -43,7 +43,7 @@ class CompiledJourney:
     """A validated journey plus its compiled rules; immutable once built."""
 
     def __init__(self, journey: Journey, rules: dict[str, CompiledRule],
-                 conditions: dict[int, Conditions]) -> None:
+                 conditions: dict[int, InputConditions]) -> None:
         self.journey = journey
         self.rules = rules
         self._conditions = conditions
@@ -52,7 +52,7 @@ class CompiledJourney:
     def key(self) -> str:
         return self.journey.key
 
-    def conditions_for(self, component: Input) -> Conditions | None:
+    def conditions_for(self, component: Input) -> InputConditions | None:
         return self._conditions.get(id(component))
 
 
@@ -65,7 +65,7 @@ def compile_journey(journey: Journey, engine: RulesEngine, file: str = "") -> Co
             rules[name] = engine.compile(name, source)
         except RuleError as exc:
             problems.append(Problem(file=file, pointer=f"/rules/{name}", message=exc.message))
-    conditions: dict[int, Conditions] = {}
+    conditions: dict[int, InputConditions] = {}
     for state_id, state in journey.states.items():
         screen = screen_of(state)
         if screen is None:
@@ -84,10 +84,10 @@ def compile_journey(journey: Journey, engine: RulesEngine, file: str = "") -> Co
                     problems.append(Problem(file=file, pointer=f"{pointer}/{kind}", message=exc.message))
                     compiled.append(None)
             if any(c is not None for c in compiled):
-                conditions[id(component)] = Conditions(compiled[0], compiled[1])
+                conditions[id(component)] = InputConditions(compiled[0], compiled[1])
     if problems:
         raise DefinitionError(problems)
     return CompiledJourney(journey, rules, conditions)
 
 
-__all__ = ["CompiledJourney", "Conditions", "compile_journey", "screen_of", "walk_components"]
+__all__ = ["CompiledJourney", "InputConditions", "compile_journey", "screen_of", "walk_components"]

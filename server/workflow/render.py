@@ -24,7 +24,7 @@ from sdk_protocol import (
     Step,
     fit_components,
 )
-from server.workflow.engine import get_path
+from server.workflow.context import get_path
 from server.workflow.journey import CompiledJourney, screen_of
 from server.workflow.snapshot import Snapshot
 from ui_schemas.loader import Catalogs

@@ -17,6 +17,7 @@ import msgspec
 
 from sdk_protocol import RuleFailed
 from server.workflow.compat import COMPAT_OPERATORS, InvalidRule, js_truthy, rewrite
+from server.workflow.context import get_path
 from server.workflow.operators import KYC_OPERATORS, NOW_VAR, OperatorFn, as_datalogic
 
 _THROWN = re.compile(r"^Thrown: (?P<payload>.*) \(in operator: [^)]*\)$", re.S)
@@ -73,18 +74,6 @@ def _reads(facts: Mapping[str, object]) -> list[str]:
     return sorted(p for p in paths if p and p != NOW_VAR)
 
 
-def _lookup(data: Mapping[str, object], path: str) -> object:
-    value: object = data
-    for part in path.split("."):
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value
-
-
 class CompiledRule:
     """A named rule, compiled once; knows which data paths it reads."""
 
@@ -112,7 +101,7 @@ class CompiledRule:
 
     def test(self, data: Mapping[str, object], *, now: dt.datetime) -> RuleEvaluation:
         """Evaluate as a guard: the traced result is a JavaScript-truthiness boolean."""
-        inputs = {path: _lookup(data, path) for path in self.reads}
+        inputs = {path: get_path(data, path) for path in self.reads}
         try:
             value = self.evaluate(data, now=now)
         except RuleError as exc:
@@ -121,7 +110,7 @@ class CompiledRule:
 
     def compute(self, data: Mapping[str, object], *, now: dt.datetime) -> RuleEvaluation:
         """Evaluate as a computed value: the traced result is the value itself."""
-        inputs = {path: _lookup(data, path) for path in self.reads}
+        inputs = {path: get_path(data, path) for path in self.reads}
         return RuleEvaluation(rule=self.name, inputs=inputs, result=self.evaluate(data, now=now))
 
 

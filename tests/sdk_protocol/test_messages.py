@@ -166,3 +166,38 @@ def test_arbitrary_json_either_decodes_or_raises_a_coded_sdk_error(data: dict[st
 def test_generated_submits_round_trip(screen_id: str, revision: int, values: dict[str, object], key: str) -> None:
     message = p.ScreenSubmit(screen_id=screen_id, revision=revision, values=values, idempotency_key=key)
     assert p.decode_json(msgspec.json.encode(message), p.ClientMessage) == message
+
+
+def test_the_decoder_applies_the_limits_it_is_handed() -> None:
+    small = p.Limits(max_message_bytes=64, max_depth=3, max_nodes=5)
+    with pytest.raises(p.MessageTooLarge) as caught:
+        p.decode_json(b'{"type":"hello","pad":"' + b"x" * 64 + b'"}', p.ClientMessage, limits=small)
+    assert caught.value.details["limit"] == 64
+    with pytest.raises(p.MessageTooLarge) as caught:
+        codec.decode_client({"type": "hello", "a": {"b": {"c": 1}}}, limits=small)
+    assert caught.value.message == "Expected at most 3 levels of nesting, got 4 - at $.a.b.c"
+    with pytest.raises(p.MessageTooLarge) as caught:
+        p.check_bounds({"type": "hello", "k": [1, 2, 3, 4]}, small)
+    assert caught.value.details["limit"] == 5
+    assert p.Limits(max_message_bytes=256 * 1024, max_depth=24, max_nodes=20_000) == p.DEFAULT_LIMITS
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Expected `int`, got `str` - at `$.revision`", ("Expected `int`, got `str`", "$.revision")),
+    ("Object missing required field `type`", ("Object missing required field `type`", "$")),
+    ("Invalid value 'x' - at `$.states[...].type`", ("Invalid value 'x'", "$.states[...].type")),
+    ("Expected `str` - at `$`", ("Expected `str`", "$")),
+])
+def test_describe_error_splits_message_and_path(text: str, expected: tuple[str, str]) -> None:
+    assert p.describe_error(text) == expected
+
+
+def test_describe_error_reads_a_real_validation_error() -> None:
+    with pytest.raises(msgspec.ValidationError) as caught:
+        msgspec.convert({"screen_id": 1}, p.ScreenAction)
+    assert p.describe_error(caught.value) == ("Expected `str`, got `int`", "$.screen_id")
+
+
+def test_path_steps_name_keys_indexes_and_unnamed_dict_keys() -> None:
+    assert codec.path_steps("$.states[...].on.submit[0].target") == ["states", None, "on", "submit", 0, "target"]
+    assert codec.path_steps("$") == []

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -96,6 +97,29 @@ def test_country_select_takes_iso_codes_from_its_list() -> None:
     assert errors(field, "FR") == ["validation.not_allowed"]
     assert errors(field, "germany") == ["validation.country"]
     assert errors(p.CountrySelect(name="c"), "FR") == []
+
+
+@pytest.mark.parametrize("code", ["ZZ", "XX", "QQ", "EU", "uk", "UK", "AA", "gb"])
+def test_a_country_must_be_an_assigned_iso_3166_alpha_2_code(code: str) -> None:
+    found = p.validate_value(p.CountrySelect(name="c"), code, pointer="/c", required=True, today=TODAY)
+    assert [(e.code, e.message) for e in found] == [
+        ("validation.country", f"Expected an assigned ISO 3166-1 alpha-2 code, got {code!r}")]
+
+
+@pytest.mark.parametrize("code", ["GB", "DE", "US", "AX", "SS", "CW"])
+def test_assigned_country_codes_are_accepted(code: str) -> None:
+    assert errors(p.CountrySelect(name="c"), code) == []
+
+
+def test_the_country_list_has_the_249_assigned_codes_and_matches_the_tz_database() -> None:
+    assert len(p.COUNTRY_CODES) == 249
+    assert all(len(c) == 2 and c.isupper() for c in p.COUNTRY_CODES)
+    tab = Path("/usr/share/zoneinfo/iso3166.tab")
+    if not tab.exists():
+        pytest.skip("no tz database to compare with")
+    listed = {line.split("\t", 1)[0] for line in tab.read_text(encoding="utf-8").splitlines()
+              if line and not line.startswith("#")}
+    assert listed == p.COUNTRY_CODES
 
 
 def test_checkbox_and_consent_take_booleans() -> None:

@@ -172,6 +172,8 @@ async def test_an_unknown_action_is_refused(server: Server) -> None:
       "idempotency_key": "k"}, "protocol.message_too_large"),
     ({"type": "screen.submit", "screen_id": "welcome", "revision": 1, "values": {"x": "y" * 300_000},
       "idempotency_key": "k"}, "protocol.message_too_large"),
+    ({"type": "screen.submit", "screen_id": "welcome", "revision": 1, "values": {"x": "y" * 600_000},
+      "idempotency_key": "k"}, "protocol.message_too_large"),
     (("two", "arguments"), "protocol.invalid_message"),
     ({"type": "upload.completed", "upload_id": "u_nope", "sha256": "a" * 64}, "upload.not_found"),
     ({"type": "upload.completed", "upload_id": "u_nope", "sha256": "not-hex"}, "protocol.invalid_message"),

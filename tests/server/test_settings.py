@@ -50,3 +50,19 @@ def test_every_setting_is_documented_here_and_in_the_readme() -> None:
     assert set(DOCUMENTED) == names
     readme = (ROOT / "README.md").read_text()
     assert [name for name in sorted(names) if name not in readme] == []
+
+
+def test_the_message_limit_is_one_number_shared_with_the_decoder() -> None:
+    from sdk_protocol import DEFAULT_LIMITS, Limits
+
+    assert load_settings({}).limits() == DEFAULT_LIMITS
+    settings = load_settings({"ARABESQUE_MAX_MESSAGE_BYTES": "1000"})
+    assert settings.limits() == Limits(max_message_bytes=1000, max_depth=24, max_nodes=20_000)
+    assert settings.transport_max_bytes > settings.max_message_bytes
+
+
+def test_a_value_of_the_wrong_type_names_its_variable_and_what_was_expected() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"ARABESQUE_MAX_MESSAGE_BYTES": "big"})
+    assert caught.value.message == "ARABESQUE_MAX_MESSAGE_BYTES: Expected `int`, got 'big'"
+    assert caught.value.details == {"variable": "ARABESQUE_MAX_MESSAGE_BYTES"}

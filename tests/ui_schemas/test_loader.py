@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from sdk_protocol import Screen, TextInput, Validation, decode_server
 from ui_schemas.loader import (
     Catalogs,
     DefinitionError,
@@ -74,9 +75,53 @@ def test_a_wrong_value_type_is_located() -> None:
 
 def test_a_misspelt_field_is_refused() -> None:
     pointer, message, hint = problem_of(MINIMAL.replace("    outcome: approved", "    outcome: approved\n    outcom: x"))
-    assert pointer == "/states/done"
-    assert "outcom" in message
-    assert "spelling" in hint
+    assert pointer == "/states/done/outcom"
+    assert message == "Expected a field of final, got unknown field 'outcom'"
+    assert hint == "did you mean 'outcome'?"
+
+
+@pytest.mark.parametrize(("component", "pointer", "owner", "typo", "meant"), [
+    ("{type: input.text, name: first_name, lable: field.first_name}", "/lable", "input.text", "lable", "label"),
+    ("{type: input.text, name: first_name, validation: {requird: true}}", "/validation/requird", "Validation",
+     "requird", "required"),
+    ("{type: input.text, name: first_name, validation: {max_lenght: 40}}", "/validation/max_lenght", "Validation",
+     "max_lenght", "max_length"),
+    ("{type: input.select, name: kind, options: [{value: a, lable: x}]}", "/options/0/lable", "Option", "lable",
+     "label"),
+    ("{type: capture.document, name: id, fallback: {type: input.file, name: id, max_file: 2}}", "/fallback/max_file",
+     "input.file", "max_file", "max_files"),
+    ("{type: input.repeater, name: owners, fields: [{type: input.country, name: c, countires: [DE]}]}",
+     "/fields/0/countires", "input.country", "countires", "countries"),
+])
+def test_a_misspelt_component_key_is_refused_with_its_path_and_a_suggestion(
+        component: str, pointer: str, owner: str, typo: str, meant: str) -> None:
+    text = MINIMAL.replace("{type: input.text, name: first_name, label: field.first_name}", component)
+    assert problem_of(text) == (f"/states/ask/screen/components/0{pointer}",
+                                f"Expected a field of {owner}, got unknown field {typo!r}",
+                                f"did you mean {meant!r}?")
+
+
+def test_every_unknown_key_is_reported_at_once() -> None:
+    text = MINIMAL.replace("label: field.first_name}", "lable: field.first_name, validation: {requird: true}}")
+    with pytest.raises(DefinitionError) as caught:
+        parse_journey(read_yaml(text, "j.yaml"), "j.yaml")
+    assert [p.pointer for p in caught.value.problems] == [
+        "/states/ask/screen/components/0/lable", "/states/ask/screen/components/0/validation/requird"]
+
+
+def test_a_key_with_no_close_match_lists_the_known_fields() -> None:
+    _, _, hint = problem_of(MINIMAL.replace("label: field.first_name}", "colour: red}"))
+    assert hint.startswith("expected one of: ")
+    assert "label" in hint and "validation" in hint
+
+
+def test_components_stay_lenient_on_the_wire() -> None:
+    screen = {"type": "screen", "screen_id": "s", "revision": 1, "state": "s",
+              "components": [{"type": "input.text", "name": "n", "added_in_v9": True,
+                              "validation": {"required": True, "future_rule": 1}}]}
+    message = decode_server(screen)
+    assert isinstance(message, Screen)
+    assert message.components[0] == TextInput(name="n", validation=Validation(required=True))
 
 
 def test_a_yaml_syntax_error_gives_the_line() -> None:

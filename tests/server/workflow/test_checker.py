@@ -152,7 +152,11 @@ def test_a_task_without_an_error_transition_is_reported(engine: RulesEngine) -> 
 
 def test_an_unknown_task_is_reported(engine: RulesEngine) -> None:
     journey = broken(states__check__task="verify_documnet")
-    assert only(problems(journey, engine)).hint == "did you mean 'verify_document'?"
+    problem = only(problems(journey, engine))
+    assert problem.pointer == "/states/check/task"
+    assert problem.message == "Expected a task the server runs (verify_document, verify_selfie), got unknown task " \
+                              "'verify_documnet'"
+    assert problem.hint == "did you mean 'verify_document'?"
 
 
 def test_a_visibility_rule_reading_another_screens_field_is_reported(engine: RulesEngine) -> None:
@@ -179,6 +183,17 @@ def test_a_bad_pattern_and_a_bad_date_limit_are_reported(engine: RulesEngine) ->
                         "/states/personal/screen/components/0/validation/pattern"]
 
 
+def test_a_country_list_with_an_unassigned_code_is_reported(engine: RulesEngine) -> None:
+    journey = copy.deepcopy(GOOD)
+    components = journey["states"]["personal"]["screen"]["components"]  # type: ignore[index]
+    components.append({"type": "input.country", "name": "nationality", "countries": ["DE", "EU", "gb"]})
+    found = [(p.pointer, p.message) for p in problems(journey, engine)]
+    assert found == [
+        ("/states/personal/screen/components/3/countries/1", "Expected an assigned ISO 3166-1 alpha-2 code, got 'EU'"),
+        ("/states/personal/screen/components/3/countries/2", "Expected an assigned ISO 3166-1 alpha-2 code, got 'gb'"),
+    ]
+
+
 def test_a_button_without_a_transition_is_reported(engine: RulesEngine) -> None:
     journey = copy.deepcopy(GOOD)
     components = journey["states"]["front"]["screen"]["components"]  # type: ignore[index]
@@ -201,6 +216,38 @@ def test_journeys_check_exits_1_with_every_problem(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert f"{path}#/states/approved: final state 'approved' has no outcome" in out.stderr
     assert "message key 'nope.key' is missing" in out.stderr
+
+
+def _check(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "server.cli", "journeys", "check", str(path)], capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).resolve().parents[3])
+
+
+def test_journeys_check_refuses_a_task_the_server_does_not_run(tmp_path: Path) -> None:
+    path = tmp_path / "typo.yaml"
+    path.write_text(yaml.safe_dump(broken(states__check__task="verify_documnet")))
+    out = _check(path)
+    assert out.returncode == 1
+    assert f"{path}#/states/check/task: Expected a task the server runs" in out.stderr
+    assert "got unknown task 'verify_documnet' (hint: did you mean 'verify_document'?)" in out.stderr
+
+
+@pytest.mark.parametrize(("where", "key", "meant", "owner"), [
+    ("", "lable", "label", "input.text"),
+    ("/validation", "requird", "required", "Validation"),
+    ("/validation", "max_lenght", "max_length", "Validation"),
+])
+def test_journeys_check_refuses_a_misspelt_key_with_a_suggestion(tmp_path: Path, where: str, key: str, meant: str,
+                                                                 owner: str) -> None:
+    journey = copy.deepcopy(GOOD)
+    field = journey["states"]["personal"]["screen"]["components"][2]  # type: ignore[index]
+    (field.setdefault("validation", {}) if where else field)[key] = True if key == "requird" else 40
+    path = tmp_path / "typo.yaml"
+    path.write_text(yaml.safe_dump(journey))
+    out = _check(path)
+    assert out.returncode == 1
+    assert (f"{path}#/states/personal/screen/components/2{where}/{key}: Expected a field of {owner}, got unknown "
+            f"field {key!r} (hint: did you mean {meant!r}?)") in out.stderr
 
 
 def test_journeys_check_passes_on_the_shipped_journeys() -> None:
