@@ -254,8 +254,8 @@ class SessionService:
             raise p.InvalidToken("Expected a valid session token, got one that is unknown")
         session_id, expires_at = found
         if expires_at <= self.clock():
-            raise p.SessionExpired(f"Expected an unexpired session token, got one that expired at "
-                                   f"{expires_at.isoformat()}", expired_at=expires_at.isoformat())
+            raise p.TokenExpired(f"Expected an unexpired session token, got one that expired at "
+                                 f"{expires_at.isoformat()}", expired_at=expires_at.isoformat())
         self.live.remember_token(token_hash, session_id, expires_at)
         return session_id
 
