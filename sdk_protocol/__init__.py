@@ -9,7 +9,7 @@ from sdk_protocol.codec import (
     error_message,
     to_wire,
 )
-from sdk_protocol.codes import FIELD_CODES, TRANSPORT_CODES, CodeInfo, code_table, markdown_table
+from sdk_protocol.codes import FIELD_CODES, TRANSPORT_CODES, CodeConflict, CodeInfo, code_table, markdown_table
 from sdk_protocol.components import (
     ALL_COMPONENT_TYPES,
     CORE_COMPONENT_TYPES,
@@ -44,6 +44,7 @@ from sdk_protocol.errors import (
     InternalError,
     InvalidApiKey,
     InvalidMessage,
+    InvalidMultipart,
     InvalidRequest,
     InvalidToken,
     JourneyFinished,
@@ -111,6 +112,7 @@ __all__ = [
     "Capabilities",
     "Checkbox",
     "ClientMessage",
+    "CodeConflict",
     "CodeInfo",
     "Component",
     "Consent",
@@ -130,6 +132,7 @@ __all__ = [
     "InternalError",
     "InvalidApiKey",
     "InvalidMessage",
+    "InvalidMultipart",
     "InvalidRequest",
     "InvalidToken",
     "JourneyCompleted",

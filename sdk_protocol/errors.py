@@ -192,6 +192,13 @@ class UnsupportedFileType(SdkError):
     http_status = 415
 
 
+class InvalidMultipart(SdkError):
+    """A `multipart/form-data` upload without exactly one file part named `file`, or with other parts."""
+
+    code = "upload.invalid_multipart"
+    http_status = 400
+
+
 class UploadNotFound(SdkError):
     """No direct upload with that id in this session."""
 
@@ -257,6 +264,7 @@ __all__ = [
     "InternalError",
     "InvalidApiKey",
     "InvalidMessage",
+    "InvalidMultipart",
     "InvalidRequest",
     "InvalidToken",
     "JourneyFinished",
