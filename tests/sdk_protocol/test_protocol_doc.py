@@ -116,18 +116,28 @@ def _strings(node: ast.AST) -> set[str]:
             if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in keys}
 
 
+def _code_value(node: ast.AST) -> ast.expr | None:
+    """The expression given as a code: `code = ...` (class attribute or local) or a `code=...` argument."""
+    if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "code" for t in node.targets):
+        return node.value
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "code":
+        return node.value
+    if isinstance(node, ast.keyword) and node.arg == "code":
+        return node.value
+    return None
+
+
 def _emitted_codes(tree: ast.AST) -> set[str]:
-    """Codes written in the source: `code = ...` (class attribute or local), `code=...` arguments, `"code": ...`
-    entries, and the field-error helper `_err(pointer, "validation....")`."""
+    """Codes written in the source: `code = ...`, `code=...`, `{"code": ...}` and the field-error helper
+    `_err(pointer, "validation....")`."""
     found: set[str] = set()
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "code" for t in node.targets)) or (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "code" \
-                and node.value is not None) or (isinstance(node, ast.keyword) and node.arg == "code"):
-            found |= _strings(node.value)
+        if (value := _code_value(node)) is not None:
+            found |= _strings(value)
         elif isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values, strict=True):
+            for key, item in zip(node.keys, node.values, strict=True):
                 if isinstance(key, ast.Constant) and key.value == "code":
-                    found |= _strings(value)
+                    found |= _strings(item)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_err":
             found |= {s for arg in node.args[1:2] for s in _strings(arg)}
     return {code for code in found if CODE.match(code)}
