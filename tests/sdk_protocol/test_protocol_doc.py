@@ -193,3 +193,9 @@ def test_one_code_has_one_http_status() -> None:
         class Clash(p.SdkError):
             code = "file.not_found"
             http_status = 500
+
+
+def test_an_expired_token_is_token_expired_and_keeps_its_wire_code() -> None:
+    error = p.TokenExpired("Expected an unexpired session token, got one that expired at 2026-11-25T10:00:00Z")
+    assert (error.code, error.http_status) == ("session.expired", 410)
+    assert p.SessionExpired is p.TokenExpired  # the deprecated name, until every caller uses the new one
