@@ -123,7 +123,11 @@ class Action(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Screen(Message, tag="screen", frozen=True, kw_only=True):
-    """Render this. `values` holds what the user already entered on it."""
+    """Render this. `values` holds what the user already entered on it.
+
+    `waiting` marks a screen shown while the server works (checks running): it takes no submit; the next
+    `screen` follows on its own. `screen_id` `upgrade_required` means the SDK lacks components it needs.
+    """
 
     screen_id: str
     revision: int
@@ -134,6 +138,7 @@ class Screen(Message, tag="screen", frozen=True, kw_only=True):
     actions: list[Action] = []
     values: dict[str, object] = {}
     locale: str = "en"
+    waiting: bool = False  # added in 1.1: a default, so 1.0 SDKs and servers still decode it
 
 
 class ScreenErrors(Message, tag="screen.errors", frozen=True, kw_only=True):

@@ -110,36 +110,50 @@ class RekognitionError(SdkError):
 
 
 class InvalidParameter(RekognitionError):
+    """A Rekognition-compatible request with a missing or malformed parameter."""
+
     code = "rekognition.invalid_parameter"
     aws_type = "InvalidParameterException"
 
 
 class ImageTooLarge(RekognitionError):
+    """A Rekognition-compatible request with an image over the size limit."""
+
     code = "rekognition.image_too_large"
     aws_type = "ImageTooLargeException"
 
 
 class InvalidImageFormat(RekognitionError):
+    """A Rekognition-compatible request whose image is not JPEG or PNG."""
+
     code = "rekognition.invalid_image_format"
     aws_type = "InvalidImageFormatException"
 
 
 class InvalidS3Object(RekognitionError):
+    """A Rekognition-compatible request naming an S3 object that cannot be read."""
+
     code = "rekognition.invalid_s3_object"
     aws_type = "InvalidS3ObjectException"
 
 
 class AccessDenied(RekognitionError):
+    """A Rekognition-compatible request the credentials may not make."""
+
     code = "rekognition.access_denied"
     aws_type = "AccessDeniedException"
 
 
 class InvalidSignature(RekognitionError):
+    """A Rekognition-compatible request whose SigV4 signature does not verify."""
+
     code = "rekognition.invalid_signature"
     aws_type = "InvalidSignatureException"
 
 
 class UnrecognizedClient(RekognitionError):
+    """A Rekognition-compatible request with an unknown access key."""
+
     code = "rekognition.unrecognized_client"
     aws_type = "UnrecognizedClientException"
 

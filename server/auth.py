@@ -143,7 +143,7 @@ class Authenticator:
     def check_unexpired(self, grant: TokenGrant) -> None:
         """Also for connections opened earlier: a token stops working when it expires, not when it is next shown."""
         if grant.expires_at <= self._clock():
-            raise p.SessionExpired(f"Expected an unexpired session token, got one that expired at "
+            raise p.TokenExpired(f"Expected an unexpired session token, got one that expired at "
                                    f"{grant.expires_at.isoformat()}", expired_at=grant.expires_at.isoformat())
 
     async def session_token(self, header: str | None, session_id: str) -> None:

@@ -65,6 +65,14 @@ def _protocol_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _protocol_codes(args: argparse.Namespace) -> int:
+    from sdk_protocol import markdown_table
+    from server.error_codes import load_code_table
+
+    print(markdown_table(load_code_table()), end="")
+    return 0
+
+
 def _rules_conformance(args: argparse.Namespace) -> int:
     from server.workflow.conformance import parse_cases, run_case
     from server.workflow.rules import RulesEngine
@@ -199,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     protocol = commands.add_parser("protocol", help="the SDK protocol").add_subparsers(dest="sub", required=True)
     protocol.add_parser("schema", help="print the JSON Schema of every message").set_defaults(run=_protocol_schema)
+    protocol.add_parser("codes", help="print the table of every error code (Markdown)").set_defaults(
+        run=_protocol_codes)
 
     rules = commands.add_parser("rules", help="JsonLogic rules").add_subparsers(dest="sub", required=True)
     conformance = rules.add_parser("conformance", help="run the JSON Logic conformance suite in DIR")

@@ -15,6 +15,8 @@ PREFIX = "ARABESQUE_"
 
 
 class ConfigError(SdkError):
+    """A setting (environment variable) is missing or malformed; the server does not start."""
+
     code: ClassVar[str] = "config.invalid"
 
 

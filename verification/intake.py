@@ -23,43 +23,59 @@ SUPPORTED = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic", "i
 
 
 class IntakeError(SdkError):
-    """An image we will not analyse; `code` says why."""
+    """An image the checks will not analyse (the base of the intake codes: each subclass says why)."""
 
     code: ClassVar[str] = "verification.unreadable_image"
     http_status: ClassVar[int] = 400
 
 
 class EmptyFile(IntakeError):
+    """The file has no bytes."""
+
     code: ClassVar[str] = "verification.empty_file"
 
 
 class UnsupportedFormat(IntakeError):
+    """The file is not an image format the checks read (JPEG, PNG, WebP, HEIC, AVIF, TIFF)."""
+
     code: ClassVar[str] = "verification.unsupported_format"
 
 
 class PdfNotSupported(IntakeError):
+    """A PDF where a photo is needed: the checks analyse images only."""
+
     code: ClassVar[str] = "verification.pdf_not_supported"
 
 
 class FileTooLarge(IntakeError):
+    """The file is over the size the checks accept."""
+
     code: ClassVar[str] = "verification.file_too_large"
     http_status: ClassVar[int] = 413
 
 
 class ImageTooLarge(IntakeError):
+    """The image declares more pixels than the checks decode."""
+
     code: ClassVar[str] = "verification.image_too_large"
     http_status: ClassVar[int] = 413
 
 
 class ImageTooSmall(IntakeError):
+    """The image has too few pixels for the checks to mean anything."""
+
     code: ClassVar[str] = "verification.image_too_small"
 
 
 class AnimatedImage(IntakeError):
+    """An animated image (several frames) where one photo is needed."""
+
     code: ClassVar[str] = "verification.animated_image"
 
 
 class CorruptImage(IntakeError):
+    """The image is damaged: its header cannot be read."""
+
     code: ClassVar[str] = "verification.corrupt_image"
 
 

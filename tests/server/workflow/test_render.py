@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import jsonschema
+
 import sdk_protocol as p
 from server.journeys import Registry
 from server.workflow import RejectInput, localize_errors, render_screen
@@ -93,6 +95,33 @@ def test_a_running_task_shows_its_waiting_screen(registry: Registry, catalogs: C
     rendered = screen(walk, catalogs)
     assert rendered.screen_id == "check_document_front"
     assert [p.component_type(c) for c in rendered.components] == ["content.heading", "content.paragraph"]
+    assert rendered.waiting is True
+
+
+def test_only_a_running_task_s_screen_is_a_waiting_screen(registry: Registry, catalogs: Catalogs) -> None:
+    walk = kyc(registry)
+    walk.submit()
+    assert screen(walk, catalogs).waiting is False
+    assert screen(walk, catalogs, capabilities=p.Capabilities.declare(["input.text"])).waiting is False
+
+
+def test_every_kind_of_screen_the_server_sends_is_valid_under_the_published_schema(registry: Registry,
+                                                                                   catalogs: Catalogs) -> None:
+    schema = p.protocol_schema()
+    validator = jsonschema.Draft202012Validator({**schema, "oneOf": [{"$ref": "#/$defs/ServerMessage"}]})
+    walk = kyc(registry)
+    walk.submit()
+    kinds = {"form": screen(walk, catalogs),
+             "upgrade_required": screen(walk, catalogs, "de", p.Capabilities.declare(["input.text"]))}
+    walk = kyc(registry)
+    to_documents(walk)
+    kinds["capture"] = screen(walk, catalogs)
+    kinds["capture fallback"] = screen(walk, catalogs, capabilities=p.Capabilities.declare(["input.file"]))
+    walk.submit({"file": FILE})
+    kinds["waiting"] = screen(walk, catalogs)
+    for kind, rendered in kinds.items():
+        errors = [e.message for e in validator.iter_errors(p.to_wire(rendered))]
+        assert errors == [], kind
 
 
 def test_field_errors_are_localised_with_their_params(registry: Registry, catalogs: Catalogs) -> None:
