@@ -22,18 +22,20 @@ from server.checks import TASKS, warm_up
 from server.db import Database, Repository
 from server.db.migrate import upgrade
 from server.devices import Devices
-from server.faces_provider import AwsRekognitionProvider, FaceProvider, LocalProvider
 from server.fast_json import FastJson
 from server.http import build_routes, http_error_handler, internal_error_handler, sdk_error_handler
 from server.journeys import load_registry
+from server.local_faces import LocalFaceMatcher
 from server.ratelimit import RateLimiter
-from server.rekognition_api import build_rekognition_routes
+from server.rekognition.api import build_rekognition_routes
+from server.rekognition.providers import AwsRekognition, LocalRekognition, Rekognition, RekognitionFaceMatcher
 from server.relay import NoRelay, RedisRelay, Relay
 from server.service import SessionService
 from server.settings import Settings
 from server.sockets import SocketBroadcaster, register_handlers
 from server.storage import open_store
-from server.tasks import TaskRunner, WorkerPool
+from server.tasks import FaceMatcher, TaskRunner
+from server.workers import WorkerPool
 from server.workflow import RulesEngine
 from ui_schemas.loader import load_catalogs
 
@@ -68,15 +70,20 @@ class Application:
                                         max_http_buffer_size=settings.max_message_bytes)
         self.devices = Devices()
         self.pool = WorkerPool(settings.worker_count, settings.task_timeout_seconds, initializer=warm_up)
-        self.faces: FaceProvider = LocalProvider(self.pool) if settings.face_provider == "local" else \
-            AwsRekognitionProvider(region=settings.rekognition_region,
-                                   endpoint_url=settings.rekognition_endpoint_url or None)
+        self.faces: Rekognition
+        matcher: FaceMatcher
+        if settings.face_provider == "local":
+            self.faces, matcher = LocalRekognition(self.pool), LocalFaceMatcher(self.pool)
+        else:
+            self.faces = AwsRekognition(region=settings.rekognition_region,
+                                        endpoint_url=settings.rekognition_endpoint_url or None)
+            matcher = RekognitionFaceMatcher(self.faces)
         key_id, secret, _ = resolve_rekognition_keys(settings)
         self.rekognition_keys = {key_id: secret}
         self.service = SessionService(
             repo=self.repo, registry=self.registry, catalogs=catalogs, store=self.store,
-            tasks=TaskRunner(self.pool, TASKS), broadcaster=SocketBroadcaster(self.sio), clock=clock,
-            token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), tenant=settings.tenant, faces=self.faces,
+            tasks=TaskRunner(TASKS, pool=self.pool, faces=matcher), broadcaster=SocketBroadcaster(self.sio),
+            clock=clock, token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), tenant=settings.tenant,
             max_upload_bytes=settings.max_upload_bytes, presign_ttl=dt.timedelta(seconds=settings.presign_seconds),
             retention=dt.timedelta(seconds=settings.retention_seconds) if settings.retention_seconds else None,
             devices=self.devices, relay=self.relay, cache_capacity=settings.session_cache_size,

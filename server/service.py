@@ -45,13 +45,12 @@ from server.db import (
     UploadRow,
 )
 from server.devices import ClientProfile, Devices, profile_of
-from server.faces_provider import FaceProvider
 from server.journeys import Registry
 from server.live_sessions import Live, LiveSessions, decode_snapshot
 from server.relay import NoRelay, Relay
 from server.storage import DocumentStore, ObjectNotFound, S3Store, StorageError
 from server.storage.base import safe_name
-from server.tasks import TaskContext, TaskError, TaskRunner
+from server.tasks import TaskError, TaskRunner
 from server.workflow import (
     AnyEffect,
     AnyEvent,
@@ -115,7 +114,7 @@ class SessionService:
 
     def __init__(self, *, repo: Repository, registry: Registry, catalogs: Catalogs, store: DocumentStore,
                  tasks: TaskRunner, broadcaster: Broadcaster, clock: Clock, token_ttl: dt.timedelta,
-                 tenant: str, faces: FaceProvider | None = None, max_upload_bytes: int = 15 * 1024 * 1024,
+                 tenant: str, max_upload_bytes: int = 15 * 1024 * 1024,
                  presign_ttl: dt.timedelta = dt.timedelta(minutes=5),
                  retention: dt.timedelta | None = None, devices: Devices | None = None,
                  relay: Relay | None = None, cache_capacity: int = 20_000) -> None:
@@ -128,7 +127,6 @@ class SessionService:
         self.clock = clock
         self.token_ttl = token_ttl
         self.tenant = tenant
-        self.faces = faces
         self.max_upload_bytes = max_upload_bytes
         self.presign_ttl = presign_ttl
         self.retention = retention
@@ -723,11 +721,12 @@ class SessionService:
         async def progress(check: str, status: str) -> None:
             await self._progress(session_id, check, status)
 
-        context = TaskContext(self.tasks.pool, session_id, self.read_reference, progress, self.faces)
         await progress(effect.task, "running")
         event: TaskDone | TaskFailed
         try:
-            result = await self.tasks.run(effect.task, context, effect.input, effect.params)
+            result = await self.tasks.run(effect.task, files=_SessionFiles(self, session_id),
+                                          progress=_SessionProgress(self, session_id), task_input=effect.input,
+                                          params=effect.params)
             event = TaskDone(task_id=effect.task_id, result=result)
         except TaskError as exc:
             event = TaskFailed(task_id=effect.task_id, code=exc.code, message=exc.message)
@@ -759,6 +758,28 @@ class SessionService:
         known: tuple[CheckStatus, ...] = get_args(CheckStatus)
         message = p.VerificationProgress(check=check, status=next((s for s in known if s == status), "error"))
         await self.broadcaster.to_session(session_id, message)
+
+
+class _SessionFiles:
+    """The FileReader a task of one session reads its documents with."""
+
+    def __init__(self, service: SessionService, session_id: str) -> None:
+        self._service = service
+        self._session_id = session_id
+
+    async def read(self, reference: str) -> bytes:
+        return await self._service.read_reference(self._session_id, reference)
+
+
+class _SessionProgress:
+    """The ProgressSink a task of one session reports to."""
+
+    def __init__(self, service: SessionService, session_id: str) -> None:
+        self._service = service
+        self._session_id = session_id
+
+    async def report(self, check: str, status: CheckStatus) -> None:
+        await self._service._progress(self._session_id, check, status)
 
 
 __all__ = ["Broadcaster", "Clock", "SessionService"]

@@ -45,7 +45,7 @@ def twelve_megapixel(path: str) -> bytes:
 
 def _compare_12mp(pairs: list[tuple[Path, Path, int]], count: int) -> list[float]:
     """CompareFaces (the production path) on two 12 MP photos, timed in this process."""
-    from verification.rekognition import compare_faces
+    from server.rekognition.mapping import compare_faces
 
     timings = []
     for left, right, _ in pairs[:count]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
-import pytest
 
 import sdk_protocol as p
 from server.api_types import CreateSession
@@ -20,9 +18,10 @@ from server.devices import Devices, profile_of
 from server.journeys import Registry
 from server.service import SessionService
 from server.storage import LocalStore
-from server.tasks import TaskContext, TaskRunner, TaskTimeout, WorkerCrashed, WorkerPool
+from server.tasks import TaskRunner, TaskTools, WorkerPool
 from server.workflow import Snapshot
 from ui_schemas.loader import Catalogs
+from verification.faces import FaceComparison
 
 PERSON = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB",
           "email": "ada@example.com", "pep": "no"}
@@ -42,6 +41,13 @@ class Recorder:
         self.sent.append((session_id, "*", message))
 
 
+class NoFaces:
+    """A FaceMatcher for tests whose tasks compare no faces."""
+
+    async def compare(self, reference: bytes, probe: bytes) -> FaceComparison:
+        raise AssertionError("no face comparison expected")
+
+
 async def make_service(tmp_path: Path, registry: Registry, catalogs: Catalogs, tasks: Mapping[str, object],
                        pool: WorkerPool | None = None) -> tuple[SessionService, Recorder]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
@@ -49,7 +55,7 @@ async def make_service(tmp_path: Path, registry: Registry, catalogs: Catalogs, t
     recorder = Recorder()
     service = SessionService(
         repo=Repository(Database(url)), registry=registry, catalogs=catalogs, store=LocalStore(tmp_path / "docs"),
-        tasks=TaskRunner(pool or WorkerPool(1, 5.0), tasks),  # type: ignore[arg-type]
+        tasks=TaskRunner(tasks, pool=pool or WorkerPool(1, 5.0), faces=NoFaces()),  # type: ignore[arg-type]
         broadcaster=recorder, clock=lambda: dt.datetime.now(dt.UTC), token_ttl=dt.timedelta(hours=1),
         tenant="default", devices=Devices())
     return service, recorder
@@ -85,7 +91,7 @@ async def test_a_task_interrupted_by_a_restart_runs_again_on_start(tmp_path: Pat
                                                                    catalogs: Catalogs) -> None:
     started = asyncio.Event()
 
-    async def hangs(context: TaskContext, task_input: object, params: object) -> dict[str, object]:
+    async def hangs(tools: TaskTools, task_input: object, params: object) -> dict[str, object]:
         started.set()
         await asyncio.Event().wait()
         return {}
@@ -99,9 +105,9 @@ async def test_a_task_interrupted_by_a_restart_runs_again_on_start(tmp_path: Pat
 
     seen: list[Mapping[str, object]] = []
 
-    async def passes(context: TaskContext, task_input: Mapping[str, object], params: object) -> dict[str, object]:
+    async def passes(tools: TaskTools, task_input: Mapping[str, object], params: object) -> dict[str, object]:
         seen.append(task_input)
-        assert await context.read_file(str(task_input["file"])) == JPEG
+        assert await tools.files.read(str(task_input["file"])) == JPEG
         return {"passed": True}
 
     second, recorder = await make_service(tmp_path, registry, catalogs, {"verify_document": passes,
@@ -118,7 +124,7 @@ async def test_a_task_interrupted_by_a_restart_runs_again_on_start(tmp_path: Pat
 
 async def test_a_task_error_becomes_the_journeys_error_transition(tmp_path: Path, registry: Registry,
                                                                   catalogs: Catalogs) -> None:
-    async def broken(context: TaskContext, task_input: object, params: object) -> dict[str, object]:
+    async def broken(tools: TaskTools, task_input: object, params: object) -> dict[str, object]:
         raise RuntimeError("bug in a check")
 
     service, recorder = await make_service(tmp_path, registry, catalogs, {"verify_document": broken,
@@ -134,47 +140,12 @@ async def test_a_task_error_becomes_the_journeys_error_transition(tmp_path: Path
     await service.repo.close()
 
 
-def crash() -> None:
-    os._exit(3)
-
-
-def slow() -> str:
-    time.sleep(3)
-    return "late"
-
-
-def square(x: int) -> int:
-    return x * x
-
-
-async def test_a_crashed_worker_fails_its_job_cleanly_and_is_replaced() -> None:
-    pool = WorkerPool(1, 10.0)
-    try:
-        assert await pool.run(square, 7) == 49
-        with pytest.raises(WorkerCrashed) as caught:
-            await pool.run(crash)
-        assert caught.value.code == "verification.worker_crashed"
-        assert await pool.run(square, 8) == 64
-    finally:
-        pool.shutdown()
-
-
-async def test_a_job_over_the_timeout_fails_with_its_code() -> None:
-    pool = WorkerPool(1, 0.5)
-    try:
-        with pytest.raises(TaskTimeout) as caught:
-            await pool.run(slow)
-        assert caught.value.code == "verification.timeout"
-    finally:
-        pool.shutdown()
-
-
 async def test_submits_pushes_and_progress_read_nothing_from_the_database(tmp_path: Path, registry: Registry,
                                                                          catalogs: Catalogs) -> None:
-    async def passes(context: TaskContext, task_input: Mapping[str, object], params: object) -> dict[str, object]:
-        await context.read_file(str(task_input["file"]))
+    async def passes(tools: TaskTools, task_input: Mapping[str, object], params: object) -> dict[str, object]:
+        await tools.files.read(str(task_input["file"]))
         for check in ("sharpness", "glare", "cut_off"):
-            await context.progress(f"document_front.{check}", "passed")
+            await tools.progress.report(f"document_front.{check}", "passed")
         return {"passed": True}
 
     service, recorder = await make_service(tmp_path, registry, catalogs, {"verify_document": passes,
