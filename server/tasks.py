@@ -1,7 +1,8 @@
 """Run the engine's RunTask effects: look a task up by name, give it typed input and its ports.
 
 A task is `async def task(tools, task_input, params) -> result`. Its input and params are
-msgspec Structs converted once here (a bad journey input fails with its `$.path`); it reads
+msgspec Structs converted once here (a bad journey input fails with its `$.path`; dotted param
+names such as `mode.glare` are nested objects); it reads
 documents through a FileReader, reports per-check progress to a ProgressSink, sends CPU work
 to the worker pool and compares faces through a FaceMatcher. The runner owns the pool and the
 matcher; the caller hands over only the two per-run ports.
@@ -74,6 +75,22 @@ def _convert(raw: Mapping[str, object], kind: type[In], what: str, task: str) ->
         raise TaskError(f"{exc} (the {what} of task {task})", task=task, at=path.strip("`")) from None
 
 
+def nest(params: Mapping[str, object]) -> dict[str, object]:
+    """Dotted param names as nested objects: `{"mode.glare": "warn"}` is `{"mode": {"glare": "warn"}}`."""
+    nested: dict[str, object] = {}
+    for name, value in params.items():
+        group, dot, key = name.partition(".")
+        if not dot:
+            nested[name] = value
+            continue
+        inner = nested.setdefault(group, {})
+        if not isinstance(inner, dict):
+            raise TaskError(f"Expected `{group}` to be a group of `{group}.<name>` params, got a value as well",
+                            at=f"$.{group}")
+        inner[key] = value
+    return nested
+
+
 class TypedTask(Generic[In, Params]):
     """A task function with declared input and params Structs; callable as a TaskFn."""
 
@@ -87,7 +104,7 @@ class TypedTask(Generic[In, Params]):
     async def __call__(self, tools: TaskTools, task_input: Mapping[str, object],
                        params: Mapping[str, object]) -> dict[str, object]:
         typed_input = _convert(task_input, self.input_type, "input", self.name)
-        typed_params = _convert(params, self.params_type, "params", self.name)
+        typed_params = _convert(nest(params), self.params_type, "params", self.name)
         return await self.fn(tools, typed_input, typed_params)
 
 
@@ -114,4 +131,4 @@ class TaskRunner:
 
 
 __all__ = ["Compute", "FaceMatcher", "FileReader", "ProgressSink", "TaskError", "TaskFn", "TaskRunner", "TaskTimeout",
-           "TaskTools", "TypedTask", "UnknownTask", "WorkerCrashed", "WorkerPool"]
+           "TaskTools", "TypedTask", "UnknownTask", "WorkerCrashed", "WorkerPool", "nest"]
