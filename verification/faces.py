@@ -137,8 +137,9 @@ def descriptor(rgb: np.ndarray, box: Box) -> np.ndarray:
     shape = m.sp5(rgb, box.rect())
     chip = dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
     plain, mirrored = m.recognizer.compute_face_descriptor([chip, np.ascontiguousarray(chip[:, ::-1])])
-    mean = (np.asarray(plain) + np.asarray(mirrored)) / 2.0
-    return mean / np.linalg.norm(mean)
+    mean: np.ndarray = (np.asarray(plain, dtype=np.float64) + np.asarray(mirrored, dtype=np.float64)) / 2.0
+    unit: np.ndarray = mean / np.linalg.norm(mean)
+    return unit
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
