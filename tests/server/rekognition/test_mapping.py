@@ -38,7 +38,9 @@ def test_unreadable_and_oversized_images_get_rekognitions_errors() -> None:
 def test_three_faces_are_three_face_details(images: dict[str, Path]) -> None:
     import numpy as np
 
-    small = cv2.resize(cv2.imread(str(images["selfie"])), (480, 640))
+    selfie = cv2.imread(str(images["selfie"]))
+    assert selfie is not None
+    small = cv2.resize(selfie, (480, 640))
     ok, encoded = cv2.imencode(".jpg", np.hstack([small, small, small]))
     assert ok
     details = detect_faces(encoded.tobytes()).face_details
