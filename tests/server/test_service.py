@@ -18,7 +18,7 @@ from server.devices import Devices, profile_of
 from server.journeys import Registry
 from server.service import SessionService
 from server.storage import LocalStore
-from server.tasks import TaskRunner, TaskTools, WorkerPool
+from server.tasks import TaskRunner, TaskTools, TypedTask, WorkerPool
 from server.workflow import Snapshot
 from ui_schemas.loader import Catalogs
 from verification.faces import FaceComparison
@@ -180,4 +180,29 @@ async def test_submits_pushes_and_progress_read_nothing_from_the_database(tmp_pa
     progress = [m for _, _, m in recorder.sent if isinstance(m, p.VerificationProgress)]
     screens = [m for _, _, m in recorder.sent if isinstance(m, p.Screen)]
     assert len(progress) == 5 and screens[-1].screen_id == "selfie"
+    await service.repo.close()
+
+
+class NumberedFile(msgspec.Struct, frozen=True, kw_only=True):
+    file: int
+
+
+class NoParams(msgspec.Struct, frozen=True, kw_only=True):
+    pass
+
+
+async def test_a_bad_journey_input_is_recorded_as_a_failed_task_with_its_path(tmp_path: Path, registry: Registry,
+                                                                             catalogs: Catalogs) -> None:
+    async def never(tools: TaskTools, task_input: NumberedFile, params: NoParams) -> dict[str, object]:
+        raise AssertionError("a task with bad input must not run")
+
+    strict = TypedTask("verify_document", never, input_type=NumberedFile, params_type=NoParams)
+    service, _ = await make_service(tmp_path, registry, catalogs, {"verify_document": strict,
+                                                                   "verify_selfie": strict})
+    sid = await to_document_check(service)
+    await service.wait_idle()
+    view = await service.describe(sid)
+    assert view.checks["document_front"] == {"error": {
+        "code": "verification.failed",
+        "message": "Expected `int`, got `str` - at `$.file` (the input of task verify_document)"}}
     await service.repo.close()
