@@ -22,7 +22,7 @@ lint: install
 	$(BIN)/ruff check .
 
 typecheck: install
-	$(BIN)/mypy sdk_protocol server/workflow
+	$(BIN)/mypy sdk_protocol server verification ui_schemas demo_client
 
 layers: install
 	$(BIN)/lint-imports

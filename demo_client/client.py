@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -219,7 +219,7 @@ class DemoClient:
         sent = 0
         report: Callable[[int], None] = self._progress(name, total)
 
-        async def body() -> object:
+        async def body() -> AsyncIterator[bytes]:
             nonlocal sent
             for start in range(0, total, 64 * 1024):
                 chunk = data[start:start + 64 * 1024]

@@ -19,8 +19,9 @@ NAMES = ("document_front", "document_back", "selfie", "document_front_degraded",
 def _face() -> np.ndarray:
     from skimage import data
 
-    rgb = data.astronaut()
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    rgb: np.ndarray = data.astronaut()  # type: ignore[no-untyped-call]  # skimage's loaders are unannotated
+    bgr: np.ndarray = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    return bgr
 
 
 def _scene(height: int, width: int) -> np.ndarray:
@@ -28,7 +29,8 @@ def _scene(height: int, width: int) -> np.ndarray:
     rng = np.random.default_rng(7)
     base = np.full((height, width, 3), (38, 36, 34), np.uint8)
     noise = rng.normal(0, 6, (height, width, 1)).astype(np.int16)
-    return np.clip(base.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+    scene: np.ndarray = np.clip(base.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+    return scene
 
 
 def identity_card(side: str = "front") -> np.ndarray:
@@ -70,10 +72,11 @@ def other_person() -> np.ndarray:
     """A selfie of someone else: the photographer of scikit-image's CC0 `camera` picture."""
     from skimage import data
 
-    gray = data.camera()
+    gray: np.ndarray = data.camera()  # type: ignore[no-untyped-call]  # skimage's loaders are unannotated
     crop = gray[30:390, 95:365]  # head and shoulders around the face
     portrait = cv2.resize(crop, (960, 1280), interpolation=cv2.INTER_LANCZOS4)
-    return cv2.cvtColor(portrait, cv2.COLOR_GRAY2BGR)
+    bgr: np.ndarray = cv2.cvtColor(portrait, cv2.COLOR_GRAY2BGR)
+    return bgr
 
 
 def degraded(image: np.ndarray) -> np.ndarray:

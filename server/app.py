@@ -23,21 +23,23 @@ from server.db import Database, Repository
 from server.db.migrate import upgrade
 from server.devices import Devices
 from server.erasure import Eraser
-from server.faces_provider import AwsRekognitionProvider, FaceProvider, LocalProvider
 from server.fast_json import fast_json
 from server.files import Files
 from server.http import build_routes, http_error_handler, internal_error_handler, sdk_error_handler
 from server.journeys import load_registry
 from server.live_sessions import LiveSessions
+from server.local_faces import LocalFaceMatcher
 from server.ratelimit import RateLimiter
-from server.rekognition_api import build_rekognition_routes
+from server.rekognition.api import build_rekognition_routes
+from server.rekognition.providers import AwsRekognition, LocalRekognition, Rekognition, RekognitionFaceMatcher
 from server.relay import NoRelay, RedisRelay, Relay
 from server.sessions import build_sessions
 from server.settings import Settings
 from server.sockets import SocketBroadcaster, register_handlers
 from server.storage import open_store
-from server.tasks import TaskRunner, WorkerPool
+from server.tasks import FaceMatcher, TaskRunner
 from server.timers import Timers
+from server.workers import WorkerPool
 from server.workflow import RulesEngine
 from ui_schemas.loader import load_catalogs
 
@@ -73,9 +75,14 @@ class Application:
                                         max_http_buffer_size=settings.transport_max_bytes)
         self.devices = Devices()
         self.pool = WorkerPool(settings.worker_count, settings.task_timeout_seconds, initializer=warm_up)
-        self.faces: FaceProvider = LocalProvider(self.pool) if settings.face_provider == "local" else \
-            AwsRekognitionProvider(region=settings.rekognition_region,
-                                   endpoint_url=settings.rekognition_endpoint_url or None)
+        self.faces: Rekognition
+        matcher: FaceMatcher
+        if settings.face_provider == "local":
+            self.faces, matcher = LocalRekognition(self.pool), LocalFaceMatcher(self.pool)
+        else:
+            self.faces = AwsRekognition(region=settings.rekognition_region,
+                                        endpoint_url=settings.rekognition_endpoint_url or None)
+            matcher = RekognitionFaceMatcher(self.faces)
         key_id, secret, _ = resolve_rekognition_keys(settings)
         self.rekognition_keys = {key_id: secret}
         self.live = LiveSessions(self.repo.load_session, capacity=settings.session_cache_size)
@@ -85,7 +92,7 @@ class Application:
                            presign_ttl=dt.timedelta(seconds=settings.presign_seconds))
         self.sessions = build_sessions(
             repo=self.repo, registry=self.registry, catalogs=catalogs, files=self.files,
-            runner=TaskRunner(self.pool, TASKS, self.faces), broadcaster=SocketBroadcaster(self.sio),
+            runner=TaskRunner(TASKS, pool=self.pool, faces=matcher), broadcaster=SocketBroadcaster(self.sio),
             devices=self.devices, live=self.live, clock=clock, tenant=settings.tenant,
             token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), relay=self.relay)
         self.eraser = Eraser(sessions=self.sessions, repo=self.repo, store=self.store, relay=self.relay, clock=clock,

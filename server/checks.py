@@ -1,22 +1,48 @@
 """The verification tasks journeys name (`task: verify_document`, `task: verify_selfie`).
 
-Each fetches its documents on the event loop, sends the image analysis to the process
-pool, pushes `verification.progress` per check, and returns what lands in the session
+Each reads its documents through the task's FileReader, sends the image analysis to the
+worker pool, reports `verification.progress` per check, and returns what lands in the session
 context (`checks.<capture>`: every check by name, `passed`, `message_key`, `face_match`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import Literal
 
 import msgspec
 
-from sdk_protocol import SdkError
-from sdk_protocol.rekognition import InvalidParameter, RekognitionError
-from server.tasks import TaskContext, TaskError, TaskFn
-from verification.faces import OPERATING_POINTS
-from verification.pipeline import CaptureResult, FaceMatch, analyse_document, analyse_selfie
-from verification.results import Policy
+from server.tasks import TaskFn, TaskTools, TypedTask
+from verification.faces import FaceComparison, FaceVerdict
+from verification.pipeline import CaptureResult, analyse_document, analyse_selfie
+from verification.results import Mode, Policy, Preset
+
+
+class CheckParams(msgspec.Struct, frozen=True, kw_only=True):
+    """`params:` of both tasks. Dotted names nest: `mode.glare: warn` is `mode: {glare: warn}`."""
+
+    capture: str = ""
+    preset: Preset = "normal"
+    mode: dict[str, Mode] = {}
+    threshold: dict[str, float] = {}
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(preset=self.preset, thresholds=self.threshold, modes=self.mode)
+
+
+class DocumentParams(CheckParams, frozen=True, kw_only=True):
+    side: Literal["front", "back"] = "front"
+
+
+class DocumentInput(msgspec.Struct, frozen=True, kw_only=True):
+    file: str
+    document_type: str | None = None
+
+
+class SelfieInput(msgspec.Struct, frozen=True, kw_only=True):
+    file: str
+    reference: str | None = None
+    """A document or an enrolled selfie; no face match without one."""
 
 
 def warm_up() -> None:
@@ -31,82 +57,70 @@ def _document(data: bytes, document_type: str | None, side: str, policy: Policy)
 
 
 def _selfie(data: bytes, policy: Policy) -> CaptureResult:
-    return analyse_selfie(data, reference=None, policy=policy)
+    return analyse_selfie(data, policy=policy)
 
 
-async def _file(context: TaskContext, task_input: Mapping[str, object], name: str) -> bytes:
-    file_id = task_input.get(name)
-    if not isinstance(file_id, str) or not file_id:
-        raise TaskError(f"Expected a file id in the task input {name!r}, got {type(file_id).__name__}", input=name)
-    return await context.read_file(file_id)
-
-
-def _policy(params: Mapping[str, object]) -> Policy:
-    try:
-        return Policy.from_params(params)
-    except msgspec.ValidationError as exc:
-        raise TaskError(f"Expected valid check parameters (preset, mode.*, threshold.*), got {exc}") from None
-
-
-async def _report(context: TaskContext, capture: str, result: CaptureResult) -> None:
+async def _report(tools: TaskTools, capture: str, result: CaptureResult) -> None:
     if result.report is None:
-        await context.progress(capture, "failed")
+        await tools.progress.report(capture, "failed")
         return
     for name, check in result.report.checks.items():
         if check.status != "skipped":
-            await context.progress(f"{capture}.{name}", check.status)
+            await tools.progress.report(f"{capture}.{name}", check.status)
 
 
-async def verify_document(context: TaskContext, task_input: Mapping[str, object],
-                          params: Mapping[str, object]) -> dict[str, object]:
-    capture = str(params.get("capture", "document"))
-    data = await _file(context, task_input, "file")
-    document_type = task_input.get("document_type")
-    result: CaptureResult = await context.compute(
-        _document, data, document_type if isinstance(document_type, str) else None, str(params.get("side", "front")),
-        _policy(params))
-    await _report(context, capture, result)
+async def verify_document(tools: TaskTools, task_input: DocumentInput, params: DocumentParams) -> dict[str, object]:
+    capture = params.capture or "document"
+    data = await tools.files.read(task_input.file)
+    result: CaptureResult = await tools.pool.run(_document, data, task_input.document_type, params.side,
+                                                 params.policy)
+    await _report(tools, capture, result)
     return result.to_context()
 
 
-async def verify_selfie(context: TaskContext, task_input: Mapping[str, object],
-                        params: Mapping[str, object]) -> dict[str, object]:
+def face_match(comparison: FaceComparison) -> dict[str, object]:
+    """`checks.<capture>.face_match`: the verdict, and the similarity and distance it came from."""
+    verdict: FaceVerdict = comparison.verdict
+    return {"verdict": verdict, "similarity": comparison.similarity, "distance": comparison.distance,
+            "reference_faces": comparison.reference_faces, "probe_faces": comparison.probe_faces}
+
+
+_PROGRESS: dict[FaceVerdict, Literal["passed", "warning", "failed"]] = {
+    "match": "passed", "review": "warning", "mismatch": "failed"}
+
+
+async def verify_selfie(tools: TaskTools, task_input: SelfieInput, params: CheckParams) -> dict[str, object]:
     """Selfie checks, then the face match against `reference` (a document or an enrolled selfie)."""
-    capture = str(params.get("capture", "selfie"))
-    data = await _file(context, task_input, "file")
-    result: CaptureResult = await context.compute(_selfie, data, _policy(params))
-    await _report(context, capture, result)
+    capture = params.capture or "selfie"
+    data = await tools.files.read(task_input.file)
+    result: CaptureResult = await tools.pool.run(_selfie, data, params.policy)
+    await _report(tools, capture, result)
     output = result.to_context()
-    reference_id = task_input.get("reference")
     one_face = result.report is not None and result.report.checks["face_count"].passed
-    if not one_face or not isinstance(reference_id, str) or not reference_id:
+    if not one_face or not task_input.reference:
         return output
-    faces = context.faces
-    if faces is None:
-        raise TaskError("Expected a face provider to compare faces with, got none")
-    await context.progress(f"{capture}.face_match", "running")
-    try:
-        reference = await context.read_file(reference_id)
-        compared = await faces.compare_faces(reference, data, threshold=0.0, quality_filter="NONE")
-    except InvalidParameter:
+    await tools.progress.report(f"{capture}.face_match", "running")
+    reference = await tools.files.read(task_input.reference)
+    # Timeouts, crashed workers and an unreachable matcher fail the task with their own codes.
+    comparison = await tools.faces.compare(reference, data)
+    if comparison.reference_faces == 0:
         # No face on the reference: the selfie is not at fault, and nothing was compared.
         output["face_match_error"] = "no face found in the reference image"
-        await context.progress(f"{capture}.face_match", "error")
+        await tools.progress.report(f"{capture}.face_match", "error")
         return output
-    except (RekognitionError, SdkError) as exc:
-        raise TaskError(f"Expected to compare faces, got {exc.code}: {exc.message}") from None
-    best = max((m.similarity for m in compared.face_matches), default=0.0)
-    match = FaceMatch(similarity=best, distance=-1.0, matched=best >= OPERATING_POINTS["approve"].similarity,
-                      reference_faces=1)
-    output["face_match"] = msgspec.to_builtins(match)
-    if best < OPERATING_POINTS["review"].similarity and output["passed"]:
+    output["face_match"] = face_match(comparison)
+    if comparison.verdict == "mismatch" and output["passed"]:
         output["passed"] = False
         output["message_key"] = "retake.face_mismatch"
-    await context.progress(f"{capture}.face_match", "passed" if match.matched else "warning"
-                           if best >= OPERATING_POINTS["review"].similarity else "failed")
+    await tools.progress.report(f"{capture}.face_match", _PROGRESS[comparison.verdict])
     return output
 
 
-TASKS: dict[str, TaskFn] = {"verify_document": verify_document, "verify_selfie": verify_selfie}
+TASKS: dict[str, TaskFn] = {
+    "verify_document": TypedTask("verify_document", verify_document, input_type=DocumentInput,
+                                 params_type=DocumentParams),
+    "verify_selfie": TypedTask("verify_selfie", verify_selfie, input_type=SelfieInput, params_type=CheckParams),
+}
 
-__all__ = ["TASKS", "verify_document", "verify_selfie", "warm_up"]
+__all__ = ["TASKS", "CheckParams", "DocumentInput", "DocumentParams", "SelfieInput", "face_match", "verify_document",
+           "verify_selfie", "warm_up"]

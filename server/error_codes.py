@@ -14,10 +14,9 @@ ERROR_MODULES: tuple[tuple[str, ...], ...] = (
     ("sdk_protocol.errors",),
     ("server.settings",),
     ("server.storage.base",),
-    ("server.tasks", "server.workers"),
+    ("server.workers",),
     ("verification.intake",),
-    # Rekognition's errors are moving from the SDK contract into the server; either home will do.
-    ("server.rekognition.errors", "server.rekognition", "sdk_protocol.rekognition"),
+    ("server.rekognition.shapes",),
 )
 """Modules defining `SdkError` subclasses. Each entry lists alternative homes; at least one must exist."""
 

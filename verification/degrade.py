@@ -68,10 +68,10 @@ def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def motion_blur(image: np.ndarray, length: int, angle: float) -> np.ndarray:
-    kernel = np.zeros((length, length), np.float32)
-    kernel[length // 2, :] = 1.0
+    line = np.zeros((length, length), np.float32)
+    line[length // 2, :] = 1.0
     rotation = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), angle, 1.0)
-    kernel = cv2.warpAffine(kernel, rotation, (length, length))
+    kernel = cv2.warpAffine(line, rotation, (length, length))
     return cv2.filter2D(image, -1, kernel / kernel.sum())
 
 
@@ -82,18 +82,20 @@ def add_glare(image: np.ndarray, rng: np.random.Generator, share: float) -> np.n
     ry = np.sqrt(area / (np.pi * 1.8))
     rx = 1.8 * ry
     center = (int(width * rng.uniform(0.4, 0.6)), int(height * rng.uniform(0.4, 0.6)))
-    glow = np.zeros((height, width), np.float32)
-    cv2.ellipse(glow, center, (int(rx * 1.6), int(ry * 1.6)), float(rng.uniform(0, 180)), 0, 360, 0.55, -1)
-    glow = cv2.GaussianBlur(glow, (0, 0), ry * 0.6 + 1)
-    core = np.zeros((height, width), np.float32)
-    cv2.ellipse(core, center, (int(rx), int(ry)), float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
-    core = cv2.GaussianBlur(core, (0, 0), 2)
+    outer = np.zeros((height, width), np.float32)
+    cv2.ellipse(outer, center, (int(rx * 1.6), int(ry * 1.6)), float(rng.uniform(0, 180)), 0, 360, 0.55, -1)
+    glow = cv2.GaussianBlur(outer, (0, 0), ry * 0.6 + 1)
+    inner = np.zeros((height, width), np.float32)
+    cv2.ellipse(inner, center, (int(rx), int(ry)), float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
+    core = cv2.GaussianBlur(inner, (0, 0), 2)
     light = np.clip(glow + core, 0, 1)[:, :, None]
-    return np.clip(image * (1 - light) + 255 * light, 0, 255).astype(np.uint8)
+    lit: np.ndarray = np.clip(image * (1 - light) + 255 * light, 0, 255).astype(np.uint8)
+    return lit
 
 
 def exposure(image: np.ndarray, gain: float) -> np.ndarray:
-    return np.clip(image.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+    exposed: np.ndarray = np.clip(image.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+    return exposed
 
 
 UNLABELLED = -1

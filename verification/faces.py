@@ -12,12 +12,19 @@ import functools
 import math
 import os
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import dlib
 import msgspec
 import numpy as np
 
+from verification.intake import Limits, decode
+
+COMPARE_SIDE = 1000
+"""Both images of a comparison are decoded with their long side at most this (the operating points were
+measured so)."""
+COMPARE_LIMITS = Limits(max_bytes=15 * 1024 * 1024, min_side=80)
 DETECT_SIDE = 640
 """Faces are first looked for with the image's long side at this size (upsampling 0)."""
 CNN_PIXELS = 120_000
@@ -130,8 +137,9 @@ def descriptor(rgb: np.ndarray, box: Box) -> np.ndarray:
     shape = m.sp5(rgb, box.rect())
     chip = dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
     plain, mirrored = m.recognizer.compute_face_descriptor([chip, np.ascontiguousarray(chip[:, ::-1])])
-    mean = (np.asarray(plain) + np.asarray(mirrored)) / 2.0
-    return mean / np.linalg.norm(mean)
+    mean: np.ndarray = (np.asarray(plain, dtype=np.float64) + np.asarray(mirrored, dtype=np.float64)) / 2.0
+    unit: np.ndarray = mean / np.linalg.norm(mean)
+    return unit
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -169,5 +177,58 @@ def similarity(dist: float) -> float:
     return round(float(np.interp(dist, xs, ys)), 3)
 
 
-__all__ = ["DETECT_SIDE", "OPERATING_POINTS", "Box", "FaceModels", "OperatingPoint", "descriptor", "detect",
-           "distance", "landmarks5", "landmarks68", "models", "similarity"]
+FaceVerdict = Literal["match", "review", "mismatch"]
+
+
+def verdict(score: float) -> FaceVerdict:
+    """The one face-match decision: `match` at or above the approve point, `review` at or above the
+    review point, `mismatch` below it."""
+    if score >= OPERATING_POINTS["approve"].similarity:
+        return "match"
+    if score >= OPERATING_POINTS["review"].similarity:
+        return "review"
+    return "mismatch"
+
+
+class FaceComparison(msgspec.Struct, frozen=True, kw_only=True):
+    """The largest face of a reference image against the faces of a probe, best first.
+
+    `reference_faces == 0` means nothing was compared (similarity 0). `distance` is the cosine distance
+    when the matcher computes one (dlib), None when it does not (Amazon Rekognition).
+    """
+
+    similarity: float
+    distance: float | None
+    reference_faces: int
+    probe_faces: int
+
+    @property
+    def verdict(self) -> FaceVerdict:
+        return verdict(self.similarity)
+
+
+def rgb_for_comparison(data: bytes) -> np.ndarray:
+    """Decode an image as comparisons do (IntakeError if it cannot be)."""
+    bgr, _ = decode(data, limits=COMPARE_LIMITS, max_side=COMPARE_SIDE)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def compare(reference: bytes, probe: bytes) -> FaceComparison:
+    """The largest face of `reference` (a document or an enrolled selfie) against every face of `probe`."""
+    reference_rgb = rgb_for_comparison(reference)
+    reference_boxes = detect(reference_rgb)
+    if not reference_boxes:
+        return FaceComparison(similarity=0.0, distance=None, reference_faces=0, probe_faces=0)
+    anchor = descriptor(reference_rgb, reference_boxes[0])
+    probe_rgb = rgb_for_comparison(probe)
+    probe_boxes = detect(probe_rgb)
+    if not probe_boxes:
+        return FaceComparison(similarity=0.0, distance=None, reference_faces=len(reference_boxes), probe_faces=0)
+    best = min(distance(anchor, descriptor(probe_rgb, box)) for box in probe_boxes)
+    return FaceComparison(similarity=similarity(best), distance=round(best, 5), reference_faces=len(reference_boxes),
+                          probe_faces=len(probe_boxes))
+
+
+__all__ = ["COMPARE_LIMITS", "COMPARE_SIDE", "DETECT_SIDE", "OPERATING_POINTS", "Box", "FaceComparison",
+           "FaceModels", "FaceVerdict", "OperatingPoint", "compare", "descriptor", "detect", "distance",
+           "landmarks5", "landmarks68", "models", "rgb_for_comparison", "similarity", "verdict"]

@@ -157,8 +157,9 @@ def probe(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ImageInfo:
     if min(width, height) < limits.min_side:
         raise ImageTooSmall(f"Expected at least {limits.min_side} pixels a side, got {width}x{height}",
                             min_side=limits.min_side)
-    if getattr(image, "n_frames", 1) > 1 and media_type != "image/tiff":
-        raise AnimatedImage(f"Expected a still image, got {image.n_frames} frames")
+    frames = int(getattr(image, "n_frames", 1))  # only multi-frame formats have it
+    if frames > 1 and media_type != "image/tiff":
+        raise AnimatedImage(f"Expected a still image, got {frames} frames")
     orientation = _orientation(image)
     if orientation in (5, 6, 7, 8):
         width, height = height, width
@@ -278,12 +279,12 @@ def decode(data: bytes, *, limits: Limits = DEFAULT_LIMITS,
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            image = Image.open(io.BytesIO(data))
+            opened = Image.open(io.BytesIO(data))
             if info.media_type == "image/jpeg":  # draft works on the stored (not yet rotated) size
                 stored = (info.height, info.width) if info.orientation in (5, 6, 7, 8) else (info.width, info.height)
-                image.draft("RGB", (stored[0] // factor, stored[1] // factor))
-            image.load()
-            image = ImageOps.exif_transpose(image) if info.orientation != 1 else image
+                opened.draft("RGB", (stored[0] // factor, stored[1] // factor))
+            opened.load()
+            image: Image.Image = ImageOps.exif_transpose(opened) if info.orientation != 1 else opened
             bgr = _to_bgr8(image)
     except Image.DecompressionBombError:
         raise ImageTooLarge(f"Expected at most {limits.max_pixels} pixels, got a decompression bomb") from None

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import cv2
 import msgspec
-import numpy as np
 
 from verification.document import WORK_SIDE, check_document
-from verification.faces import OPERATING_POINTS, Box, descriptor, detect, distance, similarity
+from verification.faces import OPERATING_POINTS
 from verification.intake import ImageInfo, IntakeError, Limits, decode
 from verification.results import Policy, Report
 from verification.selfie import SELFIE_SIDE, check_selfie
@@ -20,13 +19,6 @@ class Unreadable(msgspec.Struct, frozen=True, kw_only=True):
     message: str
 
 
-class FaceMatch(msgspec.Struct, frozen=True, kw_only=True):
-    similarity: float
-    distance: float
-    matched: bool
-    reference_faces: int
-
-
 class CaptureResult(msgspec.Struct, frozen=True, kw_only=True):
     """What lands in the session context for rules (`checks.<capture>`)."""
 
@@ -35,11 +27,10 @@ class CaptureResult(msgspec.Struct, frozen=True, kw_only=True):
     report: Report | None = None
     image: ImageInfo | None = None
     unreadable: Unreadable | None = None
-    face_match: FaceMatch | None = None
     thresholds: dict[str, float] = {}
 
     def to_context(self) -> dict[str, object]:
-        """Flat for rules: `checks.document_front.glare.passed`, `checks.selfie.face_match.similarity`."""
+        """Flat for rules: `checks.document_front.glare.passed`, `checks.selfie.face_size.passed`."""
         data: dict[str, object] = {"passed": self.passed, "message_key": self.message_key}
         if self.report is not None:
             data["failed"] = self.report.failed
@@ -49,8 +40,6 @@ class CaptureResult(msgspec.Struct, frozen=True, kw_only=True):
             data["image"] = msgspec.to_builtins(self.image)
         if self.unreadable is not None:
             data["unreadable"] = msgspec.to_builtins(self.unreadable)
-        if self.face_match is not None:
-            data["face_match"] = msgspec.to_builtins(self.face_match)
         if self.thresholds:
             data["thresholds"] = self.thresholds
         return data
@@ -70,47 +59,17 @@ def analyse_document(data: bytes, *, document_type: str | None, side: str, polic
     return CaptureResult(passed=result.passed, message_key=result.message_key, report=result, image=info)
 
 
-def _portrait_descriptor(data: bytes) -> tuple[np.ndarray | None, int]:
-    """The descriptor of the largest face in a reference image (a document or an enrolled selfie)."""
-    bgr, _ = decode(data, limits=Limits(), max_side=1600)
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    faces = detect(rgb)
-    if not faces:
-        return None, 0
-    return descriptor(rgb, faces[0]), len(faces)
-
-
-def analyse_selfie(data: bytes, *, reference: bytes | None, policy: Policy) -> CaptureResult:
-    """Selfie checks, then (when they allow it) the face match against `reference`."""
+def analyse_selfie(data: bytes, *, policy: Policy) -> CaptureResult:
+    """The selfie checks; the face match against a reference is the matcher's (`verification.faces.compare`)."""
     try:
         bgr, info = decode(data, limits=Limits(), max_side=SELFIE_SIDE)
     except IntakeError as exc:
         return _unreadable(exc)
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    result, face = check_selfie(rgb, policy=policy, scale_to_original=info.width / bgr.shape[1])
+    result, _ = check_selfie(rgb, policy=policy, scale_to_original=info.width / bgr.shape[1])
     thresholds = {name: point.similarity for name, point in OPERATING_POINTS.items()}
-    match = None
-    message_key = result.message_key
-    passed = result.passed
-    if reference is not None and face is not None:
-        match = _match(rgb, face, reference)
-        if match is not None and match.reference_faces == 0:
-            passed, message_key = False, message_key or "retake.no_portrait"
-    return CaptureResult(passed=passed, message_key=message_key, report=result, image=info, face_match=match,
+    return CaptureResult(passed=result.passed, message_key=result.message_key, report=result, image=info,
                          thresholds=thresholds)
 
 
-def _match(rgb: np.ndarray, face: Box, reference: bytes) -> FaceMatch | None:
-    try:
-        ref, count = _portrait_descriptor(reference)
-    except IntakeError:
-        return FaceMatch(similarity=0.0, distance=2.0, matched=False, reference_faces=0)
-    if ref is None:
-        return FaceMatch(similarity=0.0, distance=2.0, matched=False, reference_faces=0)
-    dist = distance(descriptor(rgb, face), ref)
-    score = similarity(dist)
-    return FaceMatch(similarity=score, distance=round(dist, 5), matched=score >= OPERATING_POINTS["approve"].similarity,
-                     reference_faces=count)
-
-
-__all__ = ["CaptureResult", "FaceMatch", "Unreadable", "analyse_document", "analyse_selfie"]
+__all__ = ["CaptureResult", "Unreadable", "analyse_document", "analyse_selfie"]

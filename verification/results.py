@@ -50,8 +50,9 @@ class Limit(msgspec.Struct, frozen=True, kw_only=True):
 def presets(reason: str, message_key: str, direction: Direction, relaxed: float, normal: float, strict: float
             ) -> dict[Preset, Limit]:
     """One check's limit under each preset."""
+    values: tuple[tuple[Preset, float], ...] = (("relaxed", relaxed), ("normal", normal), ("strict", strict))
     return {preset: Limit(threshold=value, direction=direction, reason=reason, message_key=message_key)
-            for preset, value in (("relaxed", relaxed), ("normal", normal), ("strict", strict))}
+            for preset, value in values}
 
 
 def score_of(value: float, threshold: float, direction: Direction) -> float:

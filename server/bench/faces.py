@@ -35,6 +35,8 @@ def _embed(path: str) -> tuple[str, np.ndarray | None, float]:
 def twelve_megapixel(path: str) -> bytes:
     """A 4000x3000 JPEG with the image enlarged into it, a face the size a phone selfie has."""
     image = cv2.imread(path)
+    if image is None:
+        raise ValueError(f"Expected an image at {path}, got nothing OpenCV can read")
     canvas = np.full((3000, 4000, 3), 90, np.uint8)
     face = cv2.resize(image, (2400, 2400), interpolation=cv2.INTER_CUBIC)
     canvas[300:2700, 800:3200] = face[:2400, :2400]
@@ -45,7 +47,7 @@ def twelve_megapixel(path: str) -> bytes:
 
 def _compare_12mp(pairs: list[tuple[Path, Path, int]], count: int) -> list[float]:
     """CompareFaces (the production path) on two 12 MP photos, timed in this process."""
-    from verification.rekognition import compare_faces
+    from server.rekognition.mapping import compare_faces
 
     timings = []
     for left, right, _ in pairs[:count]:
@@ -117,8 +119,10 @@ def run(directory: Path, *, workers: int = 2, timing_pairs: int = 40, plot: Path
     single = [_compare(str(a), str(b)) for a, b, _ in sample[: max(10, timing_pairs // 2)]]
     large = _compare_12mp(sample, 10)
     failures = sum(1 for vector in embedded.values() if vector is None)
-    dist = np.array([distance(embedded[str(a)], embedded[str(b)]) if embedded[str(a)] is not None
-                     and embedded[str(b)] is not None else np.inf for a, b, _ in pairs])
+    def pair_distance(left: np.ndarray | None, right: np.ndarray | None) -> float:
+        return distance(left, right) if left is not None and right is not None else np.inf
+
+    dist = np.array([pair_distance(embedded[str(a)], embedded[str(b)]) for a, b, _ in pairs])
     same = np.array([s for _, _, s in pairs]) == 1
     genuine, impostor = dist[same], dist[~same]
     points = {}

@@ -21,6 +21,8 @@ def twelve_megapixel(source: Path, policy: Policy, repeats: int = 15) -> dict[st
     import numpy as np
 
     image = cv2.imread(str(source))
+    if image is None:
+        raise ValueError(f"Expected an image at {source}, got nothing OpenCV can read")
     ok, encoded = cv2.imencode(".jpg", cv2.resize(image, (4000, 3000), interpolation=cv2.INTER_CUBIC),
                                [cv2.IMWRITE_JPEG_QUALITY, 92])
     assert ok

@@ -135,5 +135,45 @@ async def test_the_aws_provider_drives_a_journey_through_boto3_against_our_own_e
     done = await sdk.next(p.JourneyCompleted, timeout=60)
     assert isinstance(done, p.JourneyCompleted) and done.outcome == "approved"
     checks = proxy.session(session["session_id"])["checks"]
-    assert checks["selfie"]["face_match"]["similarity"] >= 90  # type: ignore[index]
+    face_match = checks["selfie"]["face_match"]  # type: ignore[index]
+    assert face_match["verdict"] == "match" and face_match["similarity"] >= 90
+    assert face_match["distance"] is None  # Rekognition gives no distance, and none is made up
     await sdk.close()
+
+
+async def reverify(server: Server, enrolled_image: bytes, selfie: bytes) -> dict[str, object]:
+    """selfie_reverification against an enrolled face; the session's `checks.selfie` at the end."""
+    import sdk_protocol as p
+
+    enrolment = server.create()
+    enrolled = server.upload(enrolment, enrolled_image).json()["file_id"]
+    session = server.create("selfie_reverification", prefill={"enrolled_face": f"{enrolment['session_id']}/{enrolled}"})
+    sdk = await Sdk(server, session["token"]).connect()
+    await sdk.submit(await sdk.screen("intro"), {})
+    screen = await sdk.screen("selfie")
+    file_id = server.upload(session, selfie).json()["file_id"]
+    await sdk.submit(screen, {"file": file_id})
+    done = await sdk.next(p.JourneyCompleted, timeout=60)
+    await sdk.close()
+    assert isinstance(done, p.JourneyCompleted)
+    checks = server.session(session["session_id"])["checks"]
+    return {"outcome": done.outcome, **checks["selfie"]}  # type: ignore[index, dict-item]
+
+
+async def test_the_local_matcher_records_its_verdict_and_the_real_distance(face_server: Server,
+                                                                           images: dict[str, Path]) -> None:
+    selfie = await reverify(face_server, images["selfie"].read_bytes(), images["selfie"].read_bytes())
+    face_match = selfie["face_match"]
+    assert isinstance(face_match, dict)
+    assert selfie["outcome"] == "approved" and face_match["verdict"] == "match"
+    assert isinstance(face_match["distance"], float) and 0.0 <= face_match["distance"] < 0.0763  # not -1
+
+
+async def test_a_different_person_is_a_mismatch_and_rejected(face_server: Server,
+                                                             lfw_pair: tuple[bytes, bytes, bytes]) -> None:
+    person, _, someone_else = lfw_pair
+    selfie = await reverify(face_server, person, someone_else)
+    face_match = selfie["face_match"]
+    assert isinstance(face_match, dict)
+    assert face_match["verdict"] == "mismatch" and face_match["distance"] > 0.0865
+    assert selfie["outcome"] == "rejected"

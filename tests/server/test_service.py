@@ -21,11 +21,13 @@ from server.files import Files
 from server.journeys import Registry
 from server.live_sessions import LiveSessions
 from server.sessions import Sessions, build_sessions
+from server.sessions.supervisor import Runner
 from server.storage import LocalStore
-from server.tasks import FileReader, ProgressSink, TaskTimeout, WorkerCrashed, WorkerPool
+from server.tasks import FileReader, ProgressSink, TaskRunner, TaskTools, TypedTask
 from server.timers import Timers
 from server.workflow import Snapshot
 from ui_schemas.loader import Catalogs
+from verification.faces import FaceComparison, TaskTimeout, WorkerCrashed, WorkerPool
 
 PERSON = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB",
           "email": "ada@example.com", "pep": "no"}
@@ -77,7 +79,7 @@ class Service:
 
 
 async def make_service(tmp_path: Path, registry: Registry, catalogs: Catalogs,
-                       tasks: Mapping[str, TaskFn]) -> tuple[Service, Recorder]:
+                       tasks: Mapping[str, TaskFn] | Runner) -> tuple[Service, Recorder]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
     await asyncio.to_thread(upgrade, url)
     recorder = Recorder()
@@ -87,7 +89,7 @@ async def make_service(tmp_path: Path, registry: Registry, catalogs: Catalogs,
     files = Files(repo=repo, store=LocalStore(tmp_path / "docs"), active=live.fetch, clock=clock, tenant="default",
                   max_upload_bytes=1_000_000, presign_ttl=dt.timedelta(minutes=5))
     devices = Devices()
-    sessions = build_sessions(repo=repo, registry=registry, catalogs=catalogs, files=files, runner=FakeRunner(tasks),
+    sessions = build_sessions(repo=repo, registry=registry, catalogs=catalogs, files=files, runner=FakeRunner(tasks) if isinstance(tasks, Mapping) else tasks,
                               broadcaster=recorder, devices=devices, live=live, clock=clock, tenant="default",
                               token_ttl=dt.timedelta(hours=1))
     return Service(sessions, files, repo, devices), recorder
@@ -254,4 +256,45 @@ async def test_submits_pushes_and_progress_read_nothing_from_the_database(tmp_pa
     progress = [m for _, _, m in recorder.sent if isinstance(m, p.VerificationProgress)]
     screens = [m for _, _, m in recorder.sent if isinstance(m, p.Screen)]
     assert len(progress) == 5 and screens[-1].screen_id == "selfie"
+    await service.repo.close()
+
+
+class NoFaces:
+    """A FaceMatcher for tests whose tasks compare no faces."""
+
+    async def compare(self, reference: bytes, probe: bytes) -> FaceComparison:
+        raise AssertionError("no face comparison expected")
+
+
+class InlinePool:
+    """Runs pool work in this process (the tasks here send none)."""
+
+    async def run(self, fn: Callable[..., object], *args: object) -> object:
+        return fn(*args)
+
+
+class NumberedFile(msgspec.Struct, frozen=True, kw_only=True):
+    file: int
+
+
+class NoParams(msgspec.Struct, frozen=True, kw_only=True):
+    pass
+
+
+async def test_a_bad_journey_input_is_recorded_as_a_failed_task_with_its_path(tmp_path: Path, registry: Registry,
+                                                                             catalogs: Catalogs) -> None:
+    async def never(tools: TaskTools, task_input: NumberedFile, params: NoParams) -> dict[str, object]:
+        raise AssertionError("a task with bad input must not run")
+
+    strict = TypedTask("verify_document", never, input_type=NumberedFile, params_type=NoParams)
+    runner = TaskRunner({"verify_document": strict, "verify_selfie": strict}, pool=InlinePool(),  # type: ignore[arg-type]
+                        faces=NoFaces())
+    service, _ = await make_service(tmp_path, registry, catalogs, runner)
+    sid = await to_document_check(service)
+    await service.sessions.supervisor.wait_idle()
+    view = await service.integrator.describe(sid)
+    assert isinstance(view, SessionView)
+    assert view.checks["document_front"] == {"error": {
+        "code": "verification.failed",
+        "message": "Expected `int`, got `str` - at `$.file` (the input of task verify_document)"}}
     await service.repo.close()

@@ -42,9 +42,10 @@ def problem_of(text: str) -> tuple[str, str, str]:
     return problem.pointer, problem.message, problem.hint
 
 
-def test_the_three_shipped_journeys_load() -> None:
-    names = sorted(load_journey_file(f).name for f in builtin_journey_files())
-    assert names == ["kyb_business", "kyc_individual", "selfie_reverification"]
+def test_the_three_shipped_journeys_load_with_their_kept_versions() -> None:
+    keys = sorted(load_journey_file(f).key for f in builtin_journey_files())
+    assert keys == ["kyb_business@1", "kyc_individual@1", "kyc_individual@2", "selfie_reverification@1",
+                    "selfie_reverification@2"]
 
 
 def test_yaml_on_is_a_key_not_a_boolean() -> None:

@@ -179,9 +179,7 @@ def test_eye_aspect_ratio_separates_open_from_closed() -> None:
     assert eye_aspect_ratio(closed) == pytest.approx(0.1)
 
 
-def test_a_selfie_is_matched_to_its_reference(images: dict[str, Path]) -> None:
-    result = analyse_selfie(images["selfie"].read_bytes(), reference=images["document_front"].read_bytes(),
-                            policy=Policy())
-    assert result.passed and result.face_match is not None
-    assert result.face_match.similarity >= 90 and result.face_match.matched
-    assert result.to_context()["face_match"]["similarity"] == result.face_match.similarity  # type: ignore[index]
+def test_the_selfie_analysis_gives_the_thresholds_the_face_match_is_judged_by(images: dict[str, Path]) -> None:
+    result = analyse_selfie(images["selfie"].read_bytes(), policy=Policy())
+    assert result.passed and "face_match" not in result.to_context()  # the matcher's, in server/checks.py
+    assert result.thresholds == {"review": 60.0, "approve": 80.0, "strict": 90.0}

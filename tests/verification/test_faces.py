@@ -1,4 +1,4 @@
-"""Face matching on real LFW pairs (shared data), the calibration, and the Rekognition shapes."""
+"""Face matching on real LFW pairs (shared data), the calibration, the one verdict, and `compare`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,17 @@ from pathlib import Path
 import cv2
 import pytest
 
-from sdk_protocol.rekognition import ImageTooLarge, InvalidImageFormat, InvalidParameter
-from verification.faces import OPERATING_POINTS, descriptor, detect, distance, similarity
-from verification.rekognition import compare_faces, detect_faces
+from verification.faces import (
+    OPERATING_POINTS,
+    FaceComparison,
+    compare,
+    descriptor,
+    detect,
+    distance,
+    similarity,
+    verdict,
+)
+from verification.intake import IntakeError
 
 
 def embed(path: Path):  # type: ignore[no-untyped-def]
@@ -39,36 +47,28 @@ def test_the_same_person_matches_and_different_people_do_not(shared_data: Path) 
     assert sum(s >= 60 for s in same_scores) >= 3 and all(s < 60 for s in other_scores)
 
 
-def test_compare_faces_answers_in_rekognitions_shapes(images: dict[str, Path]) -> None:
-    response = compare_faces(images["selfie"].read_bytes(), images["document_front"].read_bytes())
-    (match,) = response.face_matches
-    assert match.similarity >= 90 and response.unmatched_faces == []
-    assert 0 < match.face.bounding_box.width < 0.2  # the card's portrait is small in the photo
-    assert [lm.type for lm in match.face.landmarks] == ["eyeLeft", "eyeRight", "nose", "mouthLeft", "mouthRight"]
+def test_the_verdict_is_match_at_approve_review_at_review_and_mismatch_below() -> None:
+    approve, review = OPERATING_POINTS["approve"].similarity, OPERATING_POINTS["review"].similarity
+    assert [verdict(s) for s in (100.0, approve, approve - 0.001, review, review - 0.001, 0.0)] == \
+        ["match", "match", "review", "review", "mismatch", "mismatch"]
+    assert FaceComparison(similarity=review, distance=None, reference_faces=1, probe_faces=1).verdict == "review"
 
 
-def test_a_source_without_a_face_is_an_invalid_parameter(images: dict[str, Path]) -> None:
-    with pytest.raises(InvalidParameter) as caught:
-        compare_faces(images["document_back"].read_bytes(), images["selfie"].read_bytes())
-    assert caught.value.aws_type == "InvalidParameterException"
-    assert caught.value.details["reason"] == "verification.no_face"
+def test_compare_gives_the_similarity_and_the_real_distance_behind_it(images: dict[str, Path]) -> None:
+    found = compare(images["document_front"].read_bytes(), images["selfie"].read_bytes())
+    assert found.reference_faces == 1 and found.probe_faces == 1
+    assert found.distance is not None and 0.0 <= found.distance < OPERATING_POINTS["strict"].distance
+    assert found.similarity == pytest.approx(similarity(found.distance), abs=0.01)  # distance is rounded
+    assert found.verdict == "match"
 
 
-def test_unreadable_and_oversized_images_get_rekognitions_errors() -> None:
-    with pytest.raises(InvalidImageFormat):
-        detect_faces(b"not an image at all")
-    from tests.verification.test_intake import png_header
-
-    with pytest.raises(ImageTooLarge):
-        detect_faces(png_header(100_000, 100_000))
+def test_compare_with_no_face_on_the_reference_compares_nothing(images: dict[str, Path]) -> None:
+    found = compare(images["document_back"].read_bytes(), images["selfie"].read_bytes())
+    assert found == FaceComparison(similarity=0.0, distance=None, reference_faces=0, probe_faces=0)
+    assert found.verdict == "mismatch"
 
 
-def test_three_faces_are_three_face_details(images: dict[str, Path]) -> None:
-    import numpy as np
-
-    small = cv2.resize(cv2.imread(str(images["selfie"])), (480, 640))
-    ok, encoded = cv2.imencode(".jpg", np.hstack([small, small, small]))
-    assert ok
-    details = detect_faces(encoded.tobytes()).face_details
-    strong = [d for d in details if d.confidence >= 90]
-    assert len(strong) == 3
+def test_compare_refuses_an_unreadable_reference_with_its_intake_code(images: dict[str, Path]) -> None:
+    with pytest.raises(IntakeError) as caught:
+        compare(b"not an image at all", images["selfie"].read_bytes())
+    assert caught.value.code == "verification.unsupported_format"

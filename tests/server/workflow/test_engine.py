@@ -29,6 +29,7 @@ from server.workflow import (
     start,
     transition,
 )
+from verification.faces import verdict
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 ADA = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB",
@@ -83,6 +84,12 @@ def kyc(registry: Registry) -> Walk:
     return Walk(journey)
 
 
+def face_match(similarity: float) -> dict[str, object]:
+    """`checks.selfie.face_match` as verify_selfie records it."""
+    return {"verdict": verdict(similarity), "similarity": similarity, "distance": 0.05, "reference_faces": 1,
+            "probe_faces": 1}
+
+
 def to_documents(walk: Walk, person: dict[str, object] | None = None, *, document: str = "passport") -> None:
     walk.submit()
     walk.submit(person or ADA)
@@ -98,7 +105,7 @@ def through_selfie(walk: Walk, similarity: float = 97.0) -> None:
         walk.task_done(passed=True)
     assert walk.state == "selfie"
     walk.submit({"file": FILE})
-    walk.task_done(passed=True, face_match={"similarity": similarity})
+    walk.task_done(passed=True, face_match=face_match(similarity))
 
 
 def test_kyc_individual_reaches_approved(registry: Registry) -> None:
@@ -174,7 +181,7 @@ def test_a_failed_check_offers_two_retakes_then_continues_to_review(registry: Re
     assert walk.state == "selfie"
     assert walk.snapshot.context["flags"] == {"document_front_unverified": True}
     walk.submit({"file": FILE})
-    walk.task_done(passed=True, face_match={"similarity": 99})
+    walk.task_done(passed=True, face_match=face_match(99))
     walk.submit({"data_processing": True})
     assert walk.snapshot.outcome == "manual_review"
 
@@ -376,8 +383,29 @@ def test_selfie_reverification_outcomes_follow_the_similarity(registry: Registry
     result = walk.submit({"file": FILE})
     run = result.effects[0]
     assert isinstance(run, RunTask) and run.input == {"file": FILE, "reference": FILE}
-    walk.task_done(passed=True, face_match={"similarity": similarity})
+    walk.task_done(passed=True, face_match=face_match(similarity))
     assert walk.snapshot.outcome == outcome
+
+
+@pytest.mark.parametrize(("similarity", "outcome"), [(95.0, "approved"), (70.0, "manual_review"), (10.0, "rejected")])
+def test_sessions_pinned_to_selfie_reverification_v1_still_judge_the_similarity(
+        registry: Registry, similarity: float, outcome: str) -> None:
+    journey = registry.get("selfie_reverification", 1)
+    assert journey is not None
+    walk = Walk(journey, context={"prefill": {"enrolled_face": FILE}})
+    walk.submit()
+    walk.submit({"file": FILE})
+    walk.task_done(passed=True, face_match={"similarity": similarity},
+                   thresholds={"review": 60.0, "approve": 80.0, "strict": 90.0})
+    assert walk.snapshot.outcome == outcome
+
+
+def test_the_shipped_journeys_guard_on_the_verdict_not_on_a_similarity(registry: Registry) -> None:
+    for name in ("kyc_individual", "selfie_reverification"):
+        journey = registry.get(name)
+        assert journey is not None and journey.journey.version == 2
+        text = msgspec.json.encode(journey.journey.rules).decode()
+        assert "face_match.verdict" in text and "face_match.similarity" not in text
 
 
 def test_selfie_reverification_without_an_enrolled_face_goes_to_review(registry: Registry) -> None:

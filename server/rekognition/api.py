@@ -14,7 +14,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import sdk_protocol as p
-from sdk_protocol.rekognition import (
+from server.auth import Authenticator, bearer
+from server.files import Files
+from server.rekognition.providers import Rekognition
+from server.rekognition.shapes import (
     CompareFacesRequest,
     DetectFacesRequest,
     Image,
@@ -23,10 +26,7 @@ from sdk_protocol.rekognition import (
     InvalidS3Object,
     RekognitionError,
 )
-from server.auth import Authenticator, bearer
-from server.faces_provider import FaceProvider
-from server.files import Files
-from server.sigv4 import verify
+from server.rekognition.sigv4 import verify
 
 T = TypeVar("T")
 MAX_BYTES_IMAGE = 5 * 1024 * 1024  # Rekognition's limit for Image.Bytes
@@ -50,7 +50,7 @@ def _decode(body: bytes, kind: type[T]) -> T:
         raise InvalidParameter(f"Request has invalid parameters: {exc}") from None
 
 
-def build_rekognition_routes(files: Files, auth: Authenticator, provider: FaceProvider,
+def build_rekognition_routes(files: Files, auth: Authenticator, provider: Rekognition,
                              secret_for: Callable[[str], str | None]) -> list[Route]:
     async def image_bytes(image: Image, field: str) -> bytes:
         if (image.bytes is None) == (image.s3_object is None):

@@ -1,4 +1,5 @@
-"""Face comparison providers: `local` (dlib, in the worker pool) or `aws_rekognition` (boto3)."""
+"""Who answers CompareFaces and DetectFaces: our own analysis (`local`, in the worker pool) or
+Amazon Rekognition (`aws_rekognition`, boto3 off the event loop), and the AWS face matcher."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Protocol
 import msgspec
 
 from sdk_protocol import ServiceUnavailable
-from sdk_protocol.rekognition import (
+from server.rekognition import mapping
+from server.rekognition.shapes import (
     AccessDenied,
     CompareFacesResponse,
     DetectFacesResponse,
@@ -19,11 +21,11 @@ from sdk_protocol.rekognition import (
     QualityFilter,
     RekognitionError,
 )
-from server.tasks import WorkerPool
-from verification import rekognition
+from server.workers import WorkerPool
+from verification.faces import FaceComparison
 
 
-class FaceProvider(Protocol):
+class Rekognition(Protocol):
     """CompareFaces and DetectFaces on image bytes, in Rekognition's shapes."""
 
     name: str
@@ -35,10 +37,10 @@ class FaceProvider(Protocol):
 
 
 def _compare(source: bytes, target: bytes, threshold: float, quality_filter: QualityFilter) -> CompareFacesResponse:
-    return rekognition.compare_faces(source, target, threshold=threshold, quality_filter=quality_filter)
+    return mapping.compare_faces(source, target, threshold=threshold, quality_filter=quality_filter)
 
 
-class LocalProvider:
+class LocalRekognition:
     """dlib on this server, in the verification process pool."""
 
     name = "local"
@@ -51,7 +53,7 @@ class LocalProvider:
         return await self.pool.run(_compare, source, target, threshold, quality_filter)
 
     async def detect_faces(self, image: bytes) -> DetectFacesResponse:
-        return await self.pool.run(rekognition.detect_faces, image)
+        return await self.pool.run(mapping.detect_faces, image)
 
 
 _AWS_ERRORS: dict[str, type[RekognitionError]] = {
@@ -61,7 +63,7 @@ _AWS_ERRORS: dict[str, type[RekognitionError]] = {
 }
 
 
-class AwsRekognitionProvider:
+class AwsRekognition:
     """Amazon Rekognition (or any endpoint that speaks it) through boto3, called off the event loop."""
 
     name = "aws_rekognition"
@@ -98,4 +100,20 @@ class AwsRekognitionProvider:
         return msgspec.convert(await self._call("detect_faces", Image={"Bytes": image}), DetectFacesResponse)
 
 
-__all__ = ["AwsRekognitionProvider", "FaceProvider", "LocalProvider"]
+class RekognitionFaceMatcher:
+    """A FaceMatcher over CompareFaces (Amazon Rekognition): it gives a similarity but no distance."""
+
+    def __init__(self, rekognition: Rekognition) -> None:
+        self.rekognition = rekognition
+
+    async def compare(self, reference: bytes, probe: bytes) -> FaceComparison:
+        try:
+            response = await self.rekognition.compare_faces(reference, probe, threshold=0.0, quality_filter="NONE")
+        except InvalidParameter:  # Rekognition's answer to a source image without a face
+            return FaceComparison(similarity=0.0, distance=None, reference_faces=0, probe_faces=0)
+        best = max((m.similarity for m in response.face_matches), default=0.0)
+        return FaceComparison(similarity=best, distance=None, reference_faces=1,
+                              probe_faces=len(response.face_matches) + len(response.unmatched_faces))
+
+
+__all__ = ["AwsRekognition", "LocalRekognition", "Rekognition", "RekognitionFaceMatcher"]

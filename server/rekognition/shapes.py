@@ -1,4 +1,4 @@
-"""Amazon Rekognition's CompareFaces and DetectFaces shapes (the subset we serve), field for field.
+"""Amazon Rekognition's CompareFaces and DetectFaces shapes (the subset we serve), field for field, and its errors.
 
 Names are Rekognition's PascalCase on the wire; `Bytes` is base64 in JSON, as boto3 sends it.
 """
@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 
 import msgspec
 
-from sdk_protocol.errors import SdkError
+from sdk_protocol import SdkError
 
 QualityFilter = Literal["NONE", "AUTO", "LOW", "MEDIUM", "HIGH"]
 LandmarkType = Literal["eyeLeft", "eyeRight", "nose", "mouthLeft", "mouthRight"]

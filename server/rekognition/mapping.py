@@ -1,11 +1,11 @@
-"""CompareFaces and DetectFaces, computed locally with dlib, answered in Rekognition's shapes."""
+"""CompareFaces and DetectFaces computed locally with dlib (our face analysis), answered in Rekognition's shapes."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from sdk_protocol.rekognition import (
+from server.rekognition.shapes import (
     BoundingBox,
     ComparedFace,
     ComparedSourceImageFace,
@@ -22,24 +22,21 @@ from sdk_protocol.rekognition import (
     QualityFilter,
 )
 from verification.document import edge_sharpness
-from verification.faces import Box, descriptor, detect, distance, landmarks68, similarity
-from verification.intake import FileTooLarge, IntakeError, Limits, decode
+from verification.faces import Box, descriptor, detect, distance, landmarks68, rgb_for_comparison, similarity
+from verification.intake import FileTooLarge, IntakeError
 from verification.intake import ImageTooLarge as PixelsTooLarge
 from verification.selfie import head_pose
 
-ANALYSIS_SIDE = 1000
-MAX_BYTES = 15 * 1024 * 1024  # Rekognition's limit for images in S3; 5 MB for Bytes is checked by the API layer
-MIN_SIDE = 80
-
 
 def _decode(data: bytes) -> np.ndarray:
+    """Decoded as the face matcher decodes (15 MB, Rekognition's limit for S3 objects; 5 MB for Bytes is the
+    API layer's), with intake errors in Rekognition's terms."""
     try:
-        bgr, _ = decode(data, limits=Limits(max_bytes=MAX_BYTES, min_side=MIN_SIDE), max_side=ANALYSIS_SIDE)
+        return rgb_for_comparison(data)
     except (FileTooLarge, PixelsTooLarge) as exc:
         raise ImageTooLarge(exc.message, reason=exc.code) from None
     except IntakeError as exc:
         raise InvalidImageFormat(f"Request has unsupported image format: {exc.message}", reason=exc.code) from None
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def _box(box: Box, shape: tuple[int, ...]) -> BoundingBox:
