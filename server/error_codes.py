@@ -15,6 +15,7 @@ ERROR_MODULES: tuple[tuple[str, ...], ...] = (
     ("server.settings",),
     ("server.storage.base",),
     ("server.workers",),
+    ("server.tasks",),
     ("verification.intake",),
     ("server.rekognition.shapes",),
 )

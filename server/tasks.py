@@ -25,6 +25,8 @@ Params = TypeVar("Params", bound=msgspec.Struct)
 
 
 class UnknownTask(TaskError):
+    """A journey names a task the server does not have."""
+
     code: ClassVar[str] = "verification.unknown_task"
 
 

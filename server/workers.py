@@ -34,10 +34,14 @@ class TaskError(SdkError):
 
 
 class TaskTimeout(TaskError):
+    """A verification task ran longer than its time limit."""
+
     code: ClassVar[str] = "verification.timeout"
 
 
 class WorkerCrashed(TaskError):
+    """The worker process running a verification task died (e.g. out of memory)."""
+
     code: ClassVar[str] = "verification.worker_crashed"
 
 
