@@ -210,6 +210,12 @@ def _country(component: CountrySelect, value: object, pointer: str) -> list[Fiel
 
 
 def _file_id(value: object, pointer: str) -> list[FieldError]:
+    """One file id, or a list of one: what the capture's `input.file` fallback sends."""
+    if isinstance(value, list):
+        if len(value) != 1:
+            return [_err(pointer, "validation.file_id", f"Expected one file id (or a list of one, from an input.file "
+                                                        f"fallback), got a list of {len(value)}")]
+        return _file_id(value[0], f"{pointer}/0")
     if not isinstance(value, str) or FILE_ID.match(value) is None:
         shown = repr(value[:40]) if isinstance(value, str) else _type_name(value)
         return [_err(pointer, "validation.file_id", f"Expected an uploaded file id (f_...), got {shown}")]

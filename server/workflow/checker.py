@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 
 from sdk_protocol import COUNTRY_CODES, AnyComponent, Button, CountrySelect, Input, Repeater, TextInput
 from sdk_protocol.validation import resolve_date
-from server.workflow.context import path_root, paths_overlap
+from server.workflow.checker_reads import (
+    BUILTIN_KEYS,
+    RESERVED_CONTEXT,
+    TASK_EVENTS,
+    check_message_keys,
+    check_read,
+    check_rules,
+)
+from server.workflow.checker_reads import (
+    on_events as _on,
+)
+from server.workflow.checker_reads import (
+    suggest as _suggest,
+)
+from server.workflow.context import path_root
 from server.workflow.engine import parse_delay
 from server.workflow.graph import edges
 from server.workflow.journey import screen_of, walk_components
-from server.workflow.operators import NOW_VAR
-from server.workflow.render import TEXT_FIELDS
 from server.workflow.rules import RuleError, RulesEngine
 from ui_schemas.loader import Catalogs, Problem
 from ui_schemas.model import (
@@ -22,35 +33,13 @@ from ui_schemas.model import (
     DecisionState,
     FinalState,
     Journey,
-    ScreenDef,
     ScreenState,
     TaskState,
     Transitions,
-    transitions_of,
 )
 
-RESERVED_CONTEXT = ("session", "prefill", NOW_VAR)
-"""Context roots the service fills before the first state: never collected by a screen."""
-BUILTIN_KEYS = (
-    "screen.processing.title", "screen.processing.text",
-    "screen.upgrade_required.title", "screen.upgrade_required.text",
-)
-TASK_EVENTS = ("done", "error")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 PATH = re.compile(r"^[A-Za-z_$][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
-
-
-def _suggest(name: str, choices: Collection[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f"did you mean {close[0]!r}?" if close else ""
-
-
-def _on(state: AnyState) -> dict[str, Transitions]:
-    if isinstance(state, ScreenState | TaskState):
-        return {event: transitions_of(value) for event, value in state.on.items()}
-    if isinstance(state, DecisionState):
-        return {"always": state.always}
-    return {}
 
 
 class _Checker:
@@ -75,9 +64,9 @@ class _Checker:
         self._reachability()
         for state_id, state in j.states.items():
             self._state(state_id, state)
-        self._rules()
+        check_rules(self.journey, self.engine, self.add)
         if self.catalogs is not None:
-            self._message_keys()
+            check_message_keys(self.journey, self.catalogs, self.add)
         return self.problems
 
     def _names(self) -> None:
@@ -249,77 +238,8 @@ class _Checker:
                             self.add(f"{pointer}/{kind}", f"rule reads {path!r}, which this screen does not collect",
                                      _suggest(path, fields))
 
-    # --- rules and the data they read --------------------------------------
-
-    def collected(self) -> set[str]:
-        paths: set[str] = set(RESERVED_CONTEXT)
-        for state_id, state in self.journey.states.items():
-            if isinstance(state, ScreenState):
-                root = state.store_at or state_id
-                paths.update(f"{root}.{c.name}" for c in state.screen.components if isinstance(c, Input))
-            if isinstance(state, TaskState):
-                paths.add(state.result or state_id)
-            for event, transitions in _on(state).items():
-                if event not in ("submit", "always", *TASK_EVENTS):
-                    paths.add(f"signals.{event}")
-                for t in transitions:
-                    paths.update(t.assign)
-        return paths
-
     def _read(self, path: str, pointer: str, what: str) -> None:
-        collected = self.collected()
-        if not any(paths_overlap(path, c) for c in collected):
-            self.add(pointer, f"{what} reads {path!r}, which no screen, task or assignment provides",
-                     _suggest(path, collected))
-
-    def _rules(self) -> None:
-        for name, source in self.journey.rules.items():
-            pointer = f"/rules/{name}"
-            diagnostics = self.engine.check(source)
-            for d in diagnostics:
-                self.add(f"{pointer}{d.pointer}", f"rule {d.severity}: {d.message} ({d.code})")
-            if any(d.severity == "error" for d in diagnostics):
-                continue
-            try:
-                compiled = self.engine.compile(name, source)
-            except RuleError as exc:
-                self.add(pointer, exc.message)
-                continue
-            for path in compiled.reads:
-                self._read(path, pointer, f"rule {name!r}")
-
-    # --- message keys -------------------------------------------------------
-
-    def keys(self) -> Iterator[tuple[str, str]]:
-        yield "/title", self.journey.title
-        for state_id, state in self.journey.states.items():
-            screen: ScreenDef | None = screen_of(state)
-            if screen is None:
-                continue
-            base = f"/states/{state_id}/screen"
-            if screen.title:
-                yield f"{base}/title", screen.title
-            for i, action in enumerate(screen.actions):
-                yield f"{base}/actions/{i}/label", action.label
-            for pointer, component in walk_components(screen.components, f"{base}/components"):
-                for field in TEXT_FIELDS:
-                    value = getattr(component, field, None)
-                    if isinstance(value, str) and value:
-                        yield f"{pointer}/{field}", value
-                for i, option in enumerate(getattr(component, "options", None) or []):
-                    yield f"{pointer}/options/{i}/label", option.label
-
-    def _message_keys(self) -> None:
-        assert self.catalogs is not None
-        for pointer, key in [*self.keys(), *(("", k) for k in BUILTIN_KEYS)]:
-            if key.startswith("@"):
-                self._read(key[1:], pointer, "dynamic message key")
-                continue
-            for locale in self.catalogs.locales:
-                if not self.catalogs.has(key, locale):
-                    self.add(pointer, f"message key {key!r} is missing from the {locale!r} catalog",
-                             _suggest(key, self.catalogs.messages.get(locale, {})) or
-                             f"add it to ui_schemas/messages/{locale}.yaml")
+        check_read(self.journey, path, pointer, what, self.add)
 
 
 def check_journey(journey: Journey, *, engine: RulesEngine, catalogs: Catalogs | None = None,

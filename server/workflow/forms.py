@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from sdk_protocol import AnyComponent, FieldError, Input, Repeater, validate_form
+from sdk_protocol import AnyComponent, DocumentCapture, FieldError, Input, Repeater, SelfieCapture, validate_form
 from sdk_protocol.validation import EvaluateConditions
 from server.workflow.compat import js_truthy
 from server.workflow.journey import CompiledJourney
@@ -56,6 +56,8 @@ def _clean(inputs: list[Input], values: Mapping[str, object], conditions: Evalua
         if isinstance(component, Repeater) and isinstance(value, list):
             fields: list[Input] = list(component.fields)
             value = [_clean(fields, item, conditions) if isinstance(item, dict) else item for item in value]
+        elif isinstance(component, DocumentCapture | SelfieCapture) and isinstance(value, list) and len(value) == 1:
+            value = value[0]  # sent by its input.file fallback: the capture holds the one file id
         cleaned[component.name] = value
     return cleaned
 

@@ -306,3 +306,43 @@ async def test_many_sessions_hit_every_boundary_at_once_and_good_sessions_finish
     results = await asyncio.gather(*[good() for _ in range(30)], *[bad(i) for i in range(30)])
     assert results[:30] == ["ScreenAccepted"] * 30
     assert results[30:] == ["protocol.message_too_large"] * 30
+
+
+async def test_a_capture_answered_through_its_input_file_fallback_takes_the_documented_list(
+        server: Server, images: dict[str, Path]) -> None:
+    """An SDK without capture.document gets the capture's input.file fallback and sends what input.file sends:
+    a list of (one) file id. Several such sessions at once; each document check runs on its own file."""
+    without_capture = [c for c in ALL if c not in ("capture.document", "capture.selfie")]
+    person = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB",
+              "email": "ada@example.com", "pep": "no"}
+    address = {"line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}
+    front = images["document_front"].read_bytes()
+
+    async def one() -> tuple[str, str]:
+        session = server.create()
+        sdk = await Sdk(server, session["token"]).connect(components=without_capture)
+        screen = await sdk.screen("welcome")
+        for values, then in [({}, "personal"), (person, "address"), (address, "document_choice"),
+                             ({"type": "passport", "issuing_country": "GB"}, "document_front")]:
+            assert isinstance(await sdk.submit(screen, values), p.ScreenAccepted)
+            screen = await sdk.screen(then)
+        assert [c for c in screen.components if isinstance(c, p.DocumentCapture | p.FileUpload)] == \
+            [c for c in screen.components if isinstance(c, p.FileUpload)] != []  # the fallback, not the capture
+        async with httpx.AsyncClient(timeout=60) as http:
+            uploaded = await http.post(f"{server.url}/v1/sessions/{session['session_id']}/files",
+                                       files={"file": ("front.jpg", front, "image/jpeg")},
+                                       headers=auth(session["token"]))
+        assert uploaded.status_code == 201, uploaded.text
+        file_id = str(uploaded.json()["file_id"])
+        reply = await sdk.submit(screen, {"file": [file_id]})
+        assert isinstance(reply, p.ScreenAccepted), reply
+        await sdk.next(p.Screen, lambda m: isinstance(m, p.Screen) and not m.waiting
+                       and m.screen_id != "document_front", timeout=120)  # past the check
+        await sdk.close()
+        return session["session_id"], file_id
+
+    done = await asyncio.gather(*(one() for _ in range(4)))
+    for session_id, file_id in done:
+        view = server.session(session_id)
+        assert view["data"]["captures"]["document_front"]["file"] == file_id, view["data"]  # type: ignore[index]
+        assert "document_front" in view["checks"]  # type: ignore[operator]

@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 
 import msgspec
-import pytest
 
 import sdk_protocol as p
 from server.api_types import CreateSession, SessionView
@@ -27,7 +25,7 @@ from server.tasks import FileReader, ProgressSink, TaskRunner, TaskTools, TypedT
 from server.timers import Timers
 from server.workflow import Snapshot
 from ui_schemas.loader import Catalogs
-from verification.faces import FaceComparison, TaskTimeout, WorkerCrashed, WorkerPool
+from verification.faces import FaceComparison
 
 PERSON = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB",
           "email": "ada@example.com", "pep": "no"}
@@ -182,41 +180,6 @@ async def test_a_task_error_becomes_the_journeys_error_transition(tmp_path: Path
     progress = [m for _, _, m in recorder.sent if isinstance(m, p.VerificationProgress)]
     assert [m.status for m in progress] == ["running", "error"]
     await service.repo.close()
-
-
-def crash() -> None:
-    os._exit(3)
-
-
-def slow() -> str:
-    time.sleep(3)
-    return "late"
-
-
-def square(x: int) -> int:
-    return x * x
-
-
-async def test_a_crashed_worker_fails_its_job_cleanly_and_is_replaced() -> None:
-    pool = WorkerPool(1, 10.0)
-    try:
-        assert await pool.run(square, 7) == 49
-        with pytest.raises(WorkerCrashed) as caught:
-            await pool.run(crash)
-        assert caught.value.code == "verification.worker_crashed"
-        assert await pool.run(square, 8) == 64
-    finally:
-        pool.shutdown()
-
-
-async def test_a_job_over_the_timeout_fails_with_its_code() -> None:
-    pool = WorkerPool(1, 0.5)
-    try:
-        with pytest.raises(TaskTimeout) as caught:
-            await pool.run(slow)
-        assert caught.value.code == "verification.timeout"
-    finally:
-        pool.shutdown()
 
 
 async def test_submits_pushes_and_progress_read_nothing_from_the_database(tmp_path: Path, registry: Registry,

@@ -1,0 +1,125 @@
+"""What a journey's rules and texts read: the context paths something writes, and the message keys shown.
+
+Part of the journey checker (checker.py); problems are reported through the `add` function handed in.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Collection, Iterator
+
+from sdk_protocol import Input
+from server.workflow.context import paths_overlap
+from server.workflow.journey import screen_of, walk_components
+from server.workflow.operators import NOW_VAR
+from server.workflow.render import TEXT_FIELDS
+from server.workflow.rules import RuleError, RulesEngine
+from ui_schemas.loader import Catalogs
+from ui_schemas.model import (
+    AnyState,
+    DecisionState,
+    Journey,
+    ScreenDef,
+    ScreenState,
+    TaskState,
+    Transitions,
+    transitions_of,
+)
+
+Add = Callable[..., None]
+RESERVED_CONTEXT = ("session", "prefill", NOW_VAR)
+"""Context roots the service fills before the first state: never collected by a screen."""
+BUILTIN_KEYS = (
+    "screen.processing.title", "screen.processing.text",
+    "screen.upgrade_required.title", "screen.upgrade_required.text",
+)
+TASK_EVENTS = ("done", "error")
+
+
+def suggest(name: str, choices: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def on_events(state: AnyState) -> dict[str, Transitions]:
+    if isinstance(state, ScreenState | TaskState):
+        return {event: transitions_of(value) for event, value in state.on.items()}
+    if isinstance(state, DecisionState):
+        return {"always": state.always}
+    return {}
+
+
+def collected(journey: Journey) -> set[str]:
+    """Every context path something writes: screens, tasks, signals, assignments, and what the server fills."""
+    paths: set[str] = set(RESERVED_CONTEXT)
+    for state_id, state in journey.states.items():
+        if isinstance(state, ScreenState):
+            root = state.store_at or state_id
+            paths.update(f"{root}.{c.name}" for c in state.screen.components if isinstance(c, Input))
+        if isinstance(state, TaskState):
+            paths.add(state.result or state_id)
+        for event, transitions in on_events(state).items():
+            if event not in ("submit", "always", *TASK_EVENTS):
+                paths.add(f"signals.{event}")
+            for t in transitions:
+                paths.update(t.assign)
+    return paths
+
+def check_read(journey: Journey, path: str, pointer: str, what: str, add: Add) -> None:
+    """A path read by a rule, a task input or a dynamic key must be one something writes."""
+    written = collected(journey)
+    if not any(paths_overlap(path, c) for c in written):
+        add(pointer, f"{what} reads {path!r}, which no screen, task or assignment provides", suggest(path, written))
+
+def check_rules(journey: Journey, engine: RulesEngine, add: Add) -> None:
+    """Every named rule compiles, and reads only paths something writes."""
+    for name, source in journey.rules.items():
+        pointer = f"/rules/{name}"
+        diagnostics = engine.check(source)
+        for d in diagnostics:
+            add(f"{pointer}{d.pointer}", f"rule {d.severity}: {d.message} ({d.code})")
+        if any(d.severity == "error" for d in diagnostics):
+            continue
+        try:
+            compiled = engine.compile(name, source)
+        except RuleError as exc:
+            add(pointer, exc.message)
+            continue
+        for path in compiled.reads:
+            check_read(journey, path, pointer, f"rule {name!r}", add)
+
+def message_keys(journey: Journey) -> Iterator[tuple[str, str]]:
+    """Every message key the journey shows, with its pointer."""
+    yield "/title", journey.title
+    for state_id, state in journey.states.items():
+        screen: ScreenDef | None = screen_of(state)
+        if screen is None:
+            continue
+        base = f"/states/{state_id}/screen"
+        if screen.title:
+            yield f"{base}/title", screen.title
+        for i, action in enumerate(screen.actions):
+            yield f"{base}/actions/{i}/label", action.label
+        for pointer, component in walk_components(screen.components, f"{base}/components"):
+            for field in TEXT_FIELDS:
+                value = getattr(component, field, None)
+                if isinstance(value, str) and value:
+                    yield f"{pointer}/{field}", value
+            for i, option in enumerate(getattr(component, "options", None) or []):
+                yield f"{pointer}/options/{i}/label", option.label
+
+def check_message_keys(journey: Journey, catalogs: Catalogs, add: Add) -> None:
+    """Every key is in every catalog; a dynamic key (`@path`) reads a path something writes."""
+    for pointer, key in [*message_keys(journey), *(("", k) for k in BUILTIN_KEYS)]:
+        if key.startswith("@"):
+            check_read(journey, key[1:], pointer, "dynamic message key", add)
+            continue
+        for locale in catalogs.locales:
+            if not catalogs.has(key, locale):
+                add(pointer, f"message key {key!r} is missing from the {locale!r} catalog",
+                         suggest(key, catalogs.messages.get(locale, {})) or
+                         f"add it to ui_schemas/messages/{locale}.yaml")
+
+
+__all__ = ["BUILTIN_KEYS", "RESERVED_CONTEXT", "TASK_EVENTS", "check_message_keys", "check_read", "check_rules",
+           "collected", "message_keys", "on_events", "suggest"]
