@@ -27,6 +27,7 @@ from server.rekognition.shapes import (
     RekognitionError,
 )
 from server.rekognition.sigv4 import verify
+from server.storage.keys import split_file_key
 
 T = TypeVar("T")
 MAX_BYTES_IMAGE = 5 * 1024 * 1024  # Rekognition's limit for Image.Bytes
@@ -66,14 +67,12 @@ def build_rekognition_routes(files: Files, auth: Authenticator, provider: Rekogn
                 raise ImageTooLarge(f"Expected {field}.Bytes of at most {MAX_BYTES_IMAGE} bytes, got {len(data)}")
             return data
         assert image.s3_object is not None
-        parts = image.s3_object.name.strip("/").split("/")
-        if len(parts) == 3 and parts[0] == files.tenant:
-            parts = parts[1:]
-        if len(parts) != 2:
+        located = split_file_key(image.s3_object.name, files.tenant)
+        if located is None:
             raise InvalidS3Object(f"Expected {field}.S3Object.Name like <session_id>/<file_id>, got "
                                   f"{image.s3_object.name[:80]!r}")
         try:
-            return await files.read(parts[0], parts[1])
+            return await files.read(*located)
         except p.SdkError:
             raise InvalidS3Object("Unable to get object metadata from S3. Check object key, region and/or access "
                                   "permissions.") from None

@@ -12,4 +12,12 @@ def file_key(tenant: str, session_id: str, file_id: str) -> str:
     return f"{session_prefix(tenant, session_id)}/{file_id}"
 
 
-__all__ = ["file_key", "session_prefix"]
+def split_file_key(name: str, tenant: str) -> tuple[str, str] | None:
+    """(session id, file id) from `<tenant>/<session>/<file>` or `<session>/<file>`; None for anything else."""
+    parts = name.strip("/").split("/")
+    if len(parts) == 3 and parts[0] == tenant:
+        parts = parts[1:]
+    return (parts[0], parts[1]) if len(parts) == 2 and all(parts) else None
+
+
+__all__ = ["file_key", "session_prefix", "split_file_key"]

@@ -220,6 +220,10 @@ async def test_a_flooding_socket_is_refused_with_retry_after_and_the_others_all_
     replies: list[dict[str, object]] = []
     await flooder.connect(server.url, auth={"token": flooder_session["token"]}, namespaces=["/sdk"],
                           transports=["websocket"], wait_timeout=10)
+    welcome = await flooder.call("message", p.to_wire(p.Hello(protocol_version=p.PROTOCOL_VERSION,
+                                                               sdk=p.SdkInfo(name="flood", version="1"))),
+                                 namespace="/sdk", timeout=10)
+    assert welcome["type"] == "welcome"  # past the handshake: what follows is refused for its rate or staleness
     sdks = await asyncio.gather(*(Sdk(server, s["token"]).connect() for s in others))
 
     async def flood() -> None:
