@@ -137,6 +137,14 @@ class Files:
             return await self.read(owner, file_id)
         return await self.read(session_id, file_id)
 
+    async def download(self, session_id: str, file_id: str) -> FileUrl | tuple[FileRow, AsyncIterator[bytes]]:
+        """S3: a short-lived presigned GET (never a public object). Local: the row and its bytes, streamed."""
+        row = await self.row(session_id, file_id)
+        if can_presign(self.store):
+            return self.url(row)
+        await self.store.head(row.storage_key)  # a clear file.not_found before a stream starts
+        return row, self.store.stream(row.storage_key)
+
     def url(self, row: FileRow) -> FileUrl:
         """A short-lived presigned GET; only S3 can make one (a local folder is read through GET .../files/id)."""
         if not can_presign(self.store):

@@ -1,7 +1,7 @@
 """REST routes: the integrator API (API key) and the SDK upload endpoint (session token).
 
-Handlers decode once, call the service, encode; every SdkError is mapped to
-`{code, message, details}` with its HTTP status in `error_response`, once.
+Handlers authenticate, decode once, make one call (server/sessions, files.py, erasure.py), encode; every
+SdkError is mapped to `{code, message, details}` with its HTTP status in `error_response`, once.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 
 import sdk_protocol as p
-from server.api_types import CreateSession, CreateUpload, SendSignal
+from server.api_types import CreateSession, CreateUpload, FileUrl, SendSignal
 from server.auth import Authenticator, bearer
 from server.erasure import Eraser
-from server.files import Files, can_presign
+from server.files import Files
 from server.multipart import file_part
 from server.ratelimit import RateLimiter
 from server.sessions import Sessions
@@ -135,11 +135,11 @@ def build_routes(*, sessions: Sessions, files: Files, eraser: Eraser, auth: Auth
     async def get_file(request: Request) -> Response:
         """S3: a redirect to a short-lived presigned GET (never a public object). Local: the bytes, streamed."""
         await integrator(request)
-        row = await files.row(request.path_params["session_id"], request.path_params["file_id"])
-        if can_presign(files.store):
-            return RedirectResponse(files.url(row).url, status_code=307, headers={"Cache-Control": "no-store"})
-        await files.store.head(row.storage_key)  # a clear 404 before the stream starts
-        return StreamingResponse(files.store.stream(row.storage_key), media_type=row.content_type, headers={
+        found = await files.download(request.path_params["session_id"], request.path_params["file_id"])
+        if isinstance(found, FileUrl):
+            return RedirectResponse(found.url, status_code=307, headers={"Cache-Control": "no-store"})
+        row, chunks = found
+        return StreamingResponse(chunks, media_type=row.content_type, headers={
             "Content-Disposition": f"attachment; filename=\"{row.id}\"", "X-Content-SHA256": row.sha256,
             "Cache-Control": "no-store"})
 

@@ -1,4 +1,4 @@
-"""The DocumentStore port: what the service needs from wherever documents live."""
+"""The DocumentStore port: what the app needs from wherever documents live."""
 
 from __future__ import annotations
 

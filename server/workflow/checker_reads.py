@@ -28,7 +28,7 @@ from ui_schemas.model import (
 
 Add = Callable[..., None]
 RESERVED_CONTEXT = ("session", "prefill", NOW_VAR)
-"""Context roots the service fills before the first state: never collected by a screen."""
+"""Context roots the server fills before the first state: never collected by a screen."""
 BUILTIN_KEYS = (
     "screen.processing.title", "screen.processing.text",
     "screen.upgrade_required.title", "screen.upgrade_required.text",

@@ -102,7 +102,7 @@ def pending_task(journey: CompiledJourney, snapshot: Snapshot) -> RunTask | None
 
 
 def next_due(snapshot: Snapshot) -> dt.datetime | None:
-    """When the next timer fires (the service schedules a Tick for then)."""
+    """When the next timer fires (the server schedules a Tick for then)."""
     return min((t.due_at for t in snapshot.timers), default=None)
 
 

@@ -1,7 +1,7 @@
 """What the engine takes and returns: snapshots, events and effects, all plain Structs.
 
 A snapshot serialises to JSON (`msgspec.json.encode`) and resumes in any process.
-Effects are requests for the service to act; the engine never runs them.
+Effects are requests for the app to act (server/sessions/effects.py); the engine never runs them.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ AnyEvent = Submit | UserAction | TaskDone | TaskFailed | Tick | Signal
 
 
 class Effect(msgspec.Struct, tag_field="kind", frozen=True, kw_only=True):
-    """Base of every request the engine makes of the service."""
+    """Base of every request the engine makes of the app."""
 
 
 class ShowScreen(Effect, tag="show_screen", frozen=True, kw_only=True):
