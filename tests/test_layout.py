@@ -41,3 +41,14 @@ def test_the_app_has_one_home_per_concept() -> None:
         assert (ROOT / "server" / module).is_file(), module
     assert not (ROOT / "sdk_protocol" / "rekognition.py").exists()
     assert not (ROOT / "verification" / "rekognition.py").exists()
+
+
+def test_each_name_means_one_thing() -> None:
+    """The wire message keeps its name; the definition types and the token error got their own."""
+    import sdk_protocol as p
+    import ui_schemas.model as model
+    from server.workflow import journey
+
+    assert hasattr(p, "ScreenAction") and not hasattr(model, "ScreenAction") and hasattr(model, "ActionDef")
+    assert not hasattr(journey, "Conditions") and hasattr(journey, "InputConditions")
+    assert not hasattr(p, "SessionExpired") and p.TokenExpired.code == "session.expired"

@@ -308,32 +308,43 @@ async def test_many_sessions_hit_every_boundary_at_once_and_good_sessions_finish
     assert results[30:] == ["protocol.message_too_large"] * 30
 
 
+PERSON = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB",
+          "email": "ada@example.com", "pep": "no"}
+ADDRESS = {"line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}
+
+
+async def at_document_front(server: Server, components: list[str] | None = None
+                            ) -> tuple[dict[str, str], Sdk, p.Screen]:
+    session = server.create()
+    sdk = await Sdk(server, session["token"]).connect(components=components)
+    screen = await sdk.screen("welcome")
+    for values, then in [({}, "personal"), (PERSON, "address"), (ADDRESS, "document_choice"),
+                         ({"type": "passport", "issuing_country": "GB"}, "document_front")]:
+        assert isinstance(await sdk.submit(screen, values), p.ScreenAccepted)
+        screen = await sdk.screen(then)
+    return session, sdk, screen
+
+
+async def upload(server: Server, session: dict[str, str], data: bytes, name: str, content_type: str) -> str:
+    async with httpx.AsyncClient(timeout=60) as http:
+        uploaded = await http.post(f"{server.url}/v1/sessions/{session['session_id']}/files",
+                                   files={"file": (name, data, content_type)}, headers=auth(session["token"]))
+    assert uploaded.status_code == 201, uploaded.text
+    return str(uploaded.json()["file_id"])
+
+
 async def test_a_capture_answered_through_its_input_file_fallback_takes_the_documented_list(
         server: Server, images: dict[str, Path]) -> None:
     """An SDK without capture.document gets the capture's input.file fallback and sends what input.file sends:
     a list of (one) file id. Several such sessions at once; each document check runs on its own file."""
     without_capture = [c for c in ALL if c not in ("capture.document", "capture.selfie")]
-    person = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB",
-              "email": "ada@example.com", "pep": "no"}
-    address = {"line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}
     front = images["document_front"].read_bytes()
 
     async def one() -> tuple[str, str]:
-        session = server.create()
-        sdk = await Sdk(server, session["token"]).connect(components=without_capture)
-        screen = await sdk.screen("welcome")
-        for values, then in [({}, "personal"), (person, "address"), (address, "document_choice"),
-                             ({"type": "passport", "issuing_country": "GB"}, "document_front")]:
-            assert isinstance(await sdk.submit(screen, values), p.ScreenAccepted)
-            screen = await sdk.screen(then)
+        session, sdk, screen = await at_document_front(server, without_capture)
         assert [c for c in screen.components if isinstance(c, p.DocumentCapture | p.FileUpload)] == \
             [c for c in screen.components if isinstance(c, p.FileUpload)] != []  # the fallback, not the capture
-        async with httpx.AsyncClient(timeout=60) as http:
-            uploaded = await http.post(f"{server.url}/v1/sessions/{session['session_id']}/files",
-                                       files={"file": ("front.jpg", front, "image/jpeg")},
-                                       headers=auth(session["token"]))
-        assert uploaded.status_code == 201, uploaded.text
-        file_id = str(uploaded.json()["file_id"])
+        file_id = await upload(server, session, front, "front.jpg", "image/jpeg")
         reply = await sdk.submit(screen, {"file": [file_id]})
         assert isinstance(reply, p.ScreenAccepted), reply
         await sdk.next(p.Screen, lambda m: isinstance(m, p.Screen) and not m.waiting
@@ -346,3 +357,14 @@ async def test_a_capture_answered_through_its_input_file_fallback_takes_the_docu
         view = server.session(session_id)
         assert view["data"]["captures"]["document_front"]["file"] == file_id, view["data"]  # type: ignore[index]
         assert "document_front" in view["checks"]  # type: ignore[operator]
+
+
+async def test_a_pdf_may_be_uploaded_but_a_capture_refuses_it_at_submit(server: Server) -> None:
+    """Uploads take PDFs (for input.file), the checks read photos only: the submit says so, once, up front."""
+    session, sdk, screen = await at_document_front(server)
+    file_id = await upload(server, session, b"%PDF-1.7\n" + b"0" * 2000, "front.pdf", "application/pdf")
+    reply = await sdk.submit(screen, {"file": file_id})
+    assert isinstance(reply, p.ScreenErrors), reply
+    assert [(e.pointer, e.code) for e in reply.errors] == [("/file", "validation.file_type")]
+    assert "application/pdf" in reply.errors[0].message
+    await sdk.close()
