@@ -46,8 +46,8 @@ def test_the_app_has_one_home_per_concept() -> None:
 def test_each_name_means_one_thing() -> None:
     """The wire message keeps its name; the definition types and the token error got their own."""
     import sdk_protocol as p
-    import ui_schemas.model as model
     from server.workflow import journey
+    from ui_schemas import model
 
     assert hasattr(p, "ScreenAction") and not hasattr(model, "ScreenAction") and hasattr(model, "ActionDef")
     assert not hasattr(journey, "Conditions") and hasattr(journey, "InputConditions")
