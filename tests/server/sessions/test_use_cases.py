@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
+import msgspec
 import pytest
 
 import sdk_protocol as p
@@ -19,7 +20,7 @@ from server.journeys import Registry
 from server.live_sessions import LiveSessions
 from server.relay import NoRelay
 from server.sessions import Sessions, build_sessions
-from server.storage import LocalStore
+from server.storage import LocalStore, StorageError
 from server.tasks import FileReader, ProgressSink
 from ui_schemas.loader import Catalogs
 
@@ -130,3 +131,34 @@ async def test_a_file_finishing_after_its_sessions_erasure_is_deleted_not_kept(w
     assert record.erased_by == "test"
     assert await world.files.store.keys(f"default/{sid}") == []
     assert await world.repo.count_rows(sid) == 0
+
+
+class FailingFor(LocalStore):
+    """A folder store whose deletes fail for one session (a store that is down for that prefix)."""
+
+    def __init__(self, root: Path, session_id: str) -> None:
+        super().__init__(root)
+        self.session_id = session_id
+
+    async def delete_prefix(self, prefix: str) -> int:
+        if self.session_id in prefix:
+            raise StorageError(f"Expected to delete {prefix}, got a store that refuses", key=prefix)
+        return await super().delete_prefix(prefix)
+
+
+async def test_the_sweep_finishes_interrupted_erasures_and_retention_and_one_failure_stops_no_other(
+        world: World, tmp_path: Path) -> None:
+    interrupted, expired, stuck, active = [await world.open() for _ in range(4)]
+    await world.repo.mark_erasing(interrupted, "api_key:ak_1", dt.datetime.now(dt.UTC))  # then the process died
+    await world.repo.mark_erasing(stuck, "api_key:ak_2", dt.datetime.now(dt.UTC))
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+    world.repo.sessions[expired] = msgspec.structs.replace(world.repo.sessions[expired], status="final",
+                                                           completed_at=past)
+    eraser = Eraser(sessions=world.sessions, repo=world.repo, store=FailingFor(tmp_path / "docs", stuck),
+                    relay=NoRelay(), clock=lambda: dt.datetime.now(dt.UTC), tenant="default",
+                    retention=dt.timedelta(days=30))
+    assert await eraser.sweep() == 2
+    assert (await world.repo.erasure_record(interrupted)).erased_by == "api_key:ak_1"  # type: ignore[union-attr]
+    assert (await world.repo.erasure_record(expired)).erased_by == "retention"  # type: ignore[union-attr]
+    assert world.repo.sessions[stuck].status == "erasing"  # left for the next sweep
+    assert world.repo.sessions[active].status != "erased"
