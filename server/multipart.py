@@ -54,7 +54,8 @@ class _Events:
             self._headers = {}
 
         def part_data(data: bytes, start: int, end: int) -> None:
-            self.items.append(("data", bytes(data[start:end])))
+            if end > start:  # an empty piece would read as the end of the file downstream
+                self.items.append(("data", bytes(data[start:end])))
 
         def part_end() -> None:
             self.items.append(("end", b""))
@@ -75,7 +76,10 @@ async def file_part(body: AsyncIterator[bytes], content_type: str) -> MultipartF
     async def feed() -> bool:
         chunk = await anext(body, b"")
         try:
-            parser.write(chunk) if chunk else parser.finalize()
+            if chunk:
+                parser.write(chunk)
+            else:
+                parser.finalize()
         except MultipartParseError as exc:
             raise _invalid(f"a malformed body ({exc})") from None
         return bool(chunk)
