@@ -136,15 +136,15 @@ class Authenticator:
         if found is None:
             raise p.InvalidToken("Expected a valid session token, got one that is unknown")
         grant = TokenGrant(*found)
-        self.check_unexpired(grant)
+        self.check_unexpired(grant.expires_at)
         self._tokens.remember_token(token_hash, grant.session_id, grant.expires_at)
         return grant
 
-    def check_unexpired(self, grant: TokenGrant) -> None:
+    def check_unexpired(self, expires_at: dt.datetime) -> None:
         """Also for connections opened earlier: a token stops working when it expires, not when it is next shown."""
-        if grant.expires_at <= self._clock():
+        if expires_at <= self._clock():
             raise p.TokenExpired(f"Expected an unexpired session token, got one that expired at "
-                                   f"{grant.expires_at.isoformat()}", expired_at=grant.expires_at.isoformat())
+                                 f"{expires_at.isoformat()}", expired_at=expires_at.isoformat())
 
     async def session_token(self, header: str | None, session_id: str) -> None:
         """An SDK request's token, which must be for the session of the path."""

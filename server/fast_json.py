@@ -28,8 +28,9 @@ class Unreadable:
         self.error = error
 
 
-def _refusal(raw: bytes, error: p.SdkError) -> list[object]:
-    event = _EVENT.match(raw[:80])
+def _refusal(text: str | bytes, error: p.SdkError) -> list[object]:
+    head = text[:80]
+    event = _EVENT.match(head.encode("utf-8", "surrogatepass") if isinstance(head, str) else head)
     if event is None:  # not even an event: python-socketio drops what it cannot route
         raise ValueError(error.message)
     return [event[1].decode(), Unreadable(error)]
@@ -47,20 +48,22 @@ def fast_json(max_message_bytes: int = p.DEFAULT_LIMITS.max_message_bytes) -> ty
 
         @staticmethod
         def loads(text: str | bytes, **_: object) -> object:
-            raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-            if len(raw) > max_message_bytes:
-                return _refusal(raw, p.MessageTooLarge(
-                    f"Expected a message of at most {max_message_bytes} bytes, got {len(raw)}",
-                    limit=max_message_bytes, found=len(raw)))
+            size = len(text)  # a str's UTF-8 size is at least its length, at most four times it
+            if isinstance(text, str) and max_message_bytes < 4 * size:
+                size = len(text.encode("utf-8", "surrogatepass"))  # measured only when it could matter
+            if size > max_message_bytes:
+                return _refusal(text, p.MessageTooLarge(
+                    f"Expected a message of at most {max_message_bytes} bytes, got {size}",
+                    limit=max_message_bytes, found=size))
             try:
-                return _decode(raw)
+                return _decode(text)
             except RecursionError:
-                return _refusal(raw, p.MessageTooLarge(
+                return _refusal(text, p.MessageTooLarge(
                     f"Expected a message nested at most {p.DEFAULT_LIMITS.max_depth} levels deep, got deeper",
                     depth=p.DEFAULT_LIMITS.max_depth))
             except (msgspec.DecodeError, UnicodeError) as exc:
-                return _refusal(raw, p.InvalidMessage(f"Expected a JSON message in valid UTF-8, got {exc}",
-                                                      path="$"))
+                return _refusal(text, p.InvalidMessage(f"Expected a JSON message in valid UTF-8, got {exc}",
+                                                       path="$"))
 
     return FastJson
 

@@ -15,7 +15,7 @@ import logging
 import socketio
 
 import sdk_protocol as p
-from server.auth import Authenticator, TokenGrant
+from server.auth import Authenticator
 from server.devices import ClientProfile, Connection, Devices
 from server.fast_json import Unreadable
 from server.files import Files
@@ -116,7 +116,7 @@ def register_handlers(sio: socketio.AsyncServer, *, sdk: SdkSessions, files: Fil
     async def handle(sid: str, connection: Connection, args: tuple[object, ...]) -> p.Message:
         session_id = connection.session_id
         await throttle(sid, session_id)
-        auth.check_unexpired(TokenGrant(session_id, connection.expires_at))
+        auth.check_unexpired(connection.expires_at)
         if args and isinstance(args[0], Unreadable):
             raise args[0].error
         if len(args) != 1:

@@ -15,6 +15,7 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 
 import msgspec
 
+from sdk_protocol.codec import describe_error
 from sdk_protocol.messages import CheckStatus
 from server.workers import TaskError, TaskTimeout, WorkerCrashed, WorkerPool
 from verification.faces import FaceComparison
@@ -73,8 +74,7 @@ def _convert(raw: Mapping[str, object], kind: type[In], what: str, task: str) ->
     try:
         return msgspec.convert(raw, kind)
     except msgspec.ValidationError as exc:
-        path = str(exc).rpartition(" - at ")[2] if " - at " in str(exc) else "$"
-        raise TaskError(f"{exc} (the {what} of task {task})", task=task, at=path.strip("`")) from None
+        raise TaskError(f"{exc} (the {what} of task {task})", task=task, at=describe_error(exc)[1]) from None
 
 
 def nest(params: Mapping[str, object]) -> dict[str, object]:

@@ -114,9 +114,6 @@ class IntegratorSessions:
     async def signal(self, session_id: str, name: str, data: dict[str, object]) -> SignalApplied:
         p.codec.check_bounds(data)
         applied = await self.core.apply(session_id, Signal(name=name, data=data), kind=f"signal.{name}")
-        if applied.rejected is not None:
-            raise p.InvalidRequest(f"Expected signal data the journey accepts, got {len(applied.rejected.errors)} "
-                                   "problem(s)", errors=len(applied.rejected.errors))
         snapshot = applied.result.snapshot
         return SignalApplied(state=snapshot.state, status=snapshot.status, outcome=snapshot.outcome)
 

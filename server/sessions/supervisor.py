@@ -14,7 +14,7 @@ from typing import Protocol
 
 import sdk_protocol as p
 from sdk_protocol.messages import CheckStatus
-from server.tasks import FileReader, ProgressSink, TaskError
+from server.tasks import FileReader, ProgressSink
 from server.workflow import RunTask, TaskDone, TaskFailed
 
 log = logging.getLogger("arabesque.tasks")
@@ -102,7 +102,7 @@ class Supervisor:
             result = await self.runner.run(effect.task, files=files, progress=progress, task_input=effect.input,
                                            params=effect.params)
             event = TaskDone(task_id=effect.task_id, result=result)
-        except (TaskError, p.SdkError) as exc:
+        except p.SdkError as exc:  # TaskError included
             event = TaskFailed(task_id=effect.task_id, code=exc.code, message=exc.message)
         except asyncio.CancelledError:
             return
