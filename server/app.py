@@ -127,7 +127,7 @@ class Application:
         self.database.start()
         await self.relay.start(self.sessions.presenter.on_remote_change)
         key, _ = await asyncio.to_thread(resolve_api_key, self.settings)
-        await self.repo.ensure_api_key("ak_default", "default", digest(key), utc_now())
+        await self.repo.ensure_api_key("ak_default", "default", digest(key), utc_now(), tenant=self.settings.tenant)
         self.pool.start()
         resumed = await self.timers.resume_tasks()
         if resumed:

@@ -11,7 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from starlette.requests import Request
+
 import sdk_protocol as p
+from server.access import ROLES, Principal
+from server.db.rows import KeyGrant
 from server.settings import Settings
 
 DEV_KEY_FILE = "dev-api-key"
@@ -78,7 +82,7 @@ API_KEY_CACHE_SECONDS = 10.0
 class Credentials(Protocol):
     """Where keys and tokens are looked up (the repository)."""
 
-    async def api_key_id(self, key_hash: str) -> str | None: ...
+    async def api_key_grant(self, key_hash: str) -> KeyGrant | None: ...
 
     async def token(self, token_hash: str) -> tuple[str, dt.datetime] | None: ...
 
@@ -89,6 +93,13 @@ class TokenCache(Protocol):
     def token(self, token_hash: str) -> tuple[str, dt.datetime] | None: ...
 
     def remember_token(self, token_hash: str, session_id: str, expires_at: dt.datetime) -> None: ...
+
+
+class LoginLookup(Protocol):
+    """Back-office logins (a session cookie): the principal a request's cookie stands for, or None without one.
+    Implementations check the CSRF token on unsafe methods."""
+
+    async def principal(self, request: Request) -> Principal | None: ...
 
 
 class TokenGrant:
@@ -104,28 +115,53 @@ class TokenGrant:
 class Authenticator:
     """Checks integrator API keys and SDK session tokens (both hashed at rest)."""
 
-    def __init__(self, credentials: Credentials, tokens: TokenCache, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(self, credentials: Credentials, tokens: TokenCache, clock: Callable[[], dt.datetime], *,
+                 key_cache_seconds: float = API_KEY_CACHE_SECONDS) -> None:
         self._credentials = credentials
         self._tokens = tokens
         self._clock = clock
-        self._api_keys: dict[str, tuple[str | None, float]] = {}
+        self._key_cache_seconds = key_cache_seconds
+        self._api_keys: dict[str, tuple[KeyGrant | None, float]] = {}
+        self.logins: LoginLookup | None = None
+        """set by server/app.py once the back office exists"""
 
-    async def api_key(self, key: str | None) -> str:
-        """The key's id; lookups are remembered for a few seconds (a revoked key stops within that time)."""
+    async def api_key(self, key: str | None) -> KeyGrant:
+        """The key's grant; lookups are remembered for a few seconds (a revoked key stops within that time)."""
         if not key:
             raise p.InvalidApiKey("Expected `Authorization: Bearer <API key>`, got no credential")
         key_hash = digest(key)
         cached = self._api_keys.get(key_hash)
         if cached is not None and cached[1] > time.monotonic():
-            key_id = cached[0]
+            grant = cached[0]
         else:
-            key_id = await self._credentials.api_key_id(key_hash)
+            grant = await self._credentials.api_key_grant(key_hash)
             if len(self._api_keys) > 10_000:
                 self._api_keys.clear()
-            self._api_keys[key_hash] = (key_id, time.monotonic() + API_KEY_CACHE_SECONDS)
-        if key_id is None:
+            self._api_keys[key_hash] = (grant, time.monotonic() + self._key_cache_seconds)
+        if grant is None:
             raise p.InvalidApiKey("Expected a valid API key, got one that is unknown or revoked")
-        return key_id
+        if grant.expires_at is not None and grant.expires_at <= self._clock():
+            raise p.InvalidApiKey(f"Expected an unexpired API key, got one that expired at "
+                                  f"{grant.expires_at.isoformat()}", key_id=grant.id)
+        return grant
+
+    def forget_keys(self) -> None:
+        """Drop remembered key lookups (after a key changed on this node)."""
+        self._api_keys.clear()
+
+    async def principal(self, request: Request) -> Principal:
+        """Who a REST request acts as: an API key (`Authorization: Bearer`), else a back-office login cookie."""
+        ip = request.client.host if request.client is not None else ""
+        header = request.headers.get("authorization")
+        if header is None and self.logins is not None:
+            found = await self.logins.principal(request)
+            if found is not None:
+                return found
+        grant = await self.api_key(bearer(header))
+        role = next((r for r in ROLES if r == grant.role), None)
+        if role is None:
+            raise p.InvalidApiKey(f"Expected a key with a known role, got role {grant.role!r}", key_id=grant.id)
+        return Principal(tenant=grant.tenant, role=role, actor=f"api_key:{grant.id}", name=grant.name, ip=ip)
 
     async def token(self, token: object) -> TokenGrant:
         """The session a token opens, refused once expired."""
@@ -153,5 +189,6 @@ class Authenticator:
 
 
 __all__ = ["API_KEY_CACHE_SECONDS", "DEV_KEY_FILE", "DEV_REKOGNITION_FILE", "Authenticator", "Credentials",
+           "LoginLookup",
            "TokenCache", "TokenGrant", "bearer", "digest", "new_id", "new_token", "resolve_api_key",
            "resolve_rekognition_keys"]

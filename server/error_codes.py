@@ -18,6 +18,8 @@ ERROR_MODULES: tuple[tuple[str, ...], ...] = (
     ("server.tasks",),
     ("verification.intake",),
     ("server.rekognition.shapes",),
+    ("server.access",),
+    ("server.cases.errors",),
 )
 """Modules defining `SdkError` subclasses. Each entry lists alternative homes; at least one must exist."""
 

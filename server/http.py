@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 import sdk_protocol as p
 from server.api_types import CreateSession, CreateUpload, FileUrl, SendSignal
-from server.auth import Authenticator, bearer
+from server.auth import Authenticator
 from server.erasure import Eraser
 from server.files import Files
 from server.multipart import file_part
@@ -90,9 +90,9 @@ def build_routes(*, sessions: Sessions, files: Files, eraser: Eraser, auth: Auth
     integrator_sessions = sessions.integrator
 
     async def integrator(request: Request) -> str:
-        key_id = await auth.api_key(bearer(request.headers.get("authorization")))
-        api_limiter.check(key_id)
-        return key_id
+        principal = await auth.principal(request)
+        api_limiter.check(principal.actor)
+        return principal.actor
 
     async def sdk(request: Request) -> str:
         """The session of the path, whose SDK token the request must carry."""
@@ -150,7 +150,7 @@ def build_routes(*, sessions: Sessions, files: Files, eraser: Eraser, auth: Auth
 
     async def erase(request: Request) -> Response:
         key_id = await integrator(request)
-        return json_response(await eraser.erase(request.path_params["session_id"], f"api_key:{key_id}"))
+        return json_response(await eraser.erase(request.path_params["session_id"], key_id))
 
     async def create_upload(request: Request) -> Response:
         session_id = await sdk(request)

@@ -7,7 +7,16 @@ import datetime as dt
 
 import msgspec
 
-from server.db.repository import Conflict, ErasureRecord, EventRow, FileRow, SessionRow, SessionUpdate, UploadRow
+from server.db.repository import (
+    Conflict,
+    ErasureRecord,
+    EventRow,
+    FileRow,
+    KeyGrant,
+    SessionRow,
+    SessionUpdate,
+    UploadRow,
+)
 
 
 class MemoryRepository:
@@ -23,8 +32,9 @@ class MemoryRepository:
         self.uploads: dict[str, UploadRow] = {}
         self.erasures: dict[str, tuple[str, dt.datetime | None]] = {}  # session -> (by, erased at)
 
-    async def api_key_id(self, key_hash: str) -> str | None:
-        return self.api_keys.get(key_hash)
+    async def api_key_grant(self, key_hash: str) -> KeyGrant | None:
+        key_id = self.api_keys.get(key_hash)
+        return KeyGrant(id=key_id, tenant="default", role="admin", name=key_id) if key_id is not None else None
 
     async def create_session(self, row: SessionRow, first: EventRow, *, api_key_id: str | None, token_hash: str,
                              token_expires_at: dt.datetime) -> None:

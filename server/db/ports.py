@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from server.db.repository import ErasureRecord, EventRow, FileRow, SessionRow, SessionUpdate, UploadRow
+from server.db.repository import ErasureRecord, EventRow, FileRow, KeyGrant, SessionRow, SessionUpdate, UploadRow
 
 
 class SessionRepository(Protocol):
-    async def api_key_id(self, key_hash: str) -> str | None: ...
+    async def api_key_grant(self, key_hash: str) -> KeyGrant | None: ...
 
     async def create_session(self, row: SessionRow, first: EventRow, *, api_key_id: str | None, token_hash: str,
                              token_expires_at: dt.datetime) -> None: ...

@@ -14,9 +14,19 @@ import msgspec
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from server.db.audit import AuditRecords
 from server.db.database import Database
 from server.db.documents import FileRecords
-from server.db.rows import Conflict, ErasureRecord, EventRow, FileRow, SessionRow, SessionUpdate, UploadRow
+from server.db.rows import (
+    Conflict,
+    ErasureRecord,
+    EventRow,
+    FileRow,
+    KeyGrant,
+    SessionRow,
+    SessionUpdate,
+    UploadRow,
+)
 from server.db.schema import api_keys, events, idempotency, session_tokens, sessions
 from server.db.sql import insert_ignoring_duplicates, row_of
 
@@ -29,7 +39,7 @@ def _event_values(session_id: str, entries: list[EventRow], start_seq: int) -> l
             for i, e in enumerate(entries)]
 
 
-class Repository(FileRecords):
+class Repository(FileRecords, AuditRecords):
     """All database access; one instance per process, built in server/app.py."""
 
     def __init__(self, db: Database) -> None:
@@ -43,9 +53,10 @@ class Repository(FileRecords):
 
     # --- API keys -------------------------------------------------------------
 
-    async def ensure_api_key(self, key_id: str, name: str, key_hash: str, now: dt.datetime) -> None:
-        """Make `key_id` the key with this hash: a changed key (ARABESQUE_API_KEY) replaces the old one's hash, so
-        the old key stops working and the new one works."""
+    async def ensure_api_key(self, key_id: str, name: str, key_hash: str, now: dt.datetime, *, tenant: str,
+                             role: str = "admin") -> None:
+        """Make `key_id` the key with this hash, in `tenant` with `role`: a changed key (ARABESQUE_API_KEY)
+        replaces the old one's hash, so the old key stops working and the new one works."""
 
         def write(conn: Connection) -> None:
             if conn.execute(select(api_keys.c.id).where(api_keys.c.key_hash == key_hash)).first() is not None:
@@ -53,20 +64,25 @@ class Repository(FileRecords):
             found = conn.execute(select(api_keys.c.id, api_keys.c.key_hash)
                                  .where(api_keys.c.id == key_id)).first()
             if found is None:
-                conn.execute(insert(api_keys).values(id=key_id, name=name, key_hash=key_hash, created_at=now))
-            elif found.key_hash != key_hash:
-                conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(key_hash=key_hash))
+                conn.execute(insert(api_keys).values(id=key_id, name=name, key_hash=key_hash, created_at=now,
+                                                     tenant=tenant, role=role, prefix=key_id,
+                                                     created_by="ARABESQUE_API_KEY"))
+            else:
+                conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(
+                    key_hash=key_hash, tenant=tenant, role=role, revoked_at=None))
 
         await self.db.write(write)
 
-    async def api_key_id(self, key_hash: str) -> str | None:
-        """The id of the active key with this hash, compared in constant time against every active key."""
+    async def api_key_grant(self, key_hash: str) -> KeyGrant | None:
+        """The active key with this hash, compared in constant time against every unrevoked key (expiry is the
+        caller's to check, against its clock)."""
         rows = await self.db.read(lambda conn: conn.execute(
-            select(api_keys.c.id, api_keys.c.key_hash).where(api_keys.c.revoked_at.is_(None))).all())
+            select(api_keys.c.id, api_keys.c.key_hash, api_keys.c.tenant, api_keys.c.role, api_keys.c.name,
+                   api_keys.c.expires_at).where(api_keys.c.revoked_at.is_(None))).all())
         found = None
-        for key_id, stored in rows:
-            if hmac.compare_digest(stored, key_hash):
-                found = key_id
+        for row in rows:
+            if hmac.compare_digest(row.key_hash, key_hash):
+                found = KeyGrant(id=row.id, tenant=row.tenant, role=row.role, name=row.name, expires_at=row.expires_at)
         return found
 
     # --- sessions -------------------------------------------------------------
@@ -159,5 +175,5 @@ class Repository(FileRecords):
         return (row[0], row[1]) if row is not None else None
 
 
-__all__ = ["Conflict", "ErasureRecord", "EventRow", "FileRow", "Repository", "SessionRow", "SessionUpdate",
+__all__ = ["Conflict", "ErasureRecord", "EventRow", "FileRow", "KeyGrant", "Repository", "SessionRow", "SessionUpdate",
            "UploadRow"]

@@ -91,4 +91,45 @@ class SessionUpdate(msgspec.Struct, frozen=True, kw_only=True):
     completed: bool
 
 
-__all__ = ["Conflict", "ErasureRecord", "EventRow", "FileRow", "SessionRow", "SessionUpdate", "UploadRow"]
+class KeyGrant(msgspec.Struct, frozen=True, kw_only=True):
+    """What an active API key stands for."""
+
+    id: str
+    tenant: str
+    role: str
+    name: str
+    expires_at: dt.datetime | None = None
+
+
+class AuditRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One audit record: who did what to which subject, when, from where, and what changed."""
+
+    id: int = 0
+    tenant: str
+    at: dt.datetime
+    actor: str
+    actor_name: str = ""
+    action: str
+    subject_type: str
+    subject_id: str
+    ip: str = ""
+    before: dict[str, object] | None = None
+    after: dict[str, object] | None = None
+    details: dict[str, object] = {}
+
+
+class AuditQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """Filters of `GET /v1/audit`; `before_id` pages backwards (newest first)."""
+
+    tenant: str
+    actor: str | None = None
+    action: str | None = None
+    subject_id: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    before_id: int | None = None
+    limit: int = 100
+
+
+__all__ = ["AuditQuery", "AuditRow", "Conflict", "ErasureRecord", "EventRow", "FileRow", "KeyGrant",
+           "SessionRow", "SessionUpdate", "UploadRow"]

@@ -50,6 +50,56 @@ api_keys = Table(
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime()),
+    Column("tenant", String(64), nullable=False, server_default="default"),
+    Column("role", String(16), nullable=False, server_default="admin"),
+    Column("expires_at", UTCDateTime()),
+    Column("prefix", String(24), nullable=False, server_default=""),
+    Column("created_by", String(120), nullable=False, server_default=""),
+    Index("ix_api_keys_tenant", "tenant"),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("disabled_at", UTCDateTime()),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UTCDateTime()),
+    Column("last_login_at", UTCDateTime()),
+    Index("ix_users_tenant", "tenant"),
+)
+
+logins = Table(
+    "logins", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", String(40), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("ip", String(64), nullable=False, server_default=""),
+    Column("user_agent", String(300), nullable=False, server_default=""),
+)
+
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("actor_name", String(254), nullable=False, server_default=""),
+    Column("action", String(64), nullable=False),
+    Column("subject_type", String(32), nullable=False),
+    Column("subject_id", String(120), nullable=False),
+    Column("ip", String(64), nullable=False, server_default=""),
+    Column("before", Text),
+    Column("after", Text),
+    Column("details", Text, nullable=False, server_default="{}"),
+    Index("ix_audit_tenant_at", "tenant", "at"),
+    Index("ix_audit_subject", "tenant", "subject_id"),
 )
 
 sessions = Table(
@@ -137,5 +187,37 @@ uploads = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
 )
 
-__all__ = ["api_keys", "events", "files", "idempotency", "metadata", "session_tokens",
-           "sessions", "uploads"]
+cases = Table(
+    "cases", metadata,
+    Column("session_id", String(40), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("journey", String(64), nullable=False),
+    Column("journey_version", Integer, nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("name", String(240), nullable=False, server_default=""),
+    Column("status", String(24), nullable=False),
+    Column("assignee", String(120)),
+    Column("assignee_name", String(254), nullable=False, server_default=""),
+    Column("outcome", String(32)),
+    Column("flags", Text, nullable=False, server_default="[]"),
+    Column("round", Integer, nullable=False, server_default="1"),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("decided_at", UTCDateTime()),
+    Index("ix_cases_tenant_status", "tenant", "status", "updated_at"),
+)
+
+case_notes = Table(
+    "case_notes", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("session_id", String(40), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("tenant", String(64), nullable=False),
+    Column("author", String(120), nullable=False),
+    Column("author_name", String(254), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+__all__ = ["api_keys", "audit", "case_notes", "cases", "events", "files", "idempotency", "logins", "metadata",
+           "session_tokens", "sessions", "uploads", "users"]
