@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut -c1-12)
+# The back office's browser code (socket.io-client) comes from the npm registry, pinned by the lock file.
+BACKOFFICE := server/backoffice
+NODE_STAMP := $(BACKOFFICE)/node_modules/.installed
 
-.PHONY: run test install lint typecheck layers pytest services clean
+.PHONY: run test install lint typecheck layers pytest services chromium clean
 
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +16,11 @@ $(STAMP):
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-install: $(STAMP)
+$(NODE_STAMP): $(BACKOFFICE)/package.json $(BACKOFFICE)/package-lock.json
+	cd $(BACKOFFICE) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(STAMP) $(NODE_STAMP)
 
 run: install
 	$(BIN)/arabesque serve --host 127.0.0.1 --port 8000
@@ -35,10 +42,14 @@ services:
 		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
 			--dir /var/lib/redis --logfile /var/log/redis/ci.log
 
-pytest: install services
+# The back office's browser tests drive Debian's Chromium through Playwright (no browser is downloaded).
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+pytest: install services chromium
 	$(BIN)/pytest
 
 test: lint typecheck layers pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(BACKOFFICE)/node_modules
