@@ -1,4 +1,4 @@
-"""`arabesque`: serve, journeys, protocol, rules (and, later, bench)."""
+"""`arabesque`: serve, journeys, protocol, rules, bench, users."""
 
 from __future__ import annotations
 
@@ -256,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     quality_set.add_argument("out")
     quality_set.add_argument("--seed", type=int, default=20261125)
     quality_set.set_defaults(run=_bench_quality_set)
+
+    from server.users_cli import register as register_users
+
+    register_users(commands)
     return parser
 
 

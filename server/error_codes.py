@@ -20,6 +20,7 @@ ERROR_MODULES: tuple[tuple[str, ...], ...] = (
     ("server.rekognition.shapes",),
     ("server.access",),
     ("server.cases.errors",),
+    ("server.users",),
 )
 """Modules defining `SdkError` subclasses. Each entry lists alternative homes; at least one must exist."""
 

@@ -60,6 +60,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     write_queue_limit: int = 5000
     write_wait_seconds: float = 10.0
     session_cache_size: int = 20_000
+    # --- the back office
+    cookie_secure: str = "auto"
+    login_ttl_seconds: int = 8 * 3600
+    login_rate_per_minute: float = 10.0
+    login_rate_burst: int = 10
 
     @property
     def data_path(self) -> Path:
@@ -132,6 +137,11 @@ DOCUMENTED: dict[str, str] = {
                                    "(5000)",
     "ARABESQUE_WRITE_WAIT_SECONDS": "how long a write may wait for the writer before it gets server.busy (10)",
     "ARABESQUE_SESSION_CACHE_SIZE": "sessions kept decoded in memory per node (20000)",
+    "ARABESQUE_COOKIE_SECURE": "the back-office cookies' Secure flag: auto (when the request came over https), true or "
+                               "false (auto)",
+    "ARABESQUE_LOGIN_TTL_SECONDS": "how long a back-office login lasts (28800: 8 hours)",
+    "ARABESQUE_LOGIN_RATE_PER_MINUTE": "back-office login attempts per minute from one IP address (10)",
+    "ARABESQUE_LOGIN_RATE_BURST": "login attempts one IP address may make at once before the rate applies (10)",
 }
 
 
@@ -152,7 +162,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise ConfigError(f"{name}: {expected}, got {raw.get(field, '')!r}", variable=name) from None
     for name in ("token_ttl_seconds", "max_upload_bytes", "max_message_bytes", "task_timeout_seconds",
                  "timer_poll_seconds", "sdk_rate_per_second", "sdk_rate_burst", "api_rate_per_second",
-                 "api_rate_burst", "write_queue_limit", "write_wait_seconds", "session_cache_size"):
+                 "api_rate_burst", "write_queue_limit", "write_wait_seconds", "session_cache_size",
+                 "login_ttl_seconds", "login_rate_per_minute", "login_rate_burst"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{PREFIX}{name.upper()}: expected a positive number, got {getattr(settings, name)}",
                               variable=f"{PREFIX}{name.upper()}")
@@ -171,6 +182,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if bool(settings.rekognition_access_key_id) != bool(settings.rekognition_secret_access_key):
         raise ConfigError(f"{PREFIX}REKOGNITION_ACCESS_KEY_ID and {PREFIX}REKOGNITION_SECRET_ACCESS_KEY: expected both "
                           "or neither, got one", variable=f"{PREFIX}REKOGNITION_ACCESS_KEY_ID")
+    if settings.cookie_secure not in ("auto", "true", "false"):
+        raise ConfigError(f"{PREFIX}COOKIE_SECURE: expected auto, true or false, got {settings.cookie_secure!r}",
+                          variable=f"{PREFIX}COOKIE_SECURE")
     if settings.log_level not in ("debug", "info", "warning", "error"):
         raise ConfigError(f"{PREFIX}LOG_LEVEL: expected debug, info, warning or error, got {settings.log_level!r}",
                           variable=f"{PREFIX}LOG_LEVEL")

@@ -29,6 +29,7 @@ from server.db.rows import (
 )
 from server.db.schema import api_keys, events, idempotency, session_tokens, sessions
 from server.db.sql import insert_ignoring_duplicates, row_of
+from server.db.users import UserRecords
 
 _SESSION_COLUMNS = [sessions.c[name] for name in SessionRow.__struct_fields__]
 
@@ -39,7 +40,7 @@ def _event_values(session_id: str, entries: list[EventRow], start_seq: int) -> l
             for i, e in enumerate(entries)]
 
 
-class Repository(FileRecords, AuditRecords):
+class Repository(FileRecords, AuditRecords, UserRecords):
     """All database access; one instance per process, built in server/app.py."""
 
     def __init__(self, db: Database) -> None:

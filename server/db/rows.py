@@ -101,6 +101,33 @@ class KeyGrant(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: dt.datetime | None = None
 
 
+class UserRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A back-office account (a person): its role in one tenant and its lockout bookkeeping."""
+
+    id: str
+    tenant: str
+    email: str
+    role: str
+    password_hash: str
+    created_at: dt.datetime
+    disabled_at: dt.datetime | None = None
+    failed_logins: int = 0
+    locked_until: dt.datetime | None = None
+    last_login_at: dt.datetime | None = None
+
+
+class LoginRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One back-office login: the SHA-256 of its cookie, its CSRF token, until when it counts."""
+
+    id_hash: str
+    user_id: str
+    csrf_token: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    ip: str = ""
+    user_agent: str = ""
+
+
 class AuditRow(msgspec.Struct, frozen=True, kw_only=True):
     """One audit record: who did what to which subject, when, from where, and what changed."""
 
@@ -131,5 +158,5 @@ class AuditQuery(msgspec.Struct, frozen=True, kw_only=True):
     limit: int = 100
 
 
-__all__ = ["AuditQuery", "AuditRow", "Conflict", "ErasureRecord", "EventRow", "FileRow", "KeyGrant",
-           "SessionRow", "SessionUpdate", "UploadRow"]
+__all__ = ["AuditQuery", "AuditRow", "Conflict", "ErasureRecord", "EventRow", "FileRow", "KeyGrant", "LoginRow",
+           "SessionRow", "SessionUpdate", "UploadRow", "UserRow"]
