@@ -69,8 +69,8 @@ def build_actions(site: Site) -> list[BaseRoute]:
     async def assign(request: Request, login: Login) -> Response:
         body = _convert({"assignee": _text(await request.form(), "assignee")}, AssignRequest)
         summary = await cases.assign(login.principal, request.path_params["session_id"], body.assignee)
-        return site.back(case_url(request), Flash(kind="ok", text=f"Assigned to {summary.assignee_name or
-                                                                                    summary.assignee}."))
+        name = summary.assignee_name or summary.assignee
+        return site.back(case_url(request), Flash(kind="ok", text=f"Assigned to {name}."))
 
     async def decide(request: Request, login: Login) -> Response:
         decision = decision_request(await request.form())

@@ -104,7 +104,9 @@ def build_pages(site: Site) -> list[BaseRoute]:
     async def queue_context(request: Request, login: Login) -> dict[str, object]:
         filters = queue_filters(request)
         listed = await cases.list(login.principal, queue_query(filters, request.query_params.get("cursor")))
+        others = {k: v for k, v in filters.items() if k != "status"}
         return {"listed": listed, "filters": filters, "statuses": CASE_STATUSES, "me": login.principal.actor,
+                "status_links": {s: urlencode({**others, "status": s}) for s in CASE_STATUSES},
                 "filter_query": urlencode(filters), "next_query": urlencode({**filters, "cursor": listed.next_cursor})
                 if listed.next_cursor else "", "paged": bool(request.query_params.get("cursor"))}
 
