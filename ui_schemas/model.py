@@ -88,6 +88,19 @@ class DecisionState(State, tag="decision", frozen=True, kw_only=True, forbid_unk
     always: Transitions = []
 
 
+class ReviewState(State, tag="review", frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Wait for a person's decision (a case in the back office); `screen` (no inputs) is shown meanwhile.
+
+    Reviewers' actions arrive as the events `approve`, `reject` and `request_changes`, handled by `on` like
+    any other event; their data lands at `review.*` (see `ReviewDef`). The journey-wide `after` timers stop
+    while a person decides; the state's own `after` (an SLA reminder) applies.
+    """
+
+    screen: ScreenDef | None = None
+    step: str | None = None
+    on: dict[str, Transitions | StateId] = {}
+
+
 class FinalState(State, tag="final", frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The journey ends here with `outcome`; `screen` is shown to the user if set."""
 
@@ -95,7 +108,24 @@ class FinalState(State, tag="final", frozen=True, kw_only=True, forbid_unknown_f
     screen: ScreenDef | None = None
 
 
-AnyState = ScreenState | TaskState | DecisionState | FinalState
+AnyState = ScreenState | TaskState | DecisionState | ReviewState | FinalState
+REVIEW_EVENTS = ("approve", "reject", "request_changes")
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class ReviewDef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What reviewers may choose for this journey; every value is a message key.
+
+    `reject_reasons` and `change_reasons` map a reason code to its text (a change reason's text is the guidance
+    the user sees on the redo screen, read with `@review.guidance.<item>`); `change_items` maps what can be
+    asked for again (a capture or a screen) to its label; `flags` maps a flag name to a rule, evaluated on
+    entering review, whose truthy result puts the flag on the case (`review.flags`).
+    """
+
+    reject_reasons: dict[Code, str] = {}
+    change_items: dict[Code, str] = {}
+    change_reasons: dict[Code, str] = {}
+    flags: dict[Code, str] = {}
 
 
 class Journey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -109,6 +139,7 @@ class Journey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     steps: list[str] = []
     rules: dict[str, object] = {}
     after: list[Delayed] = []
+    review: ReviewDef | None = None
     states: dict[StateId, AnyState]
 
     @property
@@ -121,9 +152,10 @@ def transitions_of(value: Transitions | str) -> Transitions:
     return [Transition(target=value)] if isinstance(value, str) else value
 
 
-StateKind = Literal["screen", "task", "decision", "final"]
+StateKind = Literal["screen", "task", "decision", "review", "final"]
 
 __all__ = [
+    "REVIEW_EVENTS",
     "ActionDef",
     "AnyState",
     "DecisionState",
@@ -132,6 +164,8 @@ __all__ = [
     "FinalState",
     "Journey",
     "Path",
+    "ReviewDef",
+    "ReviewState",
     "ScreenDef",
     "ScreenState",
     "State",

@@ -16,9 +16,11 @@ from server.workflow.render import TEXT_FIELDS
 from server.workflow.rules import RuleError, RulesEngine
 from ui_schemas.loader import Catalogs
 from ui_schemas.model import (
+    REVIEW_EVENTS,
     AnyState,
     DecisionState,
     Journey,
+    ReviewState,
     ScreenDef,
     ScreenState,
     TaskState,
@@ -34,6 +36,8 @@ BUILTIN_KEYS = (
     "screen.upgrade_required.title", "screen.upgrade_required.text",
 )
 TASK_EVENTS = ("done", "error")
+REVIEW_CONTEXT = ("review.round", "review.flags", "review.decision", "review.pending", "review.guidance")
+"""What entering a review state and reviewers' decisions write (engine.py)."""
 
 
 def suggest(name: str, choices: Collection[str]) -> str:
@@ -42,7 +46,7 @@ def suggest(name: str, choices: Collection[str]) -> str:
 
 
 def on_events(state: AnyState) -> dict[str, Transitions]:
-    if isinstance(state, ScreenState | TaskState):
+    if isinstance(state, ScreenState | TaskState | ReviewState):
         return {event: transitions_of(value) for event, value in state.on.items()}
     if isinstance(state, DecisionState):
         return {"always": state.always}
@@ -58,8 +62,11 @@ def collected(journey: Journey) -> set[str]:
             paths.update(f"{root}.{c.name}" for c in state.screen.components if isinstance(c, Input))
         if isinstance(state, TaskState):
             paths.add(state.result or state_id)
+        if isinstance(state, ReviewState):
+            paths.update(REVIEW_CONTEXT)
         for event, transitions in on_events(state).items():
-            if event not in ("submit", "always", *TASK_EVENTS):
+            reviewed = isinstance(state, ReviewState) and event in REVIEW_EVENTS
+            if event not in ("submit", "always", *TASK_EVENTS) and not reviewed:
                 paths.add(f"signals.{event}")
             for t in transitions:
                 paths.update(t.assign)
@@ -91,6 +98,10 @@ def check_rules(journey: Journey, engine: RulesEngine, add: Add) -> None:
 def message_keys(journey: Journey) -> Iterator[tuple[str, str]]:
     """Every message key the journey shows, with its pointer."""
     yield "/title", journey.title
+    if journey.review is not None:
+        for field in ("reject_reasons", "change_items", "change_reasons"):
+            for code, key in getattr(journey.review, field).items():
+                yield f"/review/{field}/{code}", key
     for state_id, state in journey.states.items():
         screen: ScreenDef | None = screen_of(state)
         if screen is None:
@@ -121,5 +132,5 @@ def check_message_keys(journey: Journey, catalogs: Catalogs, add: Add) -> None:
                          f"add it to ui_schemas/messages/{locale}.yaml")
 
 
-__all__ = ["BUILTIN_KEYS", "RESERVED_CONTEXT", "TASK_EVENTS", "check_message_keys", "check_read", "check_rules",
-           "collected", "message_keys", "on_events", "suggest"]
+__all__ = ["BUILTIN_KEYS", "RESERVED_CONTEXT", "REVIEW_CONTEXT", "TASK_EVENTS", "check_message_keys", "check_read",
+           "check_rules", "collected", "message_keys", "on_events", "suggest"]

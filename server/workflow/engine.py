@@ -7,14 +7,15 @@ read no clock (time is passed in) and do no I/O.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import msgspec
 
 from sdk_protocol import EventNotAllowed, JourneyFinished, RuleFailed, StaleScreen, UnknownAction
 from server.workflow.context import get_path, set_path
+from server.workflow.delays import parse_delay, timer_entry, timers_for
 from server.workflow.forms import check_submission
 from server.workflow.journey import CompiledJourney
+from server.workflow.review import decision_context, enter_review
 from server.workflow.rules import RuleEvaluation
 from server.workflow.snapshot import (
     AnyEffect,
@@ -26,6 +27,7 @@ from server.workflow.snapshot import (
     PendingTask,
     RejectInput,
     Result,
+    ReviewDecision,
     RunTask,
     ShowScreen,
     Signal,
@@ -34,13 +36,13 @@ from server.workflow.snapshot import (
     TaskDone,
     TaskFailed,
     Tick,
-    Timer,
     UserAction,
 )
 from ui_schemas.model import (
+    REVIEW_EVENTS,
     DecisionState,
-    Delayed,
     FinalState,
+    ReviewState,
     ScreenState,
     TaskState,
     Transition,
@@ -51,25 +53,13 @@ from ui_schemas.model import (
 MAX_MICROSTEPS = 64
 """Decision chains longer than this are a definition bug (a loop), not a journey."""
 
-_DELAY = re.compile(r"^(\d+)([smhd])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_delay(text: str) -> dt.timedelta:
-    """`45s`, `30m`, `12h`, `7d` -> a timedelta."""
-    match = _DELAY.match(text)
-    if match is None:
-        raise ValueError(f"Expected a delay like 30m or 7d, got {text!r}")
-    return dt.timedelta(seconds=int(match[1]) * _UNITS[match[2]])
-
-
 def start(journey: CompiledJourney, *, now: dt.datetime, context: dict[str, object] | None = None) -> Result:
     """A new session's first snapshot, already in its first stable state."""
     definition = journey.journey
     blank = Snapshot(
         journey=definition.name, version=definition.version, state=definition.initial, status="active",
         revision=0, context=dict(context or {}), started_at=now, state_entered_at=now,
-        timers=_timers("journey", definition.after, now),
+        timers=timers_for("journey", definition.after, now),
     )
     effects: list[AnyEffect] = []
     snapshot = _enter(journey, blank, definition.initial, now, "start", effects, [])
@@ -89,6 +79,8 @@ def transition(journey: CompiledJourney, snapshot: Snapshot, event: AnyEvent, no
         return _action(journey, snapshot, event, now)
     if isinstance(event, TaskDone | TaskFailed):
         return _task_result(journey, snapshot, event, now)
+    if isinstance(event, ReviewDecision):
+        return _review(journey, snapshot, event, now)
     return _signal(journey, snapshot, event, now)
 
 
@@ -165,9 +157,25 @@ def _task_result(journey: CompiledJourney, snapshot: Snapshot, event: TaskDone |
     return _follow(journey, snapshot, transitions_of(state.on.get(name, [])), f"task.{name}", now)
 
 
+def _review(journey: CompiledJourney, snapshot: Snapshot, event: ReviewDecision, now: dt.datetime) -> Result:
+    """A person's decision: recorded at `review.*` and in the trace with who made it, then `on.<action>`."""
+    state = journey.journey.states[snapshot.state]
+    if not isinstance(state, ReviewState) or event.action not in state.on:
+        handled = sorted(state.on) if isinstance(state, ReviewState) else []
+        raise EventNotAllowed(f"Expected a review state handling {event.action!r} ({', '.join(handled) or 'none'}), "
+                              f"got state {snapshot.state!r}", state=snapshot.state, event=event.action)
+    context = decision_context(journey, snapshot.context, event)
+    snapshot = msgspec.structs.replace(snapshot, context=context)
+    return _follow(journey, snapshot, transitions_of(state.on[event.action]), f"review.{event.action}", now,
+                   actor=event.actor, reason=event.reason or ", ".join(f"{i.item}: {i.reason}" for i in event.items))
+
+
 def _signal(journey: CompiledJourney, snapshot: Snapshot, event: Signal, now: dt.datetime) -> Result:
     state = journey.journey.states[snapshot.state]
     handlers = getattr(state, "on", {})
+    if isinstance(state, ReviewState) and event.name in REVIEW_EVENTS:
+        raise EventNotAllowed(f"Expected a reviewer's decision through the cases API, got signal {event.name!r}",
+                              state=snapshot.state, signal=event.name)
     if event.name not in handlers:
         raise EventNotAllowed(f"Expected a signal state {snapshot.state!r} handles "
                               f"({', '.join(sorted(handlers)) or 'none'}), got {event.name!r}",
@@ -190,7 +198,7 @@ def _tick(journey: CompiledJourney, snapshot: Snapshot, now: dt.datetime) -> Res
             break
         timer = due[0]
         snapshot = msgspec.structs.replace(snapshot, timers=[t for t in snapshot.timers if t.key != timer.key])
-        entry = _timer_entry(journey, timer.key)
+        entry = timer_entry(journey, timer.key)
         if entry is None:
             continue
         evaluations: list[RuleEvaluation] = []
@@ -212,19 +220,6 @@ def _tick(journey: CompiledJourney, snapshot: Snapshot, now: dt.datetime) -> Res
                                               target=entry.target, evaluations=evaluations))
         snapshot = _enter(journey, snapshot, entry.target, now, f"after.{entry.delay}", effects, [])
     return Result(snapshot=snapshot, effects=effects)
-
-
-def _timer_entry(journey: CompiledJourney, key: str) -> Delayed | None:
-    scope, _, rest = key.partition(":")
-    if scope == "journey":
-        entries = journey.journey.after
-        index = rest
-    else:
-        state_id, _, index = rest.rpartition(":")
-        state = journey.journey.states.get(state_id)
-        entries = state.after if state is not None else []
-    i = int(index)
-    return entries[i] if i < len(entries) else None
 
 
 # --- transitions --------------------------------------------------------------
@@ -259,7 +254,7 @@ def _assign(journey: CompiledJourney, chosen: Transition, context: dict[str, obj
 
 
 def _follow(journey: CompiledJourney, snapshot: Snapshot, transitions: Transitions, event: str,
-            now: dt.datetime) -> Result:
+            now: dt.datetime, *, actor: str = "", reason: str = "") -> Result:
     chosen, evaluations = _select(journey, transitions, snapshot.context, now)
     if chosen is None:
         raise EventNotAllowed(f"Expected a transition for {event!r} in state {snapshot.state!r} whose guard "
@@ -267,14 +262,10 @@ def _follow(journey: CompiledJourney, snapshot: Snapshot, transitions: Transitio
     context, assigned = _assign(journey, chosen, snapshot.context, now, evaluations)
     snapshot = _record(msgspec.structs.replace(snapshot, context=context),
                        Decision(at=now, state=snapshot.state, event=event, target=chosen.target,
-                                evaluations=evaluations, assigned=assigned))
+                                evaluations=evaluations, assigned=assigned, actor=actor, reason=reason))
     effects: list[AnyEffect] = []
     snapshot = _enter(journey, snapshot, chosen.target, now, event, effects, [])
     return Result(snapshot=snapshot, effects=effects)
-
-
-def _timers(scope: str, entries: list[Delayed], since: dt.datetime) -> list[Timer]:
-    return [Timer(key=f"{scope}:{i}", due_at=since + parse_delay(entry.delay)) for i, entry in enumerate(entries)]
 
 
 def _enter(journey: CompiledJourney, snapshot: Snapshot, target: str, now: dt.datetime, event: str,
@@ -286,7 +277,7 @@ def _enter(journey: CompiledJourney, snapshot: Snapshot, target: str, now: dt.da
         revision = snapshot.revision + 1
         snapshot = msgspec.structs.replace(
             snapshot, state=target, revision=revision, state_entered_at=now,
-            timers=kept + _timers(f"state:{target}", state.after, now), status="active",
+            timers=kept + timers_for(f"state:{target}", state.after, now), status="active",
         )
         if isinstance(state, ScreenState):
             effects.append(ShowScreen(state=target, revision=revision))
@@ -298,6 +289,9 @@ def _enter(journey: CompiledJourney, snapshot: Snapshot, target: str, now: dt.da
             effects.append(ShowScreen(state=target, revision=revision))
             return msgspec.structs.replace(snapshot, status="waiting", task=PendingTask(task_id=task_id,
                                                                                          task=state.task))
+        if isinstance(state, ReviewState):
+            effects.append(ShowScreen(state=target, revision=revision))
+            return enter_review(journey, snapshot, target, now)
         if isinstance(state, FinalState):
             assert state.outcome is not None  # the checker refuses final states without one
             effects.append(Complete(outcome=state.outcome))

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ui_schemas.model import DecisionState, FinalState, Journey, ScreenState, TaskState, Transitions
+from ui_schemas.model import DecisionState, FinalState, Journey, ReviewState, ScreenState, TaskState, Transitions
 
 
 def edges(journey: Journey) -> Iterator[tuple[str, str, str, str | None, str]]:
     """(source, event, target, guard, pointer to the target) for every transition, timers included."""
     for state_id, state in journey.states.items():
-        raw: dict[str, Transitions | str] = dict(state.on) if isinstance(state, ScreenState | TaskState) else \
-            {"always": state.always} if isinstance(state, DecisionState) else {}
+        raw: dict[str, Transitions | str] = {}
+        if isinstance(state, ScreenState | TaskState | ReviewState):
+            raw = dict(state.on)
+        elif isinstance(state, DecisionState):
+            raw = {"always": state.always}
         for event, value in raw.items():
             base = f"/states/{state_id}/always" if event == "always" else f"/states/{state_id}/on/{event}"
             if isinstance(value, str):
@@ -33,6 +36,8 @@ def to_mermaid(journey: Journey) -> str:
             lines.append(f"    state {state_id} <<choice>>")
         elif isinstance(state, TaskState):
             lines.append(f"    {state_id} : task {state.task}")
+        elif isinstance(state, ReviewState):
+            lines.append(f"    {state_id} : review by a person")
         elif isinstance(state, FinalState):
             lines.append(f"    {state_id} : outcome {state.outcome}")
     for source, event, target, guard, _ in edges(journey):

@@ -28,7 +28,7 @@ from server.workflow.context import get_path
 from server.workflow.journey import CompiledJourney, screen_of
 from server.workflow.snapshot import Snapshot
 from ui_schemas.loader import Catalogs
-from ui_schemas.model import ScreenDef, ScreenState, TaskState
+from ui_schemas.model import ReviewState, ScreenDef, ScreenState, TaskState
 
 TEXT_FIELDS = ("text", "label", "help", "placeholder", "guidance", "add_label", "item_label")
 UPGRADE_SCREEN_ID = "upgrade_required"
@@ -99,7 +99,7 @@ def render_screen(journey: CompiledJourney, snapshot: Snapshot, *, catalogs: Cat
         )
     return Screen(
         screen_id=snapshot.state, revision=snapshot.revision, state=snapshot.state, title=title, step=step,
-        components=fitted.components, locale=locale, waiting=isinstance(state, TaskState),
+        components=fitted.components, locale=locale, waiting=isinstance(state, TaskState | ReviewState),
         actions=[Action(name=a.name, label=catalogs.text(a.label, locale)) for a in definition.actions],
         values=dict(values) if isinstance(values, dict) else {},
     )

@@ -14,7 +14,7 @@ import msgspec
 from sdk_protocol import FieldError, Outcome
 from server.workflow.rules import RuleEvaluation
 
-Status = Literal["active", "waiting", "final"]
+Status = Literal["active", "waiting", "review", "final"]
 
 
 class Timer(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,6 +38,9 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     target: str | None
     evaluations: list[RuleEvaluation] = []
     assigned: dict[str, object] = {}
+    actor: str = ""
+    """who decided, when a person did (`user:<id>`, `api_key:<id>`); empty for the journey's own steps"""
+    reason: str = ""
 
 
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -98,7 +101,21 @@ class Signal(Event, tag="signal", frozen=True, kw_only=True):
     data: dict[str, object] = {}
 
 
-AnyEvent = Submit | UserAction | TaskDone | TaskFailed | Tick | Signal
+class ReviewItem(msgspec.Struct, frozen=True, kw_only=True):
+    item: str
+    reason: str
+
+
+class ReviewDecision(Event, tag="review", frozen=True, kw_only=True):
+    """A person's decision on a session in a review state: `approve`, `reject` or `request_changes`."""
+
+    action: str
+    actor: str
+    reason: str | None = None
+    items: list[ReviewItem] = []
+
+
+AnyEvent = Submit | UserAction | TaskDone | TaskFailed | Tick | Signal | ReviewDecision
 
 
 # --- effects ----------------------------------------------------------------
@@ -161,6 +178,8 @@ __all__ = [
     "PendingTask",
     "RejectInput",
     "Result",
+    "ReviewDecision",
+    "ReviewItem",
     "RunTask",
     "ShowScreen",
     "Signal",

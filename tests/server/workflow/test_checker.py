@@ -85,8 +85,9 @@ def test_the_good_journey_has_no_problems(engine: RulesEngine, catalogs: Catalog
 
 
 def test_the_shipped_journeys_have_no_problems(registry: Registry) -> None:
-    assert sorted(j.key for j in registry.all()) == ["kyb_business@1", "kyc_individual@1", "kyc_individual@2",
-                                                    "selfie_reverification@1", "selfie_reverification@2"]
+    assert sorted(j.key for j in registry.all()) == ["kyb_business@1", "kyb_business@2", "kyc_individual@1",
+                                                    "kyc_individual@2", "kyc_individual@3", "selfie_reverification@1",
+                                                    "selfie_reverification@2", "selfie_reverification@3"]
 
 
 def test_an_unknown_target_state_is_located_with_a_suggestion(engine: RulesEngine) -> None:
@@ -255,7 +256,7 @@ def test_journeys_check_passes_on_the_shipped_journeys() -> None:
     out = subprocess.run([sys.executable, "-m", "server.cli", "journeys", "check", "ui_schemas/"],
                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[3])
     assert out.returncode == 0, out.stderr
-    assert out.stdout.count("ok ") == 5  # kyc_individual and selfie_reverification keep version 1 for pinned sessions
+    assert out.stdout.count("ok ") == 8  # every journey keeps its earlier versions for the sessions pinned to them
 
 
 @pytest.mark.parametrize("name", ["kyc_individual", "kyb_business", "selfie_reverification"])
@@ -276,3 +277,43 @@ def test_the_graph_labels_events_and_guards(registry: Registry) -> None:
     assert "address --> rejected_minor : submit [is_minor]" in text
     assert "check_document_front --> retake_document_front : done [can_retake_front]" in text
     assert "welcome --> abandoned : after 24h" in text
+
+
+def with_review(review: dict[str, object] | None, on: dict[str, object]) -> dict[str, object]:
+    journey = broken(states__decide={"type": "decision", "always": [{"target": "approved", "guard": "front_ok"},
+                                                                     {"target": "waiting"}]},
+                     states__waiting={"type": "review", "on": on})
+    if review is not None:
+        journey["review"] = review
+    return journey
+
+
+def test_a_review_state_needs_the_journeys_review_choices(engine: RulesEngine) -> None:
+    problem = only(problems(with_review(None, {"approve": "approved", "reject": "rejected"}), engine))
+    assert problem.pointer == "/states/waiting" and "`review:`" in problem.message
+
+
+def test_a_review_state_must_handle_approve_and_reject(engine: RulesEngine) -> None:
+    found = problems(with_review({"reject_reasons": {"other": "common.no"}}, {"approve": "approved"}), engine)
+    assert [(p.pointer, p.message) for p in found] == [("/states/waiting/on", "review state has no `reject` "
+                                                        "transition")]
+
+
+def test_request_changes_needs_items_and_reasons(engine: RulesEngine) -> None:
+    found = problems(with_review({"reject_reasons": {"other": "common.no"}},
+                                 {"approve": "approved", "reject": "rejected", "request_changes": "front"}), engine)
+    assert [p.pointer for p in found] == ["/review"]
+
+
+def test_review_flags_name_known_rules(engine: RulesEngine) -> None:
+    found = problems(with_review({"reject_reasons": {"other": "common.no"}, "flags": {"risky": "is_minr"}},
+                                 {"approve": "approved", "reject": "rejected"}), engine)
+    problem = only(found)
+    assert problem.pointer == "/review/flags/risky" and problem.hint == "did you mean 'is_minor'?"
+
+
+def test_review_decisions_are_not_signals_and_their_context_is_readable(engine: RulesEngine) -> None:
+    journey = with_review({"reject_reasons": {"other": "common.no"}},
+                          {"approve": "approved", "reject": "rejected"})
+    journey["rules"] = {**journey["rules"], "second_round": {">": [{"var": "review.round"}, 1]}}  # type: ignore[dict-item]
+    assert problems(journey, engine) == []

@@ -10,15 +10,16 @@ from hypothesis import strategies as st
 import sdk_protocol as p
 from server.journeys import Registry
 from server.workflow import (
+    AnyEvent,
     CancelTask,
     CompiledJourney,
     Complete,
+    Decision,
     Notify,
     RejectInput,
     Result,
     RunTask,
     ShowScreen,
-    Signal,
     Snapshot,
     Submit,
     TaskDone,
@@ -38,6 +39,11 @@ ADDRESS = {"line1": "12 St James's Square", "city": "London", "postal_code": "SW
 FILE = "f_0123456789abcdef"
 
 
+def decision_of(walk: Walk, state: str) -> Decision:
+    """The last step the journey took out of `state`."""
+    return next(d for d in reversed(walk.snapshot.trace) if d.state == state)
+
+
 class Walk:
     """Drives one journey through the pure engine, as the service would."""
 
@@ -48,7 +54,7 @@ class Walk:
         self.snapshot = result.snapshot
         self.effects = result.effects
 
-    def apply(self, event: Submit | UserAction | TaskDone | TaskFailed | Tick | Signal) -> Result:
+    def apply(self, event: AnyEvent) -> Result:
         result = transition(self.journey, self.snapshot, event, self.now)
         # Every snapshot must survive JSON and come back equal: that is how it is persisted.
         assert msgspec.json.decode(msgspec.json.encode(result.snapshot), type=Snapshot) == result.snapshot
@@ -155,8 +161,8 @@ def test_kyc_individual_sends_risky_cases_to_manual_review(registry: Registry, p
     walk.submit({"type": "passport", "issuing_country": "GB"})
     through_selfie(walk, similarity)
     walk.submit({"data_processing": True})
-    assert walk.snapshot.outcome == "manual_review"
-    reasons = [e.rule for e in walk.snapshot.trace[-1].evaluations if e.result is True]
+    assert (walk.state, walk.snapshot.status, walk.snapshot.outcome) == ("manual_review", "review", None)
+    reasons = [e.rule for e in decision_of(walk, "decide").evaluations if e.result is True]
     assert len(reasons) == 1
 
 
@@ -183,7 +189,8 @@ def test_a_failed_check_offers_two_retakes_then_continues_to_review(registry: Re
     walk.submit({"file": FILE})
     walk.task_done(passed=True, face_match=face_match(99))
     walk.submit({"data_processing": True})
-    assert walk.snapshot.outcome == "manual_review"
+    assert (walk.state, walk.snapshot.status) == ("manual_review", "review")
+    assert walk.snapshot.context["review"] == {"round": 1, "flags": ["document_unverified"]}
 
 
 def test_a_task_that_errors_is_recorded_and_the_journey_goes_on(registry: Registry) -> None:
@@ -354,8 +361,8 @@ def test_kyb_business_asks_again_when_shares_exceed_100_and_reviews_incomplete_o
     assert walk.state == "owners_over_100"
     walk.submit({"owners": [{**owner, "share": 50}]})
     walk.submit({"data_processing": True, "authorised": True})
-    assert walk.snapshot.outcome == "manual_review"
-    fired = [e.rule for e in walk.snapshot.trace[-1].evaluations if e.result is True]
+    assert (walk.state, walk.snapshot.status) == ("manual_review", "review")
+    fired = [e.rule for e in decision_of(walk, "decide").evaluations if e.result is True]
     assert fired == ["ownership_incomplete"]
 
 
@@ -373,9 +380,9 @@ def test_kyb_business_rejects_a_sanctioned_country(registry: Registry) -> None:
     assert walk.snapshot.outcome == "rejected"
 
 
-@pytest.mark.parametrize(("similarity", "outcome"), [(95.0, "approved"), (70.0, "manual_review"), (10.0, "rejected")])
+@pytest.mark.parametrize(("similarity", "outcome"), [(95.0, "approved"), (70.0, None), (10.0, "rejected")])
 def test_selfie_reverification_outcomes_follow_the_similarity(registry: Registry, similarity: float,
-                                                              outcome: str) -> None:
+                                                              outcome: str | None) -> None:
     journey = registry.get("selfie_reverification")
     assert journey is not None
     walk = Walk(journey, context={"prefill": {"enrolled_face": FILE}})
@@ -385,6 +392,7 @@ def test_selfie_reverification_outcomes_follow_the_similarity(registry: Registry
     assert isinstance(run, RunTask) and run.input == {"file": FILE, "reference": FILE}
     walk.task_done(passed=True, face_match=face_match(similarity))
     assert walk.snapshot.outcome == outcome
+    assert (walk.state == "manual_review") == (outcome is None)
 
 
 @pytest.mark.parametrize(("similarity", "outcome"), [(95.0, "approved"), (70.0, "manual_review"), (10.0, "rejected")])
@@ -403,7 +411,7 @@ def test_sessions_pinned_to_selfie_reverification_v1_still_judge_the_similarity(
 def test_the_shipped_journeys_guard_on_the_verdict_not_on_a_similarity(registry: Registry) -> None:
     for name in ("kyc_individual", "selfie_reverification"):
         journey = registry.get(name)
-        assert journey is not None and journey.journey.version == 2
+        assert journey is not None and journey.journey.version == 3
         text = msgspec.json.encode(journey.journey.rules).decode()
         assert "face_match.verdict" in text and "face_match.similarity" not in text
 
@@ -413,7 +421,8 @@ def test_selfie_reverification_without_an_enrolled_face_goes_to_review(registry:
     assert journey is not None
     walk = Walk(journey)
     walk.submit()
-    assert walk.snapshot.outcome == "manual_review"
+    assert (walk.state, walk.snapshot.status) == ("manual_review", "review")
+    assert walk.snapshot.context["review"] == {"round": 1, "flags": ["no_reference", "selfie_unverified"]}
 
 
 def test_selfie_reverification_is_abandoned_after_15_minutes_idle(registry: Registry) -> None:
