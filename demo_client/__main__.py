@@ -1,4 +1,5 @@
-"""python -m demo_client run --server URL --api-key KEY --journey NAME --scenario approve|reject|review|retake"""
+"""python -m demo_client run --server URL --api-key KEY --journey NAME --scenario approve|reject|review|retake
+[--review stop|wait|act --reviewer-key KEY]"""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--scenarios", type=Path, help="folder of scenario files (default: built-in)")
     run.add_argument("--locale", default="en")
     run.add_argument("--timeout", type=float, default=120.0)
+    run.add_argument("--review", choices=["stop", "wait", "act"], default="stop",
+                     help="when the session waits for a person: stop there (outcome manual_review), wait for a "
+                          "reviewer (back office or cases API), or act as the reviewer with --reviewer-key")
+    run.add_argument("--reviewer-key", default="", help="an API key with the reviewer or admin role (--review act)")
     args = parser.parse_args(argv)
 
     try:
@@ -35,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
                 images.update({p.stem: p for p in sorted(args.images.iterdir())
                                if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".heic", ".webp", ".pdf"}})
             client = DemoClient(server=args.server, api_key=args.api_key, journey=args.journey, scenario=scenario,
-                                images=images, out=sys.stdout, locale=args.locale, timeout=args.timeout)
+                                images=images, out=sys.stdout, locale=args.locale, timeout=args.timeout,
+                                review=args.review, reviewer_key=args.reviewer_key or args.api_key)
             outcome = asyncio.run(client.run())
     except DemoError as exc:
         print(f"error: {exc}", file=sys.stderr)

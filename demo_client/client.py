@@ -28,9 +28,18 @@ class DemoError(Exception):
     """The journey could not be driven to an end (the message says why)."""
 
 
+class ReviewStep(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What the reviewer does in one review round (`--reviewer-key`): the body of `POST /v1/cases/{id}/decision`."""
+
+    action: str
+    reason: str | None = None
+    items: list[dict[str, str]] = []
+
+
 class Scenario(msgspec.Struct, frozen=True, kw_only=True):
     answers: dict[str, list[dict[str, object]]]
     prefill_files: dict[str, str] = {}
+    reviewer: list[ReviewStep] = []
 
 
 def load_scenario(journey: str, name: str, directory: Path = SCENARIOS_DIR) -> Scenario:
@@ -41,8 +50,9 @@ def load_scenario(journey: str, name: str, directory: Path = SCENARIOS_DIR) -> S
     if name not in raw.get("scenarios", {}):
         raise DemoError(f"scenario {name!r} is not in {path} (have: {', '.join(raw.get('scenarios', {}))})")
     merged = {**raw.get("base", {}), **(raw["scenarios"][name] or {})}
+    reviewer = msgspec.convert(merged.pop("reviewer", []), list[ReviewStep])
     answers = {screen: value if isinstance(value, list) else [value] for screen, value in merged.items()}
-    return Scenario(answers=answers, prefill_files=raw.get("prefill_files", {}))
+    return Scenario(answers=answers, prefill_files=raw.get("prefill_files", {}), reviewer=reviewer)
 
 
 class Printer:
@@ -80,7 +90,11 @@ class DemoClient:
     """One run: open a session, connect, answer every screen, return the outcome."""
 
     def __init__(self, *, server: str, api_key: str, journey: str, scenario: Scenario, images: dict[str, Path],
-                 out: TextIO, locale: str = "en", timeout: float = 60.0) -> None:
+                 out: TextIO, locale: str = "en", timeout: float = 60.0, review: str = "stop",
+                 reviewer_key: str = "") -> None:
+        """`review`: what to do when the session waits for a person: `stop` (the outcome is manual_review),
+        `wait` (for a reviewer in the back office or the cases API), or `act` (be the reviewer, with
+        `reviewer_key`, taking the scenario's `reviewer` steps in turn)."""
         self.server = server.rstrip("/")
         self.api_key = api_key
         self.journey = journey
@@ -95,6 +109,9 @@ class DemoClient:
         self.visits: dict[str, int] = {}
         self.session_id = ""
         self.token = ""
+        self.review = review
+        self.reviewer_key = reviewer_key
+        self.review_rounds = 0
 
     async def run(self) -> str:
         try:
@@ -167,12 +184,43 @@ class DemoClient:
                 continue  # the same screen again (after hello, or to a second device)
             current = message
             self.printer.screen(message)
+            if message.waiting and await self._in_review():
+                if self.review == "stop":
+                    self.printer.line("== waiting for a reviewer (stopping here)")
+                    return "manual_review"
+                await self._reviewed()
+                continue
             if not self._wants_input(message):
                 continue  # a waiting screen: the server moves on by itself
             if answered == (message.screen_id, message.revision):
                 continue
             answered = (message.screen_id, message.revision)
             await self._answer(message)
+
+    async def _in_review(self) -> bool:
+        """Whether the session waits for a person (the integrator's view says so; the SDK is not told why)."""
+        response = await self.http.get(f"/v1/sessions/{self.session_id}",
+                                       headers={"Authorization": f"Bearer {self.api_key}"})
+        return response.status_code == 200 and response.json().get("status") == "review"
+
+    async def _reviewed(self) -> None:
+        """Wait for the reviewer, or be it: claim the case and take this round's step of the scenario."""
+        if self.review == "wait":
+            self.printer.line(f"== waiting for a reviewer: {self.server}/backoffice/cases/{self.session_id}")
+            return
+        steps = self.scenario.reviewer
+        if not steps:
+            raise DemoError("the scenario has no `reviewer` steps to take")
+        step = steps[min(self.review_rounds, len(steps) - 1)]
+        self.review_rounds += 1
+        headers = {"Authorization": f"Bearer {self.reviewer_key}"}
+        for path, body in ((f"/v1/cases/{self.session_id}/claim", None),
+                           (f"/v1/cases/{self.session_id}/decision", msgspec.to_builtins(step))):
+            response = await self.http.post(path, json=body, headers=headers)
+            if response.status_code != 200:
+                raise DemoError(f"POST {path} failed: {response.status_code} {response.text}")
+        items = ", ".join(f"{i.get('item')} ({i.get('reason')})" for i in step.items)
+        self.printer.line(f"== reviewer: {step.action} {step.reason or items}".rstrip())
 
     @staticmethod
     def _wants_input(screen: p.Screen) -> bool:

@@ -17,7 +17,10 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 import sdk_protocol as p
+from server.audit import Audit
 from server.auth import Authenticator, digest, resolve_api_key, resolve_rekognition_keys
+from server.cases.routes import build_case_routes
+from server.cases.service import Cases
 from server.checks import TASKS, warm_up
 from server.db import Database, Repository
 from server.db.migrate import upgrade
@@ -99,6 +102,8 @@ class Application:
                              tenant=settings.tenant,
                              retention=dt.timedelta(seconds=settings.retention_seconds)
                              if settings.retention_seconds else None)
+        self.audit = Audit(self.repo, clock)
+        self.cases = Cases(store=self.repo, sessions=self.sessions, catalogs=catalogs, audit=self.audit, clock=clock)
         self.timers = Timers(sessions=self.sessions, repo=self.repo, sweep=self.eraser.sweep,
                              poll_seconds=settings.timer_poll_seconds)
         register_handlers(self.sio, sdk=self.sessions.sdk, files=self.files, auth=self.auth, devices=self.devices,
@@ -112,6 +117,7 @@ class Application:
             routes=[*build_routes(sessions=self.sessions, files=self.files, eraser=self.eraser, auth=self.auth,
                                   readiness=self.readiness, api_limiter=api_limiter, sdk_limiter=sdk_http_limiter,
                                   limits=settings.limits()),
+                    *build_case_routes(self.cases, self.auth, api_limiter, settings.limits()),
                     *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get)],
             exception_handlers={p.SdkError: sdk_error_handler, HTTPException: http_error_handler,
                                 Exception: internal_error_handler},

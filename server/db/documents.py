@@ -10,10 +10,11 @@ from sqlalchemy.engine import Connection
 
 from server.db.database import Database
 from server.db.rows import ErasureRecord, FileRow, UploadRow
-from server.db.schema import events, files, idempotency, session_tokens, sessions, uploads
+from server.db.schema import case_notes, cases, events, files, idempotency, session_tokens, sessions, uploads
 from server.db.sql import row_of
 
-_PERSONAL_TABLES = (events, idempotency, files, uploads, session_tokens)
+_PERSONAL_TABLES = (events, idempotency, files, uploads, session_tokens, cases, case_notes)
+"""Everything kept about a session's person; erasure deletes it (the audit log keeps ids and codes only)."""
 
 
 class FileRecords:

@@ -17,6 +17,7 @@ from server.db.repository import (
     SessionUpdate,
     UploadRow,
 )
+from server.db.rows import AuditRow, CaseWrite
 
 
 class MemoryRepository:
@@ -31,6 +32,8 @@ class MemoryRepository:
         self.files: dict[tuple[str, str], FileRow] = {}
         self.uploads: dict[str, UploadRow] = {}
         self.erasures: dict[str, tuple[str, dt.datetime | None]] = {}  # session -> (by, erased at)
+        self.case_writes: list[CaseWrite] = []
+        self.audit: list[AuditRow] = []
 
     async def api_key_grant(self, key_hash: str) -> KeyGrant | None:
         key_id = self.api_keys.get(key_hash)
@@ -46,7 +49,8 @@ class MemoryRepository:
         return self.sessions.get(session_id)
 
     async def save_transition(self, row: SessionRow, update_: SessionUpdate, entries: list[EventRow],
-                              now: dt.datetime, reply: tuple[str, bytes] | None = None) -> SessionRow:
+                              now: dt.datetime, reply: tuple[str, bytes] | None = None, *,
+                              case: CaseWrite | None = None, audit: list[AuditRow] | None = None) -> SessionRow:
         stored = self.sessions.get(row.id)
         if stored is None or stored.version != row.version:
             raise Conflict(row.id)
@@ -58,6 +62,9 @@ class MemoryRepository:
         self.events[row.id] += entries
         if reply is not None:
             self.replies.setdefault((row.id, reply[0]), reply[1])
+        if case is not None:
+            self.case_writes.append(case)
+        self.audit += audit or []
         return saved
 
     async def replay(self, session_id: str, key: str) -> bytes | None:

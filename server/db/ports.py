@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Protocol
 
 from server.db.repository import ErasureRecord, EventRow, FileRow, KeyGrant, SessionRow, SessionUpdate, UploadRow
+from server.db.rows import AuditRow, CaseWrite
 
 
 class SessionRepository(Protocol):
@@ -18,7 +19,8 @@ class SessionRepository(Protocol):
     async def load_session(self, session_id: str) -> SessionRow | None: ...
 
     async def save_transition(self, row: SessionRow, update_: SessionUpdate, entries: list[EventRow],
-                              now: dt.datetime, reply: tuple[str, bytes] | None = None) -> SessionRow: ...
+                              now: dt.datetime, reply: tuple[str, bytes] | None = None, *,
+                              case: CaseWrite | None = None, audit: list[AuditRow] | None = None) -> SessionRow: ...
 
     async def replay(self, session_id: str, key: str) -> bytes | None: ...
 

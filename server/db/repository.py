@@ -14,10 +14,13 @@ import msgspec
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from server.db.audit import AuditRecords
+from server.db.audit import AuditRecords, insert_audit
+from server.db.cases import CaseRecords, write_case
 from server.db.database import Database
 from server.db.documents import FileRecords
 from server.db.rows import (
+    AuditRow,
+    CaseWrite,
     Conflict,
     ErasureRecord,
     EventRow,
@@ -40,7 +43,7 @@ def _event_values(session_id: str, entries: list[EventRow], start_seq: int) -> l
             for i, e in enumerate(entries)]
 
 
-class Repository(FileRecords, AuditRecords, UserRecords):
+class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords):
     """All database access; one instance per process, built in server/app.py."""
 
     def __init__(self, db: Database) -> None:
@@ -107,8 +110,10 @@ class Repository(FileRecords, AuditRecords, UserRecords):
         return row_of(SessionRow, row) if row is not None else None
 
     async def save_transition(self, row: SessionRow, update_: SessionUpdate, entries: list[EventRow],
-                              now: dt.datetime, reply: tuple[str, bytes] | None = None) -> SessionRow:
-        """Commit the new snapshot, its timeline entries and an idempotent reply in one transaction.
+                              now: dt.datetime, reply: tuple[str, bytes] | None = None, *,
+                              case: CaseWrite | None = None, audit: list[AuditRow] | None = None) -> SessionRow:
+        """Commit the new snapshot, its timeline entries, an idempotent reply, the change to the session's case
+        and the audit records of who caused it, in one transaction.
 
         Returns the row as stored; raises Conflict when the session's version is no longer `row.version`.
         """
@@ -131,6 +136,10 @@ class Repository(FileRecords, AuditRecords, UserRecords):
             if reply is not None:
                 insert_ignoring_duplicates(conn, idempotency, {"session_id": row.id, "key": reply[0],
                                                                 "reply": reply[1].decode(), "created_at": now})
+            if case is not None:
+                write_case(conn, case)
+            for record in audit or []:
+                insert_audit(conn, record)
             return True
 
         if not await self.db.write(write):

@@ -91,6 +91,59 @@ class SessionUpdate(msgspec.Struct, frozen=True, kw_only=True):
     completed: bool
 
 
+class CaseRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A session that needed a person: its place in the queue."""
+
+    session_id: str
+    tenant: str
+    journey: str
+    journey_version: int
+    reference: str
+    name: str
+    status: str
+    assignee: str | None
+    assignee_name: str
+    outcome: str | None
+    flags: str
+    """a JSON list of flag names"""
+    round: int
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    decided_at: dt.datetime | None
+
+
+class CaseWrite(msgspec.Struct, frozen=True, kw_only=True):
+    """What a transition does to its session's case, written in the transition's transaction.
+
+    `review`: the session entered review (a new case, or the next round of an existing one);
+    `changes_requested`: it left review for the user to redo something; `closed`: it ended (a decision,
+    or a timer) while it had a case.
+    """
+
+    kind: str
+    session_id: str
+    tenant: str
+    journey: str
+    journey_version: int
+    reference: str
+    name: str = ""
+    flags: list[str] = []
+    round: int = 1
+    outcome: str | None = None
+    at: dt.datetime
+
+
+class NoteRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    session_id: str
+    tenant: str
+    author: str
+    author_name: str
+    text: str
+    created_at: dt.datetime
+
+
 class KeyGrant(msgspec.Struct, frozen=True, kw_only=True):
     """What an active API key stands for."""
 
@@ -158,5 +211,5 @@ class AuditQuery(msgspec.Struct, frozen=True, kw_only=True):
     limit: int = 100
 
 
-__all__ = ["AuditQuery", "AuditRow", "Conflict", "ErasureRecord", "EventRow", "FileRow", "KeyGrant", "LoginRow",
-           "SessionRow", "SessionUpdate", "UploadRow", "UserRow"]
+__all__ = ["AuditQuery", "AuditRow", "CaseRow", "CaseWrite", "Conflict", "ErasureRecord", "EventRow", "FileRow",
+           "KeyGrant", "LoginRow", "NoteRow", "SessionRow", "SessionUpdate", "UploadRow", "UserRow"]

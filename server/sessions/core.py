@@ -16,9 +16,11 @@ import msgspec
 import sdk_protocol as p
 from server.db import Conflict, EventRow, SessionRow, SessionUpdate
 from server.db.ports import SessionRepository
+from server.db.rows import AuditRow
 from server.journeys import Registry
 from server.live_sessions import Live, LiveSessions
 from server.relay import Relay
+from server.sessions.review import case_change
 from server.workflow import (
     AnyEffect,
     AnyEvent,
@@ -36,6 +38,8 @@ from server.workflow import (
 
 Clock = Callable[[], dt.datetime]
 RunEffects = Callable[[Live, CompiledJourney, Snapshot, list[AnyEffect]], Awaitable[None]]
+CaseListener = Callable[[str, str], Awaitable[None]]
+"""called with (tenant, session id) after a commit changed a session's case"""
 MAX_RETRIES = 8
 
 
@@ -71,6 +75,7 @@ class SessionCore:
         self.clock = clock
         self.relay = relay
         self.run_effects: RunEffects = _no_effects
+        self.case_listeners: list[CaseListener] = []
 
     def journey(self, row: SessionRow) -> CompiledJourney:
         journey = self.registry.get(row.journey, row.journey_version)
@@ -101,14 +106,15 @@ class SessionCore:
             await self.run_effects(self.live.put(row), journey, stored, result.effects)
 
     async def apply(self, session_id: str, event: AnyEvent, *, kind: str,
-                    data: Mapping[str, object] | None = None) -> Applied:
+                    data: Mapping[str, object] | None = None, audit: list[AuditRow] | None = None) -> Applied:
         async with self.live.locked(session_id):
             live = await self.live.get(session_id)
-            return await self.apply_locked(live, event, kind=kind, data=data)
+            return await self.apply_locked(live, event, kind=kind, data=data, audit=audit)
 
     async def apply_locked(self, live: Live, event: AnyEvent, *, kind: str, reply_key: str | None = None,
                            reply: Callable[[Result], p.Message] | None = None,
-                           data: Mapping[str, object] | None = None) -> Applied:
+                           data: Mapping[str, object] | None = None,
+                           audit: list[AuditRow] | None = None) -> Applied:
         """Transition, commit (optimistic, batched), run effects; the caller holds the session's lock."""
         for _ in range(MAX_RETRIES):
             snapshot = live.snapshot
@@ -135,8 +141,10 @@ class SessionCore:
                                    snapshot=msgspec.json.encode(stored).decode(), next_due_at=next_due(stored),
                                    completed=stored.status == "final" and snapshot.status != "final")
             stored_reply = (reply_key, msgspec.json.encode(reply(result))) if reply_key and reply else None
+            case = case_change(live.row, snapshot, stored, now)
             try:
-                row = await self.repo.save_transition(live.row, update, entries, now, stored_reply)
+                row = await self.repo.save_transition(live.row, update, entries, now, stored_reply, case=case,
+                                                      audit=audit)
             except Conflict:
                 live = await self.live.reload(live.row.id)
                 continue
@@ -145,9 +153,12 @@ class SessionCore:
             if stored_reply is not None:
                 live.remember(stored_reply[0], stored_reply[1])
             await self.run_effects(live, journey, stored, result.effects)
+            if case is not None:
+                for listener in self.case_listeners:
+                    await listener(row.tenant, row.id)
             return Applied(result=result)
         raise p.ServerBusy(f"Expected to commit within {MAX_RETRIES} attempts, got constant conflicts with other "
                            "writers; nothing was changed, retry shortly", retry_after=1.0)
 
 
-__all__ = ["Applied", "Clock", "RunEffects", "SessionCore", "split_trace"]
+__all__ = ["Applied", "CaseListener", "Clock", "RunEffects", "SessionCore", "split_trace"]

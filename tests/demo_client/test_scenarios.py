@@ -54,3 +54,24 @@ def test_a_wrong_api_key_exits_1_with_the_reason(server: Server) -> None:
                           timeout=60, cwd=ROOT)
     assert done.returncode == 1
     assert "auth.invalid_api_key" in done.stderr
+
+
+@pytest.mark.parametrize(("journey", "redo", "outcome"), [
+    ("kyc_individual", "redo_document_front", "approved"),
+    ("selfie_reverification", "redo_selfie", "approved"),
+    ("kyb_business", None, "rejected"),
+])
+def test_the_review_scenario_with_a_reviewer_asks_again_live_then_decides(server: Server, journey: str,
+                                                                            redo: str | None, outcome: str) -> None:
+    done = run(server, journey, "review", "--review", "act")
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert out.strip().splitlines()[-1] == f"outcome: {outcome}"
+    review = out.index("== screen manual_review")
+    if redo is not None:
+        assert out.index("== reviewer: request_changes") > review
+        assert out.index(f"== screen {redo}") > out.index("== reviewer: request_changes")
+        assert out.count("== screen manual_review") == 2  # the resubmission went back to review
+        assert out.index("== reviewer: approve") > out.rindex("== screen manual_review")
+    if journey == "kyc_individual":
+        assert "There is glare on the card. Tilt it away from the light." in out  # the reviewer's reason, shown

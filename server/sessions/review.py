@@ -1,0 +1,45 @@
+"""What a step of a session does to its case: a pure function of the snapshots before and after it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from server.db import SessionRow
+from server.db.rows import CaseWrite
+from server.workflow import Snapshot
+from server.workflow.context import get_path
+
+NAME_PATHS = (("person.first_name", "person.last_name"), ("company.legal_name",), ("prefill.name",))
+"""Where a reviewer's queue finds the name to show: the first of these the context has."""
+
+
+def case_name(context: dict[str, object]) -> str:
+    for paths in NAME_PATHS:
+        parts = [get_path(context, path) for path in paths]
+        text = " ".join(p for p in parts if isinstance(p, str) and p)
+        if text:
+            return text
+    return ""
+
+
+def case_change(row: SessionRow, before: Snapshot, after: Snapshot, now: dt.datetime) -> CaseWrite | None:
+    """`review` on entering a review state, `changes_requested` on leaving one for anything but the end,
+    `closed` when the session ends (the repository ignores it for a session that never had a case)."""
+    entered = after.status == "review" and (before.status != "review" or before.state != after.state)
+    if entered:
+        kind = "review"
+    elif before.status == "review" and after.status != "review":
+        kind = "closed" if after.status == "final" else "changes_requested"
+    elif after.status == "final" and before.status != "final":
+        kind = "closed"
+    else:
+        return None
+    flags = get_path(after.context, "review.flags")
+    round_ = get_path(after.context, "review.round")
+    return CaseWrite(kind=kind, session_id=row.id, tenant=row.tenant, journey=row.journey,
+                     journey_version=row.journey_version, reference=row.reference, name=case_name(after.context),
+                     flags=[f for f in flags if isinstance(f, str)] if isinstance(flags, list) else [],
+                     round=round_ if isinstance(round_, int) else 1, outcome=after.outcome, at=now)
+
+
+__all__ = ["case_change", "case_name"]
