@@ -19,6 +19,7 @@ from starlette.middleware.cors import CORSMiddleware
 import sdk_protocol as p
 from server.audit import Audit
 from server.auth import Authenticator, digest, resolve_api_key, resolve_rekognition_keys
+from server.backoffice import Logins, build_backoffice, register_live
 from server.cases.routes import build_case_routes
 from server.cases.service import Cases
 from server.checks import TASKS, warm_up
@@ -42,6 +43,7 @@ from server.sockets import SocketBroadcaster, register_handlers
 from server.storage import open_store
 from server.tasks import FaceMatcher, TaskRunner
 from server.timers import Timers
+from server.users import Users
 from server.workers import WorkerPool
 from server.workflow import RulesEngine
 from ui_schemas.loader import load_catalogs
@@ -112,13 +114,25 @@ class Application:
         api_limiter = RateLimiter(settings.api_rate_per_second, settings.api_rate_burst, what="API key")
         sdk_http_limiter = RateLimiter(settings.sdk_rate_per_second, settings.sdk_rate_burst,
                                        what="session (SDK HTTP requests)")
+        # --- the back office: accounts, logins (whose cookie the REST API takes too), pages, live updates
+        self.users = Users(self.repo, self.audit, clock)
+        self.logins = Logins(self.repo, self.users, self.audit, clock,
+                             ttl=dt.timedelta(seconds=settings.login_ttl_seconds), cookie_secure=settings.cookie_secure,
+                             limiter=RateLimiter(settings.login_rate_per_minute / 60, settings.login_rate_burst,
+                                                 what="IP address (back-office logins)"))
+        self.auth.logins = self.logins
+        backoffice = build_backoffice(logins=self.logins, cases=self.cases, users=self.users, files=self.files,
+                                      audit=self.audit)
+        register_live(self.sio, logins=self.logins, cases=self.cases)
+        # ---
         self._timers: asyncio.Task[None] | None = None
         starlette = Starlette(
             routes=[*build_routes(sessions=self.sessions, files=self.files, eraser=self.eraser, auth=self.auth,
                                   readiness=self.readiness, api_limiter=api_limiter, sdk_limiter=sdk_http_limiter,
                                   limits=settings.limits()),
                     *build_case_routes(self.cases, self.auth, api_limiter, settings.limits()),
-                    *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get)],
+                    *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get),
+                    *backoffice],
             exception_handlers={p.SdkError: sdk_error_handler, HTTPException: http_error_handler,
                                 Exception: internal_error_handler},
             middleware=[Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
