@@ -43,6 +43,8 @@ class LoginStore(Protocol):
 
     async def delete_login(self, id_hash: str, audit: AuditRow | None = None) -> bool: ...
 
+    async def delete_expired_logins(self, now: dt.datetime) -> int: ...
+
 
 class Login(msgspec.Struct, frozen=True, kw_only=True):
     """A checked login: who it acts as, its CSRF token, until when it counts."""
@@ -91,6 +93,7 @@ class Logins:
         login = self._login(row, user, ip)
         entry = self.audit.entry(login.principal, "user.login", "user", user.id, expires_at=row.expires_at.isoformat())
         await self.store.record_login_success(row, entry, password_hash=verified.new_hash)
+        await self.store.delete_expired_logins(now)  # logins never shown again would otherwise stay
         return token, login
 
     async def log_out(self, login: Login) -> None:
