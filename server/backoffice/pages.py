@@ -6,6 +6,7 @@ Each handler reads once through the cases service and renders; live updates fetc
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlencode
 
 import msgspec
@@ -58,8 +59,9 @@ def build_pages(site: Site) -> list[BaseRoute]:
                                                      "next": safe_next(request.query_params.get("next"))},
                              login=None, status=status)
         site.logins.set_login_form_cookie(response, request, token)
-        if isinstance(error, AccountLocked | p.RateLimited):
-            response.headers["Retry-After"] = str(error.details.get("retry_after", 1))
+        retry_after = error.details.get("retry_after") if isinstance(error, AccountLocked | p.RateLimited) else None
+        if isinstance(retry_after, int | float):  # whole seconds, at least 1
+            response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
         return response
 
     async def show_login(request: Request) -> Response:
