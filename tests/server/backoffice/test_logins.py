@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import socketio
 
 from tests.server.backoffice.helpers import PASSWORD, cli, create_users, csrf_of, log_in
 from tests.server.live import Server
@@ -133,3 +134,19 @@ def test_the_users_cli_lists_and_disables_and_a_disabled_account_is_logged_out(o
     taken = cli(office, "users", "create", "--email", "lou@example.com", "--role", "viewer", "--tenant", "default",
                 stdin=PASSWORD + "\n")
     assert taken.returncode == 1 and "user.exists" in taken.stderr
+
+
+async def test_the_live_namespace_wants_a_login_cookie_from_this_origin(office: Server) -> None:
+    client, _ = log_in(office, "dan@example.com", ip="10.1.0.10")
+    cookie = f"arabesque_session={client.cookies['arabesque_session']}"
+    for headers in ({}, {"Cookie": "arabesque_session=unknown"}, {"Cookie": cookie, "Origin": "https://evil.example"}):
+        sio = socketio.AsyncClient(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await sio.connect(office.url, namespaces=["/backoffice"], transports=["websocket"], headers=headers,
+                              wait_timeout=5)
+        await sio.disconnect()
+    sio = socketio.AsyncClient(reconnection=False)
+    await sio.connect(office.url, namespaces=["/backoffice"], transports=["websocket"],
+                      headers={"Cookie": cookie, "Origin": office.url}, wait_timeout=5)
+    assert sio.connected
+    await sio.disconnect()

@@ -18,6 +18,7 @@ from server.access import Principal
 from server.audit import Audit
 from server.backoffice import Logins, build_backoffice
 from server.backoffice.logins import Login
+from server.backoffice.pages import safe_next
 from server.backoffice.render import environment
 from server.cases.types import ChangeItem, DecisionRequest
 from server.db import Database, Repository
@@ -175,3 +176,22 @@ def test_the_case_page_renders_every_part_of_a_case_from_the_structs() -> None:
     assert 'id="face-similarity">71.2<' in html and 'id="face-verdict">Review<' in html
     assert "is_pep" in html and "manual_review" in html
     assert 'value="document_forged"' in html and 'name="reason_document_back"' in html
+
+
+async def test_an_admin_assigns_a_case_to_a_reviewer_of_the_tenant(office: Office) -> None:
+    office.cases.add(detail("s_1"))
+    await office.user("rita@example.com", "reviewer")
+    await office.user("ann@example.com", "admin")
+    csrf = await office.log_in("ann@example.com")
+    page = await office.client.get("/backoffice/cases/s_1")
+    rita = next(u for u in await office.users.list("default") if u.email == "rita@example.com")
+    assert f'<option value="user:{rita.id}"' in page.text
+    done = await office.client.post("/backoffice/cases/s_1/assign", data={"csrf_token": csrf,
+                                                                          "assignee": f"user:{rita.id}"})
+    assert done.status_code == 303 and office.cases.details["s_1"].case.assignee == f"user:{rita.id}"
+
+
+def test_after_logging_in_the_browser_goes_only_to_a_back_office_page() -> None:
+    assert safe_next("/backoffice/cases/s_1?x=1") == "/backoffice/cases/s_1?x=1"
+    for target in ("//evil.example/backoffice", "https://evil.example", "/backoffice\\..\\x", "/other", "", None):
+        assert safe_next(target) == "/backoffice"
