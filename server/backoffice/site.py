@@ -6,7 +6,6 @@ A page request without a login goes to the login page; a form post must carry th
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
@@ -23,7 +22,6 @@ from server.backoffice.render import Flash, html, read_flash, set_flash, take_fl
 from server.files import Files
 from server.users import Users
 
-log = logging.getLogger("arabesque.backoffice")
 Handler = Callable[[Request, Login], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_FORM_FIELDS = 200
@@ -121,4 +119,4 @@ class Site:
         return endpoint
 
 
-__all__ = ["Endpoint", "Handler", "Site", "log"]
+__all__ = ["Endpoint", "Handler", "Site"]
