@@ -19,21 +19,11 @@ import socketio
 import yaml
 
 import sdk_protocol as p
+from demo_client.printer import Printer
+from demo_client.review import DemoError, Reviewer, ReviewStep
 
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 ALL_COMPONENTS = sorted(p.ALL_COMPONENT_TYPES)
-
-
-class DemoError(Exception):
-    """The journey could not be driven to an end (the message says why)."""
-
-
-class ReviewStep(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """What the reviewer does in one review round (`--reviewer-key`): the body of `POST /v1/cases/{id}/decision`."""
-
-    action: str
-    reason: str | None = None
-    items: list[dict[str, str]] = []
 
 
 class Scenario(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,37 +43,6 @@ def load_scenario(journey: str, name: str, directory: Path = SCENARIOS_DIR) -> S
     reviewer = msgspec.convert(merged.pop("reviewer", []), list[ReviewStep])
     answers = {screen: value if isinstance(value, list) else [value] for screen, value in merged.items()}
     return Scenario(answers=answers, prefill_files=raw.get("prefill_files", {}), reviewer=reviewer)
-
-
-class Printer:
-    """One readable block per screen."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-
-    def line(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
-
-    def screen(self, screen: p.Screen) -> None:
-        step = f"  (step {screen.step.n} of {screen.step.m})" if screen.step else ""
-        self.line(f"== screen {screen.screen_id} r{screen.revision}{step}: {screen.title}")
-        for component in screen.components:
-            kind = p.component_type(component)
-            if isinstance(component, p.Input):
-                extra = ""
-                if isinstance(component, p.DocumentCapture):
-                    extra = f" [{component.document_type or 'document'} {component.side}]"
-                required = " *" if component.validation.required else ""
-                label = component.text if isinstance(component, p.Consent) else component.label
-                self.line(f"   [{kind}] {component.name}: {label[:90]}{required}{extra}")
-            elif isinstance(component, p.Button):
-                self.line(f"   [{kind}] {component.label} -> {component.action}")
-            elif isinstance(component, p.Alert):
-                self.line(f"   [{kind}:{component.severity}] {component.text}")
-            else:
-                self.line(f"   [{kind}] {getattr(component, 'text', '')}")
-        if screen.actions:
-            self.line(f"   actions: {', '.join(a.name for a in screen.actions)}")
 
 
 class DemoClient:
@@ -110,8 +69,8 @@ class DemoClient:
         self.session_id = ""
         self.token = ""
         self.review = review
-        self.reviewer_key = reviewer_key
-        self.review_rounds = 0
+        self.reviewer = Reviewer(self.http, server=self.server, api_key=api_key, reviewer_key=reviewer_key,
+                                 steps=scenario.reviewer, printer=self.printer)
 
     async def run(self) -> str:
         try:
@@ -184,11 +143,11 @@ class DemoClient:
                 continue  # the same screen again (after hello, or to a second device)
             current = message
             self.printer.screen(message)
-            if message.waiting and await self._in_review():
+            if message.waiting and await self.reviewer.in_review(self.session_id):
                 if self.review == "stop":
                     self.printer.line("== waiting for a reviewer (stopping here)")
                     return "manual_review"
-                await self._reviewed()
+                await self.reviewer.review(self.session_id, act=self.review == "act")
                 continue
             if not self._wants_input(message):
                 continue  # a waiting screen: the server moves on by itself
@@ -196,31 +155,6 @@ class DemoClient:
                 continue
             answered = (message.screen_id, message.revision)
             await self._answer(message)
-
-    async def _in_review(self) -> bool:
-        """Whether the session waits for a person (the integrator's view says so; the SDK is not told why)."""
-        response = await self.http.get(f"/v1/sessions/{self.session_id}",
-                                       headers={"Authorization": f"Bearer {self.api_key}"})
-        return response.status_code == 200 and response.json().get("status") == "review"
-
-    async def _reviewed(self) -> None:
-        """Wait for the reviewer, or be it: claim the case and take this round's step of the scenario."""
-        if self.review == "wait":
-            self.printer.line(f"== waiting for a reviewer: {self.server}/backoffice/cases/{self.session_id}")
-            return
-        steps = self.scenario.reviewer
-        if not steps:
-            raise DemoError("the scenario has no `reviewer` steps to take")
-        step = steps[min(self.review_rounds, len(steps) - 1)]
-        self.review_rounds += 1
-        headers = {"Authorization": f"Bearer {self.reviewer_key}"}
-        for path, body in ((f"/v1/cases/{self.session_id}/claim", None),
-                           (f"/v1/cases/{self.session_id}/decision", msgspec.to_builtins(step))):
-            response = await self.http.post(path, json=body, headers=headers)
-            if response.status_code != 200:
-                raise DemoError(f"POST {path} failed: {response.status_code} {response.text}")
-        items = ", ".join(f"{i.get('item')} ({i.get('reason')})" for i in step.items)
-        self.printer.line(f"== reviewer: {step.action} {step.reason or items}".rstrip())
 
     @staticmethod
     def _wants_input(screen: p.Screen) -> bool:

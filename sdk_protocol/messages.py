@@ -126,8 +126,8 @@ class Screen(Message, tag="screen", frozen=True, kw_only=True):
     """Render this. `values` holds what the user already entered on it.
 
     `waiting` marks a screen shown while the server works (checks running) or a person reviews: it takes no
-    submit; the next `screen` follows on its own. `screen_id` `upgrade_required` means the SDK lacks components it
-    needs.
+    submit; the next `screen` follows on its own. `screen_id` `upgrade_required` means the SDK lacks components
+    it needs.
     """
 
     screen_id: str

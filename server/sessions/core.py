@@ -20,7 +20,7 @@ from server.db.rows import AuditRow
 from server.journeys import Registry
 from server.live_sessions import Live, LiveSessions
 from server.relay import Relay
-from server.sessions.review import case_change
+from server.sessions.review import case_audit, case_change
 from server.workflow import (
     AnyEffect,
     AnyEvent,
@@ -144,7 +144,7 @@ class SessionCore:
             case = case_change(live.row, snapshot, stored, now)
             try:
                 row = await self.repo.save_transition(live.row, update, entries, now, stored_reply, case=case,
-                                                      audit=audit)
+                                                      audit=[*(audit or []), *case_audit(case)])
             except Conflict:
                 live = await self.live.reload(live.row.id)
                 continue

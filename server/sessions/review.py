@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from server.db import SessionRow
-from server.db.rows import CaseWrite
+from server.db.rows import AuditRow, CaseWrite
 from server.workflow import Snapshot
 from server.workflow.context import get_path
 
@@ -42,4 +42,14 @@ def case_change(row: SessionRow, before: Snapshot, after: Snapshot, now: dt.date
                      round=round_ if isinstance(round_, int) else 1, outcome=after.outcome, at=now)
 
 
-__all__ = ["case_change", "case_name"]
+def case_audit(write: CaseWrite | None) -> list[AuditRow]:
+    """The server's own audit record when a session enters review: the case opens, or comes back resubmitted."""
+    if write is None or write.kind != "review":
+        return []
+    action = "case.opened" if write.round <= 1 else "case.resubmitted"
+    return [AuditRow(tenant=write.tenant, at=write.at, actor="system", actor_name="system", action=action,
+                     subject_type="case", subject_id=write.session_id,
+                     after={"round": write.round, "flags": list(write.flags)})]
+
+
+__all__ = ["case_audit", "case_change", "case_name"]

@@ -22,6 +22,7 @@ from server.workflow.checker_reads import (
 from server.workflow.checker_reads import (
     suggest as _suggest,
 )
+from server.workflow.checker_review import check_reviews
 from server.workflow.context import path_root
 from server.workflow.engine import parse_delay
 from server.workflow.graph import edges
@@ -33,7 +34,6 @@ from ui_schemas.model import (
     DecisionState,
     FinalState,
     Journey,
-    ReviewState,
     ScreenState,
     TaskState,
     Transitions,
@@ -65,7 +65,7 @@ class _Checker:
         self._reachability()
         for state_id, state in j.states.items():
             self._state(state_id, state)
-        self._review_flags()
+        check_reviews(self.journey, self.add)
         check_rules(self.journey, self.engine, self.add)
         if self.catalogs is not None:
             check_message_keys(self.journey, self.catalogs, self.add)
@@ -132,15 +132,6 @@ class _Checker:
                 self.add(f"/states/{state_id}", f"state {state_id!r} is unreachable from {self.journey.initial!r}",
                          "add a transition to it or remove it")
 
-    def _review_flags(self) -> None:
-        review = self.journey.review
-        for flag, rule in (review.flags if review is not None else {}).items():
-            if rule not in self.journey.rules:
-                self.add(f"/review/flags/{flag}", f"flag names unknown rule {rule!r}",
-                         _suggest(rule, self.journey.rules))
-            if IDENTIFIER.match(flag) is None:
-                self.add(f"/review/flags/{flag}", f"expected a flag name of a-z, 0-9 and _, got {flag!r}")
-
     def _guard(self, guard: str | None, pointer: str) -> None:
         if guard is not None and guard not in self.journey.rules:
             self.add(pointer, f"guard names unknown rule {guard!r}", _suggest(guard, self.journey.rules))
@@ -188,30 +179,6 @@ class _Checker:
                 self.add(f"{base}/screen", "a task's waiting screen cannot collect input")
         if isinstance(state, ScreenState):
             self._screen(state_id, state)
-        if isinstance(state, ReviewState):
-            self._review(state_id, state)
-
-    def _review(self, state_id: str, state: ReviewState) -> None:
-        """A review state handles a person's approve and reject (and request_changes when changes can be asked
-        for); the journey says which reasons and items reviewers may pick."""
-        base = f"/states/{state_id}"
-        review = self.journey.review
-        if review is None:
-            self.add(base, "a review state needs the journey's `review:` (reject reasons, change items)",
-                     "add `review: {reject_reasons: {...}}` at the top level")
-        elif not review.reject_reasons:
-            self.add("/review/reject_reasons", "reviewers need at least one reject reason")
-        for event in ("approve", "reject"):
-            if event not in state.on:
-                self.add(f"{base}/on", f"review state has no `{event}` transition", f"add `on.{event}:`")
-        if review is not None and review.change_items and "request_changes" not in state.on:
-            self.add(f"{base}/on", "the journey lists change items but the review state has no `request_changes`",
-                     "add `on.request_changes:`")
-        if "request_changes" in state.on and (review is None or not review.change_items or
-                                              not review.change_reasons):
-            self.add("/review", "`request_changes` needs `change_items` and `change_reasons`")
-        if state.screen is not None and any(isinstance(c, Input) for c in state.screen.components):
-            self.add(f"{base}/screen", "a review state's waiting screen cannot collect input")
 
     def _screen(self, state_id: str, state: ScreenState) -> None:
         base = f"/states/{state_id}"

@@ -109,8 +109,10 @@ async def test_request_changes_pushes_the_redo_screen_to_every_device_and_the_re
     assert [(d["action"], d["round"]) for d in case["decisions"]] == [("request_changes", 1), ("approve", 2)]
     assert [t["actor"] for t in case["trace"] if t["actor"]] == [case["decisions"][0]["actor"]] * 2
     assert review_server.session(session_id)["outcome"] == "approved"
-    actions = [action for _, action in audit_rows(review_server, session_id)]
-    assert actions == ["case.claimed", "case.decided", "case.decided"]
+    assert audit_rows(review_server, session_id) == [
+        ("system", "case.opened"), (case["decisions"][0]["actor"], "case.claimed"),
+        (case["decisions"][0]["actor"], "case.decided"), ("system", "case.resubmitted"),
+        (case["decisions"][0]["actor"], "case.decided")]
     await phone.close()
     await laptop.close()
 
@@ -183,7 +185,7 @@ async def test_claim_assign_and_release_move_the_case_between_people(review_serv
         mine_now = (await mine.get("/v1/cases", params={"assignee": "none", "status": "waiting"})).json()
         assert session_id in [c["session_id"] for c in mine_now["cases"]]
     actions = [action for _, action in audit_rows(review_server, session_id)]
-    assert actions == ["case.claimed", "case.assigned", "case.released"]
+    assert actions == ["case.opened", "case.claimed", "case.assigned", "case.released"]
     await sdk.close()
 
 
@@ -255,7 +257,8 @@ async def test_many_sessions_and_two_reviewers_at_once_each_case_is_claimed_and_
     done = await asyncio.gather(*(sdk.next(p.JourneyCompleted) for _, sdk in made))
     assert {d.outcome for d in done if isinstance(d, p.JourneyCompleted)} == {"approved"}
     for session_id in ids:
-        assert [a for _, a in audit_rows(review_server, session_id)] == ["case.claimed", "case.decided"]
+        assert [a for _, a in audit_rows(review_server, session_id)] == ["case.opened", "case.claimed",
+                                                                          "case.decided"]
     for _, sdk in made:
         await sdk.close()
 
@@ -268,3 +271,25 @@ async def test_an_unknown_case_and_a_session_that_never_needed_review_are_not_fo
             assert (missing.status_code, missing.json()["code"]) == (404, "case.not_found")
             claim = await api.post(f"/v1/cases/{session_id}/claim")
             assert claim.json()["code"] == "case.not_found"
+
+
+async def test_erasure_removes_the_case_and_its_notes_and_keeps_the_audit_records(review_server: Server) -> None:
+    session_id, sdk = await to_review(review_server, "Erin", "Erased")
+    async with client(review_server) as api:
+        await api.post(f"/v1/cases/{session_id}/claim")
+        await api.post(f"/v1/cases/{session_id}/notes", json={"text": "Erin phoned."})
+        assert (await api.delete(f"/v1/sessions/{session_id}")).status_code == 200
+        gone = await api.get(f"/v1/cases/{session_id}")
+        assert gone.json()["code"] == "case.not_found"
+        listed = (await api.get("/v1/cases", params={"q": "erin"})).json()
+        assert listed["cases"] == []
+    with sqlite3.connect(review_server.data_dir / "arabesque.db") as db:
+        left = db.execute("SELECT count(*) FROM case_notes WHERE session_id = ?", (session_id,)).fetchone()[0]
+        kept = db.execute("SELECT action, details FROM audit WHERE subject_id = ? ORDER BY id",
+                          (session_id,)).fetchall()
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute("DELETE FROM audit WHERE subject_id = ?", (session_id,))
+    assert left == 0
+    assert [action for action, _ in kept][:3] == ["case.opened", "case.claimed", "case.note_added"]
+    assert not any("Erin" in details for _, details in kept)
+    await sdk.close()
