@@ -17,12 +17,14 @@ from sqlalchemy.engine import Connection
 from server.db.audit import AuditRecords
 from server.db.database import Database
 from server.db.documents import FileRecords
+from server.db.keys import KeyRecords
 from server.db.rows import (
     Conflict,
     ErasureRecord,
     EventRow,
     FileRow,
     KeyGrant,
+    KeyRow,
     SessionRow,
     SessionUpdate,
     UploadRow,
@@ -39,7 +41,7 @@ def _event_values(session_id: str, entries: list[EventRow], start_seq: int) -> l
             for i, e in enumerate(entries)]
 
 
-class Repository(FileRecords, AuditRecords):
+class Repository(FileRecords, AuditRecords, KeyRecords):
     """All database access; one instance per process, built in server/app.py."""
 
     def __init__(self, db: Database) -> None:
@@ -69,7 +71,7 @@ class Repository(FileRecords, AuditRecords):
                                                      created_by="ARABESQUE_API_KEY"))
             else:
                 conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(
-                    key_hash=key_hash, tenant=tenant, role=role, revoked_at=None))
+                    key_hash=key_hash, tenant=tenant, role=role, revoked_at=None, expires_at=None))
 
         await self.db.write(write)
 
@@ -175,5 +177,5 @@ class Repository(FileRecords, AuditRecords):
         return (row[0], row[1]) if row is not None else None
 
 
-__all__ = ["Conflict", "ErasureRecord", "EventRow", "FileRow", "KeyGrant", "Repository", "SessionRow", "SessionUpdate",
-           "UploadRow"]
+__all__ = ["Conflict", "ErasureRecord", "EventRow", "FileRow", "KeyGrant", "KeyRow", "Repository", "SessionRow",
+           "SessionUpdate", "UploadRow"]
