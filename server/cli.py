@@ -1,4 +1,4 @@
-"""`arabesque`: serve, journeys, protocol, rules (and, later, bench)."""
+"""`arabesque`: serve, journeys, protocol, rules, bench, keys."""
 
 from __future__ import annotations
 
@@ -256,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     quality_set.add_argument("out")
     quality_set.add_argument("--seed", type=int, default=20261125)
     quality_set.set_defaults(run=_bench_quality_set)
+
+    # --- keys: API keys of every tenant (server/keys_cli.py) ---
+    from server.keys_cli import add_keys_commands
+
+    add_keys_commands(commands)
     return parser
 
 

@@ -81,8 +81,17 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def api(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30.0)
+    def api(self, key: str = API_KEY) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=30.0)
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """`arabesque ARGS` with this server's settings (its data dir and database), as an operator beside it."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ARABESQUE_", "AWS_"))} | self.env
+        done = subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+        if check:
+            assert done.returncode == 0, done.stderr
+        return done
 
     def create(self, journey: str = "kyc_individual", **body: object) -> dict[str, str]:
         with self.api() as api:
