@@ -50,13 +50,13 @@ class Eraser:
                      reason: str) -> ErasureRecord:
         self._erasing[session_id] += 1
         try:
-            return await self._erase_marked(session_id, by, tenant=tenant, erased_by=erased_by, reason=reason)
+            return await self._erase_now(session_id, by, tenant=tenant, erased_by=erased_by, reason=reason)
         finally:
             self._erasing[session_id] -= 1
             if self._erasing[session_id] <= 0:
                 del self._erasing[session_id]
 
-    async def _erase_marked(self, session_id: str, by: Principal, *, tenant: str | None, erased_by: str,
+    async def _erase_now(self, session_id: str, by: Principal, *, tenant: str | None, erased_by: str,
                             reason: str) -> ErasureRecord:
         live = self.sessions.core.live
         async with live.locked(session_id):
