@@ -62,6 +62,18 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError(f"server not ready within {timeout}s:\n{self.log()}")
 
+    def answer(self, path: str, timeout: float = 60.0) -> httpx.Response:
+        """GET `path` as soon as the server listens (a server that never gets ready may still be starting after
+        `start` gave up on it, on a loaded machine)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return httpx.get(f"{self.url}{path}", timeout=30.0)
+            except httpx.TransportError:
+                if time.monotonic() > deadline or (self.process is not None and self.process.poll() is not None):
+                    raise
+                time.sleep(0.1)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
