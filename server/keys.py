@@ -184,9 +184,11 @@ class KeyAdmin:
         lifetime = old.expires_at - old.created_at if old.expires_at is not None else None
         new = KeyRow(id=new_id("ak"), tenant=old.tenant, name=old.name, role=old.role, prefix=secret[:PREFIX_CHARS],
                      created_at=now, created_by=by.actor, expires_at=now + lifetime if lifetime else None)
-        ends = now + grace
-        ended = msgspec.structs.replace(old, expires_at=min(ends, old.expires_at) if old.expires_at else ends,
-                                        revoked_at=None) if grace else msgspec.structs.replace(old, revoked_at=now)
+        if grace:
+            ends = now + grace
+            ended = msgspec.structs.replace(old, expires_at=min(ends, old.expires_at) if old.expires_at else ends)
+        else:
+            ended = msgspec.structs.replace(old, revoked_at=now)
         entries = [self._created_entry(by, new, rotated_from=old.id),
                    self.audit.entry(by, "key.rotated", "api_key", old.id, tenant=old.tenant, before=_ending(old),
                                     after=_ending(ended), replaced_by=new.id, grace_seconds=int(grace.total_seconds()))]
