@@ -140,7 +140,7 @@ class ValidationFailed(SdkError):
 
 
 class InvalidApiKey(SdkError):
-    """The API key is missing, wrong or revoked."""
+    """The API key is missing, wrong, revoked or expired."""
 
     code = "auth.invalid_api_key"
     http_status = 401

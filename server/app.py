@@ -29,8 +29,10 @@ from server.devices import Devices
 from server.erasure import Eraser
 from server.fast_json import fast_json
 from server.files import Files
-from server.http import build_routes, http_error_handler, internal_error_handler, sdk_error_handler
+from server.http import Guard, build_routes, http_error_handler, internal_error_handler, sdk_error_handler
+from server.http_admin import build_admin_routes
 from server.journeys import load_registry
+from server.keys import KeyAdmin
 from server.live_sessions import LiveSessions
 from server.local_faces import LocalFaceMatcher
 from server.ratelimit import RateLimiter
@@ -91,20 +93,23 @@ class Application:
         key_id, secret, _ = resolve_rekognition_keys(settings)
         self.rekognition_keys = {key_id: secret}
         self.live = LiveSessions(self.repo.load_session, capacity=settings.session_cache_size)
-        self.auth = Authenticator(self.repo, self.live, clock)
-        self.files = Files(repo=self.repo, store=self.store, active=self.live.fetch, clock=clock,
-                           tenant=settings.tenant, max_upload_bytes=settings.max_upload_bytes,
+        # --- access: tenants, roles, API keys and the audit log ---
+        self.audit = Audit(self.repo, clock)
+        self.auth = Authenticator(self.repo, self.live, clock, key_cache_seconds=settings.key_cache_seconds)
+        self.keys = KeyAdmin(self.repo, self.audit, clock, on_change=self.auth.forget_keys)
+        # --- end of access ---
+        self.files = Files(repo=self.repo, store=self.store, active=self.live.fetch, audit=self.audit, clock=clock,
+                           default_tenant=settings.tenant, max_upload_bytes=settings.max_upload_bytes,
                            presign_ttl=dt.timedelta(seconds=settings.presign_seconds))
         self.sessions = build_sessions(
             repo=self.repo, registry=self.registry, catalogs=catalogs, files=self.files,
             runner=TaskRunner(TASKS, pool=self.pool, faces=matcher), broadcaster=SocketBroadcaster(self.sio),
-            devices=self.devices, live=self.live, clock=clock, tenant=settings.tenant,
+            devices=self.devices, live=self.live, clock=clock,
             token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), relay=self.relay)
-        self.eraser = Eraser(sessions=self.sessions, repo=self.repo, store=self.store, relay=self.relay, clock=clock,
-                             tenant=settings.tenant,
+        self.eraser = Eraser(sessions=self.sessions, repo=self.repo, store=self.store, relay=self.relay,
+                             audit=self.audit, clock=clock,
                              retention=dt.timedelta(seconds=settings.retention_seconds)
                              if settings.retention_seconds else None)
-        self.audit = Audit(self.repo, clock)
         self.cases = Cases(store=self.repo, sessions=self.sessions, catalogs=catalogs, audit=self.audit, clock=clock)
         self.timers = Timers(sessions=self.sessions, repo=self.repo, sweep=self.eraser.sweep,
                              poll_seconds=settings.timer_poll_seconds)
@@ -131,6 +136,8 @@ class Application:
                                   readiness=self.readiness, api_limiter=api_limiter, sdk_limiter=sdk_http_limiter,
                                   limits=settings.limits()),
                     *build_case_routes(self.cases, self.auth, api_limiter, settings.limits()),
+                    *build_admin_routes(keys=self.keys, audit=self.audit, guard=Guard(self.auth, api_limiter),
+                                        limits=settings.limits()),
                     *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get),
                     *backoffice],
             exception_handlers={p.SdkError: sdk_error_handler, HTTPException: http_error_handler,

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Protocol
+from typing import Annotated, Protocol
+
+import msgspec
 
 from server.access import Principal
 from server.db.rows import AuditQuery, AuditRow
@@ -18,6 +20,30 @@ class AuditStore(Protocol):
     async def add_audit(self, row: AuditRow) -> None: ...
 
     async def list_audit(self, query: AuditQuery) -> list[AuditRow]: ...
+
+
+MAX_PAGE = 500
+
+
+class AuditFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`GET /v1/audit`'s query: exact `actor` and `subject_id`; `action` exact, or every action under a prefix
+    ending in `.` (`case.`); `since` inclusive, `until` exclusive; `before_id` is the previous page's
+    `next_cursor`."""
+
+    actor: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] | None = None
+    action: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    subject_id: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] | None = None
+    since: Annotated[dt.datetime, msgspec.Meta(tz=True)] | None = None
+    until: Annotated[dt.datetime, msgspec.Meta(tz=True)] | None = None
+    before_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_PAGE)] = 100
+
+
+class AuditPage(msgspec.Struct, frozen=True, kw_only=True):
+    """Newest first; `next_cursor` (the `before_id` of the next page) is null on the last page."""
+
+    entries: list[AuditRow]
+    next_cursor: int | None
 
 
 class Audit:
@@ -44,5 +70,13 @@ class Audit:
     async def query(self, query: AuditQuery) -> list[AuditRow]:
         return await self.store.list_audit(query)
 
+    async def page(self, tenant: str, wanted: AuditFilter) -> AuditPage:
+        """One page of `tenant`'s records matching `wanted`, newest first."""
+        rows = await self.store.list_audit(AuditQuery(
+            tenant=tenant, actor=wanted.actor, action=wanted.action, subject_id=wanted.subject_id,
+            since=wanted.since, until=wanted.until, before_id=wanted.before_id, limit=wanted.limit + 1))
+        entries = rows[:wanted.limit]
+        return AuditPage(entries=entries, next_cursor=entries[-1].id if len(rows) > wanted.limit else None)
 
-__all__ = ["Audit", "AuditStore"]
+
+__all__ = ["MAX_PAGE", "Audit", "AuditFilter", "AuditPage", "AuditStore"]

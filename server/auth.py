@@ -31,6 +31,11 @@ def new_token() -> str:
     return "st_" + secrets.token_urlsafe(32)
 
 
+def new_api_key() -> str:
+    """A new API key: shown once, stored as its SHA-256 digest."""
+    return "ak_" + secrets.token_urlsafe(32)
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_urlsafe(16).replace('-', 'x').replace('_', 'y')}"
 
@@ -190,5 +195,5 @@ class Authenticator:
 
 __all__ = ["API_KEY_CACHE_SECONDS", "DEV_KEY_FILE", "DEV_REKOGNITION_FILE", "Authenticator", "Credentials",
            "LoginLookup",
-           "TokenCache", "TokenGrant", "bearer", "digest", "new_id", "new_token", "resolve_api_key",
+           "TokenCache", "TokenGrant", "bearer", "digest", "new_api_key", "new_id", "new_token", "resolve_api_key",
            "resolve_rekognition_keys"]

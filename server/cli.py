@@ -1,4 +1,4 @@
-"""`arabesque`: serve, journeys, protocol, rules, bench, users."""
+"""`arabesque`: serve, journeys, protocol, rules, bench, keys, users."""
 
 from __future__ import annotations
 
@@ -260,6 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     from server.users_cli import register as register_users
 
     register_users(commands)
+
+    # --- keys: API keys of every tenant (server/keys_cli.py) ---
+    from server.keys_cli import add_keys_commands
+
+    add_keys_commands(commands)
     return parser
 
 

@@ -7,11 +7,14 @@ erasures and erases completed sessions past the retention period.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import logging
 from collections.abc import Callable
 
 import sdk_protocol as p
+from server.access import SYSTEM, Principal
+from server.audit import Audit
 from server.db import ErasureRecord
 from server.db.ports import SessionRepository
 from server.relay import Relay
@@ -27,19 +30,40 @@ class Eraser:
     """Built once in server/app.py."""
 
     def __init__(self, *, sessions: Sessions, repo: SessionRepository, store: DocumentStore, relay: Relay,
-                 clock: Callable[[], dt.datetime], tenant: str, retention: dt.timedelta | None) -> None:
+                 audit: Audit, clock: Callable[[], dt.datetime], retention: dt.timedelta | None) -> None:
         self.sessions = sessions
         self.repo = repo
         self.store = store
         self.relay = relay
+        self.audit = audit
         self.clock = clock
-        self.tenant = tenant
         self.retention = retention
+        self._erasing: collections.Counter[str] = collections.Counter()
+        """erasures running on this node, which the sweep leaves to them"""
 
-    async def erase(self, session_id: str, erased_by: str) -> ErasureRecord:
+    async def erase(self, session_id: str, by: Principal) -> ErasureRecord:
+        """Erase a session of `by`'s tenant (another tenant's session is `session.not_found`, as an unknown id
+        is); the audit record `session.erased` is written with the erasure's last step."""
+        return await self._erase(session_id, by, tenant=by.tenant, erased_by=by.actor, reason="request")
+
+    async def _erase(self, session_id: str, by: Principal, *, tenant: str | None, erased_by: str,
+                     reason: str) -> ErasureRecord:
+        self._erasing[session_id] += 1
+        try:
+            return await self._erase_now(session_id, by, tenant=tenant, erased_by=erased_by, reason=reason)
+        finally:
+            self._erasing[session_id] -= 1
+            if self._erasing[session_id] <= 0:
+                del self._erasing[session_id]
+
+    async def _erase_now(self, session_id: str, by: Principal, *, tenant: str | None, erased_by: str,
+                            reason: str) -> ErasureRecord:
         live = self.sessions.core.live
         async with live.locked(session_id):
             row = await self.sessions.core.stored_row(session_id)
+            if tenant is not None and row.tenant != tenant:
+                raise p.SessionNotFound(f"Expected an existing session, got unknown id {session_id[:80]!r}",
+                                        session_id=session_id[:80])
             if row.status == "erased":
                 return await self._record(session_id)
             await self.repo.mark_erasing(session_id, erased_by, self.clock())
@@ -48,7 +72,7 @@ class Eraser:
         self.sessions.supervisor.cancel_session(session_id)
         await self.sessions.presenter.tell(session_id, p.SessionErased(
             "Expected an active session, got one that has been erased", session_id=session_id))
-        prefix = session_prefix(self.tenant, session_id)
+        prefix = session_prefix(row.tenant, session_id)
         for _ in range(DELETE_ATTEMPTS):
             await self.store.delete_prefix(prefix)
             if not await self.store.keys(prefix):
@@ -56,7 +80,8 @@ class Eraser:
         else:
             raise StorageError(f"Expected no document left under {prefix} after erasure, some remain; will retry",
                                session_id=session_id)
-        await self.repo.finish_erasure(session_id, self.clock())
+        await self.repo.finish_erasure(session_id, self.clock(), audit=self.audit.entry(
+            by, "session.erased", "session", session_id, tenant=row.tenant, erased_by=erased_by, reason=reason))
         if await self.repo.count_rows(session_id) or await self.store.keys(prefix):
             raise p.InternalError(f"Expected erasure of {session_id} to leave nothing, something remains")
         record = await self._record(session_id)
@@ -73,14 +98,18 @@ class Eraser:
         return record
 
     async def sweep(self) -> int:
-        """Finish interrupted erasures, and erase completed sessions past the retention period; one session that
-        cannot be erased now is logged and left for the next sweep, the others go on."""
+        """Finish interrupted erasures, and erase completed sessions past the retention period, as the server
+        (`SYSTEM`, in each session's tenant); one session that cannot be erased now is logged and left for the
+        next sweep, the others go on."""
         cutoff = self.clock() - self.retention if self.retention else None
         erased = 0
         for session_id in await self.repo.due_for_erasure(cutoff):
+            if self._erasing[session_id]:
+                continue  # not interrupted: running here now
             try:
                 interrupted_by = await self.repo.erased_by(session_id)
-                await self.erase(session_id, interrupted_by or "retention")
+                await self._erase(session_id, SYSTEM, tenant=None, erased_by=interrupted_by or "retention",
+                                  reason="interrupted" if interrupted_by else "retention")
                 erased += 1
             except p.SdkError as exc:
                 log.warning("erasure of %s not finished: %s", session_id, exc.message)

@@ -19,6 +19,7 @@ ERROR_MODULES: tuple[tuple[str, ...], ...] = (
     ("verification.intake",),
     ("server.rekognition.shapes",),
     ("server.access",),
+    ("server.keys",),
     ("server.cases.errors",),
     ("server.users",),
 )

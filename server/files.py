@@ -12,10 +12,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol, TypeGuard
 
 import sdk_protocol as p
+from server.access import Principal
 from server.api_types import CreateUpload, FileInfo, FileUrl, UploadCreated
+from server.audit import Audit
 from server.auth import new_id
 from server.db import FileRow, UploadRow
 from server.db.ports import SessionRepository
+from server.live_sessions import Live
 from server.storage import DocumentStore, ObjectNotFound, StorageError
 from server.storage.base import safe_name
 from server.storage.keys import file_key
@@ -44,27 +47,27 @@ def file_info(row: FileRow) -> FileInfo:
 
 
 class Files:
-    """Built once in server/app.py; `active` raises unless the session exists and is not erased."""
+    """Built once in server/app.py; `active` raises unless the session exists and is not erased. A file is
+    stored under its session's tenant; `default_tenant` only resolves Rekognition `S3Object` names."""
 
-    def __init__(self, *, repo: SessionRepository, store: DocumentStore, active: Callable[[str], Awaitable[object]],
-                 clock: Clock, tenant: str, max_upload_bytes: int, presign_ttl: dt.timedelta) -> None:
+    def __init__(self, *, repo: SessionRepository, store: DocumentStore, active: Callable[[str], Awaitable[Live]],
+                 audit: Audit, clock: Clock, default_tenant: str, max_upload_bytes: int,
+                 presign_ttl: dt.timedelta) -> None:
         self.repo = repo
         self.store = store
         self._active = active
+        self.audit = audit
         self.clock = clock
-        self.tenant = tenant
+        self.default_tenant = default_tenant
         self.max_upload_bytes = max_upload_bytes
         self.presign_ttl = presign_ttl
-
-    def key(self, session_id: str, file_id: str) -> str:
-        return file_key(self.tenant, session_id, file_id)
 
     # --- through the server ----------------------------------------------------
 
     async def receive(self, session_id: str, chunks: AsyncIterator[bytes], *, declared: str, name: str,
                       length: int | None = None) -> FileInfo:
         """Store one upload as it arrives: typed by its first bytes, hashed and counted on the way."""
-        await self._active(session_id)
+        tenant = (await self._active(session_id)).row.tenant
         limit = self.max_upload_bytes
         if length is not None and length > limit:
             raise p.UploadTooLarge(f"Expected at most {limit} bytes, got {length}", limit=limit, found=length)
@@ -91,13 +94,13 @@ class Files:
                     return
 
         file_id = new_id("f")
-        key = self.key(session_id, file_id)
+        key = file_key(tenant, session_id, file_id)
         try:
             await self.store.put_stream(key, body(), content_type=content_type)
         except StorageError:
             await self._active(session_id)  # erased while arriving: say so (the store lost its folder)
             raise
-        row = FileRow(id=file_id, session_id=session_id, tenant=self.tenant, storage_key=key,
+        row = FileRow(id=file_id, session_id=session_id, tenant=tenant, storage_key=key,
                       sha256=hasher.hexdigest(), size=received, content_type=content_type,
                       original_name=safe_name(name), created_at=self.clock())
         await self._record(row)
@@ -130,20 +133,34 @@ class Files:
         """`f_...` in this session, or `s_.../f_...` in another session of the same tenant (an enrolled face)."""
         owner, _, file_id = reference.rpartition("/")
         if owner and owner != session_id:
-            other = await self.repo.load_session(owner)
-            if other is None or other.tenant != self.tenant:
+            this, other = await self.repo.load_session(session_id), await self.repo.load_session(owner)
+            if this is None or other is None or other.tenant != this.tenant:
                 raise p.FileNotFound(f"Expected a file of this tenant, got unknown reference {reference[:80]!r}",
                                      file_id=reference[:80])
             return await self.read(owner, file_id)
         return await self.read(session_id, file_id)
 
-    async def download(self, session_id: str, file_id: str) -> FileUrl | tuple[FileRow, AsyncIterator[bytes]]:
-        """S3: a short-lived presigned GET (never a public object). Local: the row and its bytes, streamed."""
+    async def download(self, session_id: str, file_id: str, *,
+                       by: Principal) -> FileUrl | tuple[FileRow, AsyncIterator[bytes]]:
+        """S3: a short-lived presigned GET (never a public object). Local: the row and its bytes, streamed.
+        Audited (`file.downloaded`) before anything is handed out."""
         row = await self.row(session_id, file_id)
         if can_presign(self.store):
-            return self.url(row)
+            return await self.link(session_id, file_id, by=by)
         await self.store.head(row.storage_key)  # a clear file.not_found before a stream starts
+        await self._downloaded(row, by, "stream")
         return row, self.store.stream(row.storage_key)
+
+    async def link(self, session_id: str, file_id: str, *, by: Principal) -> FileUrl:
+        """A presigned GET of one file for `by` (S3 only), audited (`file.downloaded`)."""
+        row = await self.row(session_id, file_id)
+        url = self.url(row)
+        await self._downloaded(row, by, "url")
+        return url
+
+    async def _downloaded(self, row: FileRow, by: Principal, how: str) -> None:
+        await self.audit.record(by, "file.downloaded", "file", row.id, tenant=row.tenant, session_id=row.session_id,
+                                sha256=row.sha256, via=how)
 
     def url(self, row: FileRow) -> FileUrl:
         """A short-lived presigned GET; only S3 can make one (a local folder is read through GET .../files/id)."""
@@ -157,7 +174,7 @@ class Files:
 
     async def create_upload(self, session_id: str, request: CreateUpload) -> UploadCreated:
         """A presigned POST for one file: the key, type and size limit are fixed by the server."""
-        await self._active(session_id)
+        tenant = (await self._active(session_id)).row.tenant
         store = self.store
         if not can_presign(store):
             raise p.DirectUploadUnsupported(f"Expected S3 storage for direct uploads, got a local folder; upload "
@@ -165,7 +182,7 @@ class Files:
         content_type = check_declared(request.content_type)
         now = self.clock()
         upload_id, file_id = new_id("u"), new_id("f")
-        key = self.key(session_id, file_id)
+        key = file_key(tenant, session_id, file_id)
         post = store.presigned_post(key, content_type=content_type, max_bytes=self.max_upload_bytes,
                                     expires=self.presign_ttl, now=now)
         await self.repo.add_upload(UploadRow(
@@ -177,7 +194,7 @@ class Files:
 
     async def complete_upload(self, session_id: str, message: p.UploadCompleted) -> p.UploadVerified:
         """Check what landed in the bucket (size, type by content, the SDK's hash); keep it or delete it."""
-        await self._active(session_id)
+        tenant = (await self._active(session_id)).row.tenant
         upload = await self.repo.get_upload(session_id, message.upload_id)
         if upload is None or upload.status == "rejected":
             raise p.UploadNotFound(f"Expected an open upload of this session, got {message.upload_id!r}",
@@ -203,7 +220,7 @@ class Files:
             await self.store.delete(upload.storage_key)
             await self.repo.reject_upload(upload.id)
             raise problem
-        row = FileRow(id=upload.file_id, session_id=session_id, tenant=self.tenant, storage_key=upload.storage_key,
+        row = FileRow(id=upload.file_id, session_id=session_id, tenant=tenant, storage_key=upload.storage_key,
                       sha256=message.sha256, size=len(data), content_type=upload.content_type,
                       original_name=upload.original_name, created_at=self.clock())
         await self._record(row, upload_id=upload.id)

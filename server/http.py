@@ -1,7 +1,9 @@
 """REST routes: the integrator API (API key) and the SDK upload endpoint (session token).
 
-Handlers authenticate, decode once, make one call (server/sessions, files.py, erasure.py), encode; every
-SdkError is mapped to `{code, message, details}` with its HTTP status in `error_response`, once.
+Each API route names the permission it needs beside its path (`Guard.route`); a route with a session id
+checks that the session is of the caller's tenant first. Handlers decode once, make one call
+(server/sessions, files.py, erasure.py), encode; every SdkError is mapped to `{code, message, details}` with
+its HTTP status in `error_response`, once.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 
 import sdk_protocol as p
+from server.access import Permission, Principal, require
 from server.api_types import CreateSession, CreateUpload, FileUrl, SendSignal
 from server.auth import Authenticator
 from server.erasure import Eraser
@@ -62,15 +65,19 @@ async def internal_error_handler(request: Request, exc: Exception) -> Response:
     return error_response(p.InternalError("Expected to answer the request, got an internal error"))
 
 
-async def read_json(request: Request, kind: type[T], limits: p.Limits = p.DEFAULT_LIMITS) -> T:
+async def read_json(request: Request, kind: type[T], limits: p.Limits = p.DEFAULT_LIMITS, *,
+                    empty: T | None = None) -> T:
     """Decode a JSON body into `kind`, refusing bodies over the message limit, nesting past the protocol's depth
-    and bytes that are not UTF-8."""
+    and bytes that are not UTF-8; an empty body is `empty` when one is given (a body whose fields all have
+    defaults)."""
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > limits.max_message_bytes:
             raise p.InvalidRequest(f"Expected a JSON body of at most {limits.max_message_bytes} bytes, got more",
                                    limit=limits.max_message_bytes)
+    if not body and empty is not None:
+        return empty
     try:
         return msgspec.json.decode(body or b"null", type=kind)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
@@ -84,15 +91,37 @@ async def read_json(request: Request, kind: type[T], limits: p.Limits = p.DEFAUL
         raise p.InvalidRequest(f"Expected a JSON body in UTF-8, got {reason}", path="$") from None
 
 
+Handler = Callable[[Request, Principal], Awaitable[Response]]
+
+
+class Guard:
+    """A REST route's door: who the request acts as (API key or back-office login), its share of the rate, and
+    the one permission the route needs (`auth.forbidden` without it)."""
+
+    def __init__(self, auth: Authenticator, limiter: RateLimiter) -> None:
+        self.auth = auth
+        self.limiter = limiter
+
+    def route(self, method: str, path: str, permission: Permission, handler: Handler) -> Route:
+        async def endpoint(request: Request) -> Response:
+            principal = await self.auth.principal(request)
+            self.limiter.check(principal.actor)
+            return await handler(request, require(principal, permission))
+
+        return Route(path, endpoint, methods=[method])
+
+
 def build_routes(*, sessions: Sessions, files: Files, eraser: Eraser, auth: Authenticator,
                  readiness: Callable[[], Awaitable[dict[str, str]]], api_limiter: RateLimiter,
                  sdk_limiter: RateLimiter, limits: p.Limits = p.DEFAULT_LIMITS) -> list[Route]:
     integrator_sessions = sessions.integrator
+    guard = Guard(auth, api_limiter)
 
-    async def integrator(request: Request) -> str:
-        principal = await auth.principal(request)
-        api_limiter.check(principal.actor)
-        return principal.actor
+    async def owned(request: Request, principal: Principal) -> str:
+        """The session of the path, which must be of the principal's tenant (else `session.not_found`)."""
+        session_id = str(request.path_params["session_id"])
+        await integrator_sessions.owned(session_id, principal.tenant)
+        return session_id
 
     async def sdk(request: Request) -> str:
         """The session of the path, whose SDK token the request must carry."""
@@ -109,33 +138,27 @@ def build_routes(*, sessions: Sessions, files: Files, eraser: Eraser, auth: Auth
         ready = all(result == "ok" for result in checks.values())
         return json_response({"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503)
 
-    async def journeys(request: Request) -> Response:
-        await integrator(request)
+    async def journeys(request: Request, principal: Principal) -> Response:
         return json_response(integrator_sessions.journeys())
 
-    async def create_session(request: Request) -> Response:
-        key_id = await integrator(request)
+    async def create_session(request: Request, principal: Principal) -> Response:
         body = await read_json(request, CreateSession, limits)
-        return json_response(await integrator_sessions.create_session(body, api_key_id=key_id), 201)
+        return json_response(await integrator_sessions.create_session(body, by=principal), 201)
 
-    async def get_session(request: Request) -> Response:
-        await integrator(request)
-        return json_response(await integrator_sessions.describe(request.path_params["session_id"]))
+    async def get_session(request: Request, principal: Principal) -> Response:
+        return json_response(await integrator_sessions.describe(await owned(request, principal)))
 
-    async def new_token(request: Request) -> Response:
-        await integrator(request)
-        return json_response(await integrator_sessions.issue_token(request.path_params["session_id"]), 201)
+    async def new_token(request: Request, principal: Principal) -> Response:
+        return json_response(await integrator_sessions.issue_token(await owned(request, principal)), 201)
 
-    async def signal(request: Request) -> Response:
-        await integrator(request)
+    async def signal(request: Request, principal: Principal) -> Response:
+        session_id = await owned(request, principal)
         body = await read_json(request, SendSignal, limits)
-        return json_response(await integrator_sessions.signal(request.path_params["session_id"], body.name,
-                                                              body.data))
+        return json_response(await integrator_sessions.signal(session_id, body.name, body.data))
 
-    async def get_file(request: Request) -> Response:
+    async def get_file(request: Request, principal: Principal) -> Response:
         """S3: a redirect to a short-lived presigned GET (never a public object). Local: the bytes, streamed."""
-        await integrator(request)
-        found = await files.download(request.path_params["session_id"], request.path_params["file_id"])
+        found = await files.download(await owned(request, principal), request.path_params["file_id"], by=principal)
         if isinstance(found, FileUrl):
             return RedirectResponse(found.url, status_code=307, headers={"Cache-Control": "no-store"})
         row, chunks = found
@@ -143,14 +166,12 @@ def build_routes(*, sessions: Sessions, files: Files, eraser: Eraser, auth: Auth
             "Content-Disposition": f"attachment; filename=\"{row.id}\"", "X-Content-SHA256": row.sha256,
             "Cache-Control": "no-store"})
 
-    async def get_file_url(request: Request) -> Response:
-        await integrator(request)
-        row = await files.row(request.path_params["session_id"], request.path_params["file_id"])
-        return json_response(files.url(row))
+    async def get_file_url(request: Request, principal: Principal) -> Response:
+        return json_response(await files.link(await owned(request, principal), request.path_params["file_id"],
+                                              by=principal))
 
-    async def erase(request: Request) -> Response:
-        key_id = await integrator(request)
-        return json_response(await eraser.erase(request.path_params["session_id"], key_id))
+    async def erase(request: Request, principal: Principal) -> Response:
+        return json_response(await eraser.erase(await owned(request, principal), principal))
 
     async def create_upload(request: Request) -> Response:
         session_id = await sdk(request)
@@ -174,19 +195,20 @@ def build_routes(*, sessions: Sessions, files: Files, eraser: Eraser, auth: Auth
                                    length=int(length) if length is not None and length.isdigit() else None)
         return json_response(info, 201)
 
+    P = Permission
     return [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/v1/journeys", journeys),
-        Route("/v1/sessions", create_session, methods=["POST"]),
-        Route("/v1/sessions/{session_id}", get_session, methods=["GET"]),
-        Route("/v1/sessions/{session_id}", erase, methods=["DELETE"]),
-        Route("/v1/sessions/{session_id}/uploads", create_upload, methods=["POST"]),
-        Route("/v1/sessions/{session_id}/files/{file_id}/url", get_file_url),
-        Route("/v1/sessions/{session_id}/tokens", new_token, methods=["POST"]),
-        Route("/v1/sessions/{session_id}/signals", signal, methods=["POST"]),
-        Route("/v1/sessions/{session_id}/files", upload, methods=["POST"]),
-        Route("/v1/sessions/{session_id}/files/{file_id}", get_file),
+        guard.route("GET", "/v1/journeys", P.JOURNEYS_READ, journeys),
+        guard.route("POST", "/v1/sessions", P.SESSIONS_WRITE, create_session),
+        guard.route("GET", "/v1/sessions/{session_id}", P.SESSIONS_READ, get_session),
+        guard.route("DELETE", "/v1/sessions/{session_id}", P.SESSIONS_WRITE, erase),
+        Route("/v1/sessions/{session_id}/uploads", create_upload, methods=["POST"]),  # the SDK's session token
+        guard.route("GET", "/v1/sessions/{session_id}/files/{file_id}/url", P.FILES_READ, get_file_url),
+        guard.route("POST", "/v1/sessions/{session_id}/tokens", P.SESSIONS_WRITE, new_token),
+        guard.route("POST", "/v1/sessions/{session_id}/signals", P.SESSIONS_WRITE, signal),
+        Route("/v1/sessions/{session_id}/files", upload, methods=["POST"]),  # the SDK's session token
+        guard.route("GET", "/v1/sessions/{session_id}/files/{file_id}", P.FILES_READ, get_file),
     ]
 
 
@@ -200,5 +222,5 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
         raise p.InvalidRequest("Expected the whole upload, got a disconnect before its end") from None
 
 
-__all__ = ["build_routes", "error_response", "http_error_handler", "internal_error_handler", "json_response",
-           "read_json", "sdk_error_handler"]
+__all__ = ["Guard", "Handler", "build_routes", "error_response", "http_error_handler", "internal_error_handler",
+           "json_response", "read_json", "sdk_error_handler"]

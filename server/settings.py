@@ -10,6 +10,7 @@ from typing import ClassVar
 import msgspec
 
 from sdk_protocol import DEFAULT_LIMITS, Limits, SdkError, describe_error
+from server.access import TENANT_PATTERN
 
 PREFIX = "ARABESQUE_"
 
@@ -65,6 +66,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_ttl_seconds: int = 8 * 3600
     login_rate_per_minute: float = 10.0
     login_rate_burst: int = 10
+    key_cache_seconds: float = 10.0
 
     @property
     def data_path(self) -> Path:
@@ -109,7 +111,7 @@ DOCUMENTED: dict[str, str] = {
     "ARABESQUE_TIMER_POLL_SECONDS": "how often due timers (expiry, reminders) are looked for (1)",
     "ARABESQUE_REDIS_URL": "redis://... to run several nodes behind a load balancer (Socket.IO Redis manager)",
     "ARABESQUE_CORS_ORIGINS": "comma-separated origins allowed to connect from a browser",
-    "ARABESQUE_TENANT": "tenant name used in document keys (default)",
+    "ARABESQUE_TENANT": "the tenant of the bootstrap key ARABESQUE_API_KEY (default)",
     "ARABESQUE_LOG_LEVEL": "debug, info, warning or error (info)",
     "ARABESQUE_S3_ENDPOINT_URL": "S3-compatible endpoint (MinIO, Ceph RGW, R2); unset for AWS S3",
     "ARABESQUE_S3_REGION": "bucket region (default: from AWS_REGION / AWS_DEFAULT_REGION)",
@@ -142,6 +144,8 @@ DOCUMENTED: dict[str, str] = {
     "ARABESQUE_LOGIN_TTL_SECONDS": "how long a back-office login lasts (28800: 8 hours)",
     "ARABESQUE_LOGIN_RATE_PER_MINUTE": "back-office login attempts per minute from one IP address (10)",
     "ARABESQUE_LOGIN_RATE_BURST": "login attempts one IP address may make at once before the rate applies (10)",
+    "ARABESQUE_KEY_CACHE_SECONDS": "how long a node remembers an API key lookup, so a key made, rotated or revoked "
+                                   "elsewhere (the CLI, another node) counts within this time (10; 0 = every request)",
 }
 
 
@@ -167,6 +171,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{PREFIX}{name.upper()}: expected a positive number, got {getattr(settings, name)}",
                               variable=f"{PREFIX}{name.upper()}")
+    if not TENANT_PATTERN.match(settings.tenant):
+        raise ConfigError(f"{PREFIX}TENANT: expected lowercase letters, digits, - and _ (at most 64), got "
+                          f"{settings.tenant!r}", variable=f"{PREFIX}TENANT")
+    if settings.key_cache_seconds < 0:
+        raise ConfigError(f"{PREFIX}KEY_CACHE_SECONDS: expected 0 (no cache) or more, got {settings.key_cache_seconds}",
+                          variable=f"{PREFIX}KEY_CACHE_SECONDS")
     if settings.workers < 0:
         raise ConfigError(f"{PREFIX}WORKERS: expected 0 (the CPU count) or more, got {settings.workers}",
                           variable=f"{PREFIX}WORKERS")

@@ -8,8 +8,9 @@ import msgspec
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from server.db.audit import insert_audit
 from server.db.database import Database
-from server.db.rows import ErasureRecord, FileRow, UploadRow
+from server.db.rows import AuditRow, ErasureRecord, FileRow, UploadRow
 from server.db.schema import case_notes, cases, events, files, idempotency, session_tokens, sessions, uploads
 from server.db.sql import row_of
 
@@ -79,17 +80,23 @@ class FileRecords:
             status="erasing", erased_by=erased_by, next_due_at=None, updated_at=now,
             version=sessions.c.version + 1)))
 
-    async def finish_erasure(self, session_id: str, now: dt.datetime) -> None:
-        """Delete everything personal; keep id, journey, outcome, timestamps and who erased it."""
+    async def finish_erasure(self, session_id: str, now: dt.datetime, *, audit: AuditRow | None = None) -> bool:
+        """Delete everything personal; keep id, journey, outcome, timestamps and who erased it (and the audit
+        record, in the same transaction). False when the session was not `erasing` any more: another node or
+        the sweep finished the same erasure first, and it is neither finished nor audited twice."""
 
-        def write(conn: Connection) -> None:
+        def write(conn: Connection) -> bool:
+            if conn.execute(update(sessions).where(sessions.c.id == session_id).where(sessions.c.status == "erasing")
+                            .values(status="erased", state="erased", reference="", snapshot="{}", next_due_at=None,
+                                    erased_at=now, updated_at=now, version=sessions.c.version + 1)).rowcount != 1:
+                return False
             for table in _PERSONAL_TABLES:
                 conn.execute(delete(table).where(table.c.session_id == session_id))
-            conn.execute(update(sessions).where(sessions.c.id == session_id).values(
-                status="erased", state="erased", reference="", snapshot="{}", next_due_at=None, erased_at=now,
-                updated_at=now, version=sessions.c.version + 1))
+            if audit is not None:
+                insert_audit(conn, audit)
+            return True
 
-        await self.db.write(write)
+        return await self.db.write(write)
 
     async def erasure_record(self, session_id: str) -> ErasureRecord | None:
         row = await self.db.read(lambda conn: conn.execute(

@@ -17,7 +17,7 @@ from server.db.repository import (
     SessionUpdate,
     UploadRow,
 )
-from server.db.rows import AuditRow, CaseWrite
+from server.db.rows import AuditQuery, AuditRow, CaseWrite
 
 
 class MemoryRepository:
@@ -118,7 +118,11 @@ class MemoryRepository:
                                                             version=row.version + 1)
         self.erasures[session_id] = (erased_by, None)
 
-    async def finish_erasure(self, session_id: str, now: dt.datetime) -> None:
+    async def finish_erasure(self, session_id: str, now: dt.datetime, *, audit: AuditRow | None = None) -> bool:
+        if self.sessions[session_id].status != "erasing":
+            return False
+        if audit is not None:
+            await self.add_audit(audit)
         for key in [k for k in self.files if k[0] == session_id]:
             del self.files[key]
         for key in [k for k in self.replies if k[0] == session_id]:
@@ -133,6 +137,7 @@ class MemoryRepository:
                                                             snapshot="{}", next_due_at=None, updated_at=now,
                                                             version=row.version + 1)
         self.erasures[session_id] = (self.erasures.get(session_id, ("", None))[0], now)
+        return True
 
     async def erasure_record(self, session_id: str) -> ErasureRecord | None:
         row = self.sessions.get(session_id)
@@ -157,6 +162,21 @@ class MemoryRepository:
             found += [r.id for r in self.sessions.values() if r.status == "final" and r.completed_at is not None
                       and r.completed_at < completed_before][:limit]
         return found
+
+    async def add_audit(self, row: AuditRow) -> None:
+        self.audit.append(msgspec.structs.replace(row, id=len(self.audit) + 1))
+
+    async def list_audit(self, query: AuditQuery) -> list[AuditRow]:
+        def wanted(row: AuditRow) -> bool:
+            action = query.action
+            return (row.tenant == query.tenant and query.actor in (None, row.actor)
+                    and (action is None or (row.action.startswith(action) if action.endswith(".")
+                                            else row.action == action))
+                    and query.subject_id in (None, row.subject_id)
+                    and (query.since is None or row.at >= query.since) and (query.until is None or row.at < query.until)
+                    and (query.before_id is None or row.id < query.before_id))
+
+        return [row for row in reversed(self.audit) if wanted(row)][:query.limit]
 
 
 __all__ = ["MemoryRepository"]

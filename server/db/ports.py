@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Protocol
 
 from server.db.repository import ErasureRecord, EventRow, FileRow, KeyGrant, SessionRow, SessionUpdate, UploadRow
-from server.db.rows import AuditRow, CaseWrite
+from server.db.rows import AuditQuery, AuditRow, CaseWrite
 
 
 class SessionRepository(Protocol):
@@ -49,7 +49,7 @@ class SessionRepository(Protocol):
 
     async def mark_erasing(self, session_id: str, erased_by: str, now: dt.datetime) -> None: ...
 
-    async def finish_erasure(self, session_id: str, now: dt.datetime) -> None: ...
+    async def finish_erasure(self, session_id: str, now: dt.datetime, *, audit: AuditRow | None = None) -> bool: ...
 
     async def erasure_record(self, session_id: str) -> ErasureRecord | None: ...
 
@@ -58,6 +58,10 @@ class SessionRepository(Protocol):
     async def count_rows(self, session_id: str) -> int: ...
 
     async def due_for_erasure(self, completed_before: dt.datetime | None, limit: int = 50) -> list[str]: ...
+
+    async def add_audit(self, row: AuditRow) -> None: ...
+
+    async def list_audit(self, query: AuditQuery) -> list[AuditRow]: ...
 
 
 __all__ = ["SessionRepository"]

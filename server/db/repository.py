@@ -18,6 +18,7 @@ from server.db.audit import AuditRecords, insert_audit
 from server.db.cases import CaseRecords, write_case
 from server.db.database import Database
 from server.db.documents import FileRecords
+from server.db.keys import KeyRecords
 from server.db.rows import (
     AuditRow,
     CaseWrite,
@@ -26,6 +27,7 @@ from server.db.rows import (
     EventRow,
     FileRow,
     KeyGrant,
+    KeyRow,
     SessionRow,
     SessionUpdate,
     UploadRow,
@@ -43,7 +45,7 @@ def _event_values(session_id: str, entries: list[EventRow], start_seq: int) -> l
             for i, e in enumerate(entries)]
 
 
-class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords):
+class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords, KeyRecords):
     """All database access; one instance per process, built in server/app.py."""
 
     def __init__(self, db: Database) -> None:
@@ -73,7 +75,7 @@ class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords):
                                                      created_by="ARABESQUE_API_KEY"))
             else:
                 conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(
-                    key_hash=key_hash, tenant=tenant, role=role, revoked_at=None))
+                    key_hash=key_hash, tenant=tenant, role=role, revoked_at=None, expires_at=None))
 
         await self.db.write(write)
 
@@ -185,5 +187,5 @@ class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords):
         return (row[0], row[1]) if row is not None else None
 
 
-__all__ = ["Conflict", "ErasureRecord", "EventRow", "FileRow", "KeyGrant", "Repository", "SessionRow", "SessionUpdate",
-           "UploadRow"]
+__all__ = ["Conflict", "ErasureRecord", "EventRow", "FileRow", "KeyGrant", "KeyRow", "Repository", "SessionRow",
+           "SessionUpdate", "UploadRow"]

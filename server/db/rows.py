@@ -181,6 +181,21 @@ class LoginRow(msgspec.Struct, frozen=True, kw_only=True):
     user_agent: str = ""
 
 
+class KeyRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An API key as stored, without its hash: what listing and the audit may show."""
+
+    id: str
+    tenant: str
+    name: str
+    role: str
+    prefix: str
+    """the key's first characters, to recognise it (never enough to use it)"""
+    created_at: dt.datetime
+    created_by: str
+    expires_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
 class AuditRow(msgspec.Struct, frozen=True, kw_only=True):
     """One audit record: who did what to which subject, when, from where, and what changed."""
 
@@ -212,4 +227,4 @@ class AuditQuery(msgspec.Struct, frozen=True, kw_only=True):
 
 
 __all__ = ["AuditQuery", "AuditRow", "CaseRow", "CaseWrite", "Conflict", "ErasureRecord", "EventRow", "FileRow",
-           "KeyGrant", "LoginRow", "NoteRow", "SessionRow", "SessionUpdate", "UploadRow", "UserRow"]
+           "KeyGrant", "KeyRow", "LoginRow", "NoteRow", "SessionRow", "SessionUpdate", "UploadRow", "UserRow"]

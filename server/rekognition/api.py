@@ -67,7 +67,7 @@ def build_rekognition_routes(files: Files, auth: Authenticator, provider: Rekogn
                 raise ImageTooLarge(f"Expected {field}.Bytes of at most {MAX_BYTES_IMAGE} bytes, got {len(data)}")
             return data
         assert image.s3_object is not None
-        located = split_file_key(image.s3_object.name, files.tenant)
+        located = split_file_key(image.s3_object.name, files.default_tenant)
         if located is None:
             raise InvalidS3Object(f"Expected {field}.S3Object.Name like <session_id>/<file_id>, got "
                                   f"{image.s3_object.name[:80]!r}")

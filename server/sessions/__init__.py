@@ -35,7 +35,7 @@ class Sessions:
 
 
 def build_sessions(*, repo: SessionRepository, registry: Registry, catalogs: Catalogs, files: Files, runner: Runner,
-                   broadcaster: Broadcaster, devices: Devices, live: LiveSessions, clock: Clock, tenant: str,
+                   broadcaster: Broadcaster, devices: Devices, live: LiveSessions, clock: Clock,
                    token_ttl: dt.timedelta, relay: Relay | None = None) -> Sessions:
     relay = relay if relay is not None else NoRelay()
     core = SessionCore(repo=repo, registry=registry, live=live, clock=clock, relay=relay)
@@ -50,7 +50,7 @@ def build_sessions(*, repo: SessionRepository, registry: Registry, catalogs: Cat
     core.run_effects = EffectRunner(supervisor, presenter).run
     sdk = SdkSessions(core=core, presenter=presenter, repo=repo, catalogs=catalogs,
                       shared=not isinstance(relay, NoRelay))
-    integrator = IntegratorSessions(core=core, repo=repo, catalogs=catalogs, tenant=tenant, token_ttl=token_ttl)
+    integrator = IntegratorSessions(core=core, repo=repo, catalogs=catalogs, token_ttl=token_ttl)
     return Sessions(core=core, presenter=presenter, supervisor=supervisor, sdk=sdk, integrator=integrator)
 
 

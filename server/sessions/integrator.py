@@ -7,6 +7,7 @@ import datetime as dt
 import msgspec
 
 import sdk_protocol as p
+from server.access import Principal
 from server.api_types import CreateSession, JourneyInfo, SessionCreated, SessionView, TokenIssued
 from server.auth import digest, new_id, new_token
 from server.db import ErasureRecord, SessionRow
@@ -27,15 +28,25 @@ class SignalApplied(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class IntegratorSessions:
-    """What an API key can do with sessions of its tenant."""
+    """What an API key can do with sessions of its tenant (the routes check `owned` first)."""
 
-    def __init__(self, *, core: SessionCore, repo: SessionRepository, catalogs: Catalogs, tenant: str,
+    def __init__(self, *, core: SessionCore, repo: SessionRepository, catalogs: Catalogs,
                  token_ttl: dt.timedelta) -> None:
         self.core = core
         self.repo = repo
         self.catalogs = catalogs
-        self.tenant = tenant
         self.token_ttl = token_ttl
+
+    async def owned(self, session_id: str, tenant: str) -> SessionRow:
+        """The session when it belongs to `tenant`; for another tenant's session `session.not_found`, exactly
+        as for an unknown id (so ids of other tenants cannot be probed). A tenant never changes, so the live
+        copy answers when there is one."""
+        live = self.core.live.peek(session_id)
+        row = live.row if live is not None else await self.repo.load_session(session_id)
+        if row is None or row.tenant != tenant:
+            raise p.SessionNotFound(f"Expected an existing session, got unknown id {session_id[:80]!r}",
+                                    session_id=session_id[:80])
+        return row
 
     def journeys(self) -> list[JourneyInfo]:
         registry = self.core.registry
@@ -47,7 +58,8 @@ class IntegratorSessions:
                                      description=j.description, steps=j.steps, versions=versions))
         return infos
 
-    async def create_session(self, request: CreateSession, *, api_key_id: str | None) -> SessionCreated:
+    async def create_session(self, request: CreateSession, *, by: Principal) -> SessionCreated:
+        """A session in `by`'s tenant, recorded as opened by `by` (an API key's `api_key:<id>`)."""
         journey = self.core.registry.get(request.journey, request.version)
         if journey is None:
             known = ", ".join(sorted({j.journey.name for j in self.core.registry.all()}))
@@ -63,14 +75,14 @@ class IntegratorSessions:
         result = start(journey, now=now, context=context)
         snapshot = result.snapshot
         row = SessionRow(
-            id=session_id, tenant=self.tenant, journey=journey.journey.name, journey_version=journey.journey.version,
+            id=session_id, tenant=by.tenant, journey=journey.journey.name, journey_version=journey.journey.version,
             reference=request.reference, locale=locale, state=snapshot.state, status=snapshot.status,
             outcome=snapshot.outcome, version=1, snapshot="", next_due_at=next_due(snapshot), created_at=now,
             updated_at=now, completed_at=now if snapshot.status == "final" else None, event_seq=1,
         )
         token = new_token()
         expires_at = now + self.token_ttl
-        await self.core.open(row, journey, result, api_key_id=api_key_id, token_hash=digest(token),
+        await self.core.open(row, journey, result, api_key_id=by.actor, token_hash=digest(token),
                              token_expires_at=expires_at)
         return SessionCreated(session_id=session_id, token=token, expires_at=expires_at,
                               journey=journey.journey.name, version=journey.journey.version)

@@ -62,6 +62,18 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError(f"server not ready within {timeout}s:\n{self.log()}")
 
+    def answer(self, path: str, timeout: float = 60.0) -> httpx.Response:
+        """GET `path` as soon as the server listens (a server that never gets ready may still be starting after
+        `start` gave up on it, on a loaded machine)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return httpx.get(f"{self.url}{path}", timeout=30.0)
+            except httpx.TransportError:
+                if time.monotonic() > deadline or (self.process is not None and self.process.poll() is not None):
+                    raise
+                time.sleep(0.1)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -81,8 +93,17 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def api(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30.0)
+    def api(self, key: str = API_KEY) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=30.0)
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """`arabesque ARGS` with this server's settings (its data dir and database), as an operator beside it."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ARABESQUE_", "AWS_"))} | self.env
+        done = subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+        if check:
+            assert done.returncode == 0, done.stderr
+        return done
 
     def create(self, journey: str = "kyc_individual", **body: object) -> dict[str, str]:
         with self.api() as api:

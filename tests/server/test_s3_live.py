@@ -257,7 +257,7 @@ def test_an_unreachable_or_hanging_s3_gives_a_clear_error_and_leaves_no_record(
     server = server_factory(env)
     with pytest.raises(RuntimeError, match="not ready"):
         server.start(timeout=6)  # readiness fails: the store cannot be listed
-    ready = httpx.get(f"{server.url}/readyz").json()
+    ready = server.answer("/readyz").json()
     assert ready["status"] == "not_ready" and "Expected to list s3://" in ready["checks"]["storage"]
     session = server.create()
     started = time.monotonic()
@@ -273,7 +273,7 @@ def test_wrong_credentials_fail_readiness_with_the_reason(server_factory: Callab
     server = server_factory(env)
     with pytest.raises(RuntimeError, match="not ready"):
         server.start(timeout=6)
-    reason = httpx.get(f"{server.url}/readyz").json()["checks"]["storage"]
+    reason = server.answer("/readyz").json()["checks"]["storage"]
     assert "SignatureDoesNotMatch" in reason or "403" in reason
     asyncio.run(asyncio.sleep(0))
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import msgspec
 
 import sdk_protocol as p
+from server.access import Principal
 from server.api_types import CreateSession, SessionView
+from server.audit import Audit
 from server.db import Database, Repository
 from server.db.migrate import upgrade
 from server.devices import Devices, profile_of
@@ -30,6 +32,7 @@ from verification.faces import FaceComparison
 PERSON = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB",
           "email": "ada@example.com", "pep": "no"}
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200 + b"\xff\xd9"
+INTEGRATOR = Principal(tenant="default", role="integrator", actor="api_key:ak_test", name="test")
 
 
 class Recorder:
@@ -84,11 +87,12 @@ async def make_service(tmp_path: Path, registry: Registry, catalogs: Catalogs,
     repo = Repository(Database(url))
     clock = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
     live = LiveSessions(repo.load_session)
-    files = Files(repo=repo, store=LocalStore(tmp_path / "docs"), active=live.fetch, clock=clock, tenant="default",
+    files = Files(repo=repo, store=LocalStore(tmp_path / "docs"), active=live.fetch, audit=Audit(repo, clock),
+                  clock=clock, default_tenant="default",
                   max_upload_bytes=1_000_000, presign_ttl=dt.timedelta(minutes=5))
     devices = Devices()
     sessions = build_sessions(repo=repo, registry=registry, catalogs=catalogs, files=files, runner=FakeRunner(tasks) if isinstance(tasks, Mapping) else tasks,
-                              broadcaster=recorder, devices=devices, live=live, clock=clock, tenant="default",
+                              broadcaster=recorder, devices=devices, live=live, clock=clock,
                               token_ttl=dt.timedelta(hours=1))
     return Service(sessions, files, repo, devices), recorder
 
@@ -107,7 +111,7 @@ async def stored_file(service: Service, sid: str) -> None:
 
 
 async def to_document_check(service: Service) -> str:
-    created = await service.integrator.create_session(CreateSession(journey="kyc_individual"), api_key_id=None)
+    created = await service.integrator.create_session(CreateSession(journey="kyc_individual"), by=INTEGRATOR)
     sid = created.session_id
     attach(service, "sid-1", sid)
     for values in ({}, PERSON, {"line1": "x", "city": "y", "postal_code": "1234", "country": "GB"},
@@ -200,7 +204,7 @@ async def test_submits_pushes_and_progress_read_nothing_from_the_database(tmp_pa
         return await read(fn)  # type: ignore[arg-type]
 
     service.repo.db.read = counted  # type: ignore[method-assign]
-    created = await service.integrator.create_session(CreateSession(journey="kyc_individual"), api_key_id=None)
+    created = await service.integrator.create_session(CreateSession(journey="kyc_individual"), by=INTEGRATOR)
     sid = created.session_id
     attach(service, "sid-1", sid)
     await stored_file(service, sid)

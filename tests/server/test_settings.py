@@ -28,6 +28,9 @@ def test_defaults_are_the_embedded_ones(tmp_path: Path) -> None:
     ({"ARABESQUE_S3_ADDRESSING": "sideways"}, "ARABESQUE_S3_ADDRESSING"),
     ({"ARABESQUE_REKOGNITION_ACCESS_KEY_ID": "AKIA"}, "ARABESQUE_REKOGNITION_ACCESS_KEY_ID"),
     ({"ARABESQUE_DATABSE_URL": "x"}, "ARABESQUE_DATABSE_URL"),
+    ({"ARABESQUE_TENANT": "Acme Corp"}, "ARABESQUE_TENANT"),
+    ({"ARABESQUE_TENANT": "../other"}, "ARABESQUE_TENANT"),
+    ({"ARABESQUE_KEY_CACHE_SECONDS": "-1"}, "ARABESQUE_KEY_CACHE_SECONDS"),
 ])
 def test_a_bad_variable_is_named_in_the_error(environ: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError) as caught:

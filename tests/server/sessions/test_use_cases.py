@@ -11,7 +11,9 @@ import msgspec
 import pytest
 
 import sdk_protocol as p
+from server.access import SYSTEM, Principal
 from server.api_types import CreateSession
+from server.audit import Audit
 from server.db.memory import MemoryRepository
 from server.devices import Devices, profile_of
 from server.erasure import Eraser
@@ -27,6 +29,7 @@ from ui_schemas.loader import Catalogs
 PERSON = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB",
           "email": "ada@example.com", "pep": "no"}
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200 + b"\xff\xd9"
+INTEGRATOR = Principal(tenant="default", role="integrator", actor="api_key:ak_test", name="test")
 
 
 class Recorder:
@@ -52,19 +55,21 @@ class World:
         self.repo = MemoryRepository()
         self.recorder = Recorder()
         live = LiveSessions(self.repo.load_session)
-        self.files = Files(repo=self.repo, store=LocalStore(tmp_path / "docs"), active=live.fetch, clock=clock,
-                           tenant="default", max_upload_bytes=100_000, presign_ttl=dt.timedelta(minutes=5))
+        self.audit = Audit(self.repo, clock)
+        self.files = Files(repo=self.repo, store=LocalStore(tmp_path / "docs"), active=live.fetch, audit=self.audit,
+                           clock=clock, default_tenant="default", max_upload_bytes=100_000,
+                           presign_ttl=dt.timedelta(minutes=5))
         self.devices = Devices()
         self.sessions: Sessions = build_sessions(
             repo=self.repo, registry=registry, catalogs=catalogs, files=self.files, runner=NoTasks(),
-            broadcaster=self.recorder, devices=self.devices, live=live, clock=clock, tenant="default",
+            broadcaster=self.recorder, devices=self.devices, live=live, clock=clock,
             token_ttl=dt.timedelta(hours=1))
         self.eraser = Eraser(sessions=self.sessions, repo=self.repo, store=self.files.store, relay=NoRelay(),
-                             clock=clock, tenant="default", retention=None)
+                             audit=self.audit, clock=clock, retention=None)
 
     async def open(self) -> str:
         created = await self.sessions.integrator.create_session(CreateSession(journey="kyc_individual"),
-                                                                api_key_id=None)
+                                                                by=INTEGRATOR)
         self.devices.connect(f"sid-{created.session_id}", created.session_id,
                              dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
         self.devices.greet(f"sid-{created.session_id}", profile_of("en", p.ALL_COMPONENT_TYPES))
@@ -124,11 +129,11 @@ async def test_a_file_finishing_after_its_sessions_erasure_is_deleted_not_kept(w
 
     upload = asyncio.create_task(world.files.receive(sid, body(), declared="image/jpeg", name="a.jpg"))
     await asyncio.sleep(0.05)
-    record = await world.eraser.erase(sid, "test")
+    record = await world.eraser.erase(sid, INTEGRATOR)
     release.set()
     with pytest.raises(p.SessionErased):
         await upload
-    assert record.erased_by == "test"
+    assert record.erased_by == "api_key:ak_test"
     assert await world.files.store.keys(f"default/{sid}") == []
     assert await world.repo.count_rows(sid) == 0
 
@@ -155,10 +160,57 @@ async def test_the_sweep_finishes_interrupted_erasures_and_retention_and_one_fai
     world.repo.sessions[expired] = msgspec.structs.replace(world.repo.sessions[expired], status="final",
                                                            completed_at=past)
     eraser = Eraser(sessions=world.sessions, repo=world.repo, store=FailingFor(tmp_path / "docs", stuck),
-                    relay=NoRelay(), clock=lambda: dt.datetime.now(dt.UTC), tenant="default",
+                    relay=NoRelay(), audit=world.audit, clock=lambda: dt.datetime.now(dt.UTC),
                     retention=dt.timedelta(days=30))
     assert await eraser.sweep() == 2
     assert (await world.repo.erasure_record(interrupted)).erased_by == "api_key:ak_1"  # type: ignore[union-attr]
     assert (await world.repo.erasure_record(expired)).erased_by == "retention"  # type: ignore[union-attr]
     assert world.repo.sessions[stuck].status == "erasing"  # left for the next sweep
     assert world.repo.sessions[active].status != "erased"
+    erased = {(r.subject_id, r.actor, r.tenant, r.details["reason"], r.details["erased_by"])
+              for r in world.repo.audit if r.action == "session.erased"}
+    assert erased == {(interrupted, SYSTEM.actor, "default", "interrupted", "api_key:ak_1"),
+                      (expired, SYSTEM.actor, "default", "retention", "retention")}
+
+
+async def test_a_session_of_another_tenant_is_not_found_for_erasure_and_nothing_is_erased(world: World) -> None:
+    sid = await world.open()
+    other = Principal(tenant="other", role="admin", actor="api_key:ak_other", name="other")
+    with pytest.raises(p.SessionNotFound):
+        await world.eraser.erase(sid, other)
+    with pytest.raises(p.SessionNotFound):
+        await world.sessions.integrator.owned(sid, "other")
+    assert (await world.sessions.integrator.owned(sid, "default")).id == sid
+    assert world.repo.sessions[sid].status == "active"
+    assert [r for r in world.repo.audit if r.action == "session.erased"] == []
+
+
+class Held(LocalStore):
+    """A folder store whose prefix deletes wait until released (an erasure caught in the middle)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.release = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    async def delete_prefix(self, prefix: str) -> int:
+        self.waiting.set()
+        await self.release.wait()
+        return await super().delete_prefix(prefix)
+
+
+async def test_an_erasure_running_now_is_left_alone_by_the_sweep_and_audited_once(world: World,
+                                                                                   tmp_path: Path) -> None:
+    sid = await world.open()
+    store = Held(tmp_path / "docs")
+    eraser = Eraser(sessions=world.sessions, repo=world.repo, store=store, relay=NoRelay(), audit=world.audit,
+                    clock=lambda: dt.datetime.now(dt.UTC), retention=None)
+    running = asyncio.create_task(eraser.erase(sid, INTEGRATOR))
+    await store.waiting.wait()
+    assert world.repo.sessions[sid].status == "erasing"
+    assert await eraser.sweep() == 0  # not interrupted: running here
+    store.release.set()
+    record = await running
+    assert record.erased_by == INTEGRATOR.actor
+    assert await world.repo.finish_erasure(sid, dt.datetime.now(dt.UTC)) is False  # a second finish is no finish
+    assert [(r.action, r.subject_id, r.actor) for r in world.repo.audit] == [("session.erased", sid, INTEGRATOR.actor)]

@@ -1,0 +1,72 @@
+"""REST routes for admins: the API keys of the caller's tenant (`/v1/keys`) and its audit log (`/v1/audit`).
+
+A key of another tenant answers `key.not_found` (404), exactly as an unknown id does; every change is audited
+by server/keys.py and takes effect at once on this node (the authenticator forgets its cached lookups).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+import sdk_protocol as p
+from server.access import Permission, Principal
+from server.audit import Audit, AuditFilter
+from server.http import Guard, json_response, read_json
+from server.keys import CreateKey, KeyAdmin, KeyView, RotateKey
+
+
+class KeyList(msgspec.Struct, frozen=True, kw_only=True):
+    keys: list[KeyView]
+
+
+def audit_filter(request: Request) -> AuditFilter:
+    """The query string as a filter; a repeated, unknown or malformed parameter is `request.invalid`."""
+    params = request.query_params
+    repeated = sorted({name for name in params if len(params.getlist(name)) > 1})
+    if repeated:
+        raise p.InvalidRequest(f"Expected each query parameter once, got {', '.join(repeated)} repeated",
+                               path=f"$.{repeated[0]}")
+    try:
+        return msgspec.convert(dict(params), AuditFilter, strict=False)
+    except msgspec.ValidationError as exc:
+        message, path = p.describe_error(exc)
+        raise p.InvalidRequest(f"{message} - at {path}", path=path) from None
+
+
+def build_admin_routes(*, keys: KeyAdmin, audit: Audit, guard: Guard,
+                       limits: p.Limits = p.DEFAULT_LIMITS) -> list[Route]:
+    async def create_key(request: Request, principal: Principal) -> Response:
+        body = await read_json(request, CreateKey, limits)
+        return json_response(await keys.create(principal, body, tenant=principal.tenant), 201)
+
+    async def list_keys(request: Request, principal: Principal) -> Response:
+        return json_response(KeyList(keys=await keys.list_keys(tenant=principal.tenant)))
+
+    async def rotate_key(request: Request, principal: Principal) -> Response:
+        body = await read_json(request, RotateKey, limits, empty=RotateKey())
+        return json_response(await keys.rotate(principal, request.path_params["key_id"],
+                                               grace=dt.timedelta(seconds=body.grace_seconds),
+                                               tenant=principal.tenant), 201)
+
+    async def revoke_key(request: Request, principal: Principal) -> Response:
+        return json_response(await keys.revoke(principal, request.path_params["key_id"], tenant=principal.tenant))
+
+    async def audit_log(request: Request, principal: Principal) -> Response:
+        return json_response(await audit.page(principal.tenant, audit_filter(request)))
+
+    P = Permission
+    return [
+        guard.route("POST", "/v1/keys", P.KEYS_MANAGE, create_key),
+        guard.route("GET", "/v1/keys", P.KEYS_MANAGE, list_keys),
+        guard.route("POST", "/v1/keys/{key_id}/rotate", P.KEYS_MANAGE, rotate_key),
+        guard.route("DELETE", "/v1/keys/{key_id}", P.KEYS_MANAGE, revoke_key),
+        guard.route("GET", "/v1/audit", P.AUDIT_READ, audit_log),
+    ]
+
+
+__all__ = ["KeyList", "audit_filter", "build_admin_routes"]

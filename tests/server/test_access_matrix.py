@@ -1,0 +1,307 @@
+"""Who may do what on every REST route of the app, against a real server holding two tenants.
+
+`ROUTES` is the table, one row per route: method, path template, the permission it needs (None for the SDK's
+routes, which take a session token), the status it answers when allowed, how to build a fresh resource of a
+tenant for it, and how tenants are kept apart on it. A meta-test holds the table to the routes the app
+declares. Then every row runs through
+- the tenant matrix: tenant A's credentials on tenant B's resource get exactly what an unknown id gets, B's
+  resource and both audit logs stay as they were, and B itself is answered; lists hold only one's own; both
+  directions;
+- the role matrix: integrator, reviewer and admin keys get the route's answer when their role holds its
+  permission, and 403 `auth.forbidden` naming the permission when it does not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.access import KEY_ROLES, ROLE_PERMISSIONS, KeyRole, Permission
+from server.app import Application
+from server.settings import load_settings
+from tests.conftest import S3Server
+from tests.server.live import API_KEY, Server
+from tests.server.test_boundaries import SIGNAL_JOURNEY
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200 + b"\xff\xd9"
+ALPHA, BETA = "alpha", "beta"
+DIRECTIONS = [(ALPHA, BETA), (BETA, ALPHA)]
+UNLIMITED = {"ARABESQUE_API_RATE_PER_SECOND": "100000", "ARABESQUE_API_RATE_BURST": "100000",
+             "ARABESQUE_SDK_RATE_PER_SECOND": "100000", "ARABESQUE_SDK_RATE_BURST": "100000"}
+
+def unknown_like(subject: str) -> str:
+    """An id of the same kind that nobody has."""
+    return "s_unknownxunknownyunknown" if subject.startswith("s_") else "ak_unknownxunknownyunknown"
+
+
+def auth(credential: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {credential}"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """One concrete request: the path with ids filled in, its body, and the resource it is about."""
+
+    path: str
+    json: object = None
+    content: bytes | None = None
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    token: str = ""
+    """the SDK token of the session of the path (the credential of the SDK's routes)"""
+    subject: str = ""
+    """the id in the path that belongs to a tenant (a session's or a key's)"""
+
+
+class World:
+    """The running server, and the API keys of each tenant by role."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.client = httpx.Client(base_url=server.url, timeout=30.0)
+        self.keys: dict[str, dict[str, str]] = {}
+
+    def send(self, method: str, call: Call, credential: str) -> httpx.Response:
+        return self.client.request(method, call.path, json=call.json, content=call.content,
+                                   headers={**call.headers, **auth(credential)})
+
+    def as_(self, tenant: str, role: str, method: str, path: str, **kwargs: object) -> httpx.Response:
+        return self.client.request(method, path, headers=auth(self.keys[tenant][role]), **kwargs)  # type: ignore[arg-type]
+
+    def session(self, tenant: str, journey: str = "signal_probe") -> dict[str, str]:
+        response = self.as_(tenant, "integrator", "POST", "/v1/sessions", json={"journey": journey})
+        assert response.status_code == 201, response.text
+        created: dict[str, str] = response.json()
+        return created
+
+    def upload(self, session: dict[str, str]) -> str:
+        response = self.client.post(f"/v1/sessions/{session['session_id']}/files", content=JPEG,
+                                    headers={**auth(session["token"]), "Content-Type": "image/jpeg"})
+        assert response.status_code == 201, response.text
+        return str(response.json()["file_id"])
+
+    def key(self, tenant: str) -> str:
+        response = self.as_(tenant, "admin", "POST", "/v1/keys", json={"name": "subject", "role": "integrator"})
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def view(self, tenant: str, subject: str) -> object:
+        """What the owner reads of a session or a key (to see that nothing changed)."""
+        if subject.startswith("s_"):
+            return self.as_(tenant, "admin", "GET", f"/v1/sessions/{subject}").json()
+        return [k for k in self.as_(tenant, "admin", "GET", "/v1/keys").json()["keys"] if k["id"] == subject]
+
+    def last_audit(self, tenant: str) -> list[object]:
+        return list(self.as_(tenant, "admin", "GET", "/v1/audit", params={"limit": 1}).json()["entries"])
+
+
+Builder = Callable[[World, str], Call]
+Isolation = Callable[[World, "Row", str, str], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    permission: Permission | None
+    """None: an SDK route, opened by the session's token rather than an API key"""
+    ok: int
+    build: Builder
+    isolation: Isolation
+
+
+# --- builders: a fresh resource of a tenant for one request -----------------------------------------------------
+
+
+def plain(path: str, json: object = None) -> Builder:
+    return lambda world, tenant: Call(path, json=json)
+
+
+def of_session(suffix: str = "", json: object = None, content: bytes | None = None,
+               headers: dict[str, str] | None = None) -> Builder:
+    def build(world: World, tenant: str) -> Call:
+        session = world.session(tenant)
+        return Call(f"/v1/sessions/{session['session_id']}{suffix}", json=json, content=content,
+                    headers=headers or {}, token=session["token"], subject=session["session_id"])
+
+    return build
+
+
+def of_file(suffix: str = "") -> Builder:
+    def build(world: World, tenant: str) -> Call:
+        session = world.session(tenant)
+        file_id = world.upload(session)
+        return Call(f"/v1/sessions/{session['session_id']}/files/{file_id}{suffix}", token=session["token"],
+                    subject=session["session_id"])
+
+    return build
+
+
+def of_key(suffix: str = "", json: object = None) -> Builder:
+    def build(world: World, tenant: str) -> Call:
+        key_id = world.key(tenant)
+        return Call(f"/v1/keys/{key_id}{suffix}", json=json, subject=key_id)
+
+    return build
+
+
+# --- isolation: how tenants are kept apart on a route ---------------------------------------------------------
+
+
+def unknown_to_others(code: str, status: int = 404) -> Isolation:
+    """Another tenant's resource answers `status`/`code`, exactly as an unknown id does, and stays unchanged."""
+
+    def check(world: World, row: Row, mine: str, theirs: str) -> None:
+        my_call, their_call = row.build(world, mine), row.build(world, theirs)
+        credential = my_call.token if row.permission is None else world.keys[mine]["admin"]
+        owner = their_call.token if row.permission is None else world.keys[theirs]["admin"]
+        before = world.view(theirs, their_call.subject), world.last_audit(mine), world.last_audit(theirs)
+        crossed = world.send(row.method, their_call, credential)
+        assert (crossed.status_code, crossed.json()["code"]) == (status, code), crossed.text
+        missing = world.send(row.method, dataclasses.replace(
+            their_call, path=their_call.path.replace(their_call.subject, unknown_like(their_call.subject))), credential)
+        assert (missing.status_code, missing.json()["code"]) == (status, code), missing.text
+        assert (world.view(theirs, their_call.subject), world.last_audit(mine), world.last_audit(theirs)) == before
+        allowed = world.send(row.method, their_call, owner)
+        assert allowed.status_code == row.ok, allowed.text
+
+    return check
+
+
+def same_for_every_tenant(world: World, row: Row, mine: str, theirs: str) -> None:
+    answers = [world.send(row.method, row.build(world, t), world.keys[t]["admin"]) for t in (mine, theirs)]
+    assert [a.status_code for a in answers] == [row.ok, row.ok]
+    assert answers[0].json() == answers[1].json()
+
+
+def session_in_own_tenant(world: World, row: Row, mine: str, theirs: str) -> None:
+    created = world.send(row.method, row.build(world, mine), world.keys[mine]["admin"])
+    assert created.status_code == row.ok, created.text
+    session_id = created.json()["session_id"]
+    assert world.as_(mine, "reviewer", "GET", f"/v1/sessions/{session_id}").status_code == 200
+    seen = world.as_(theirs, "admin", "GET", f"/v1/sessions/{session_id}")
+    assert (seen.status_code, seen.json()["code"]) == (404, "session.not_found")
+
+
+def key_in_own_tenant(world: World, row: Row, mine: str, theirs: str) -> None:
+    created = world.send(row.method, row.build(world, mine), world.keys[mine]["admin"])
+    assert created.status_code == row.ok, created.text
+    assert created.json()["tenant"] == mine
+    key_id = created.json()["id"]
+    assert key_id in {k["id"] for k in world.as_(mine, "admin", "GET", "/v1/keys").json()["keys"]}
+    assert key_id not in {k["id"] for k in world.as_(theirs, "admin", "GET", "/v1/keys").json()["keys"]}
+    revoked = world.as_(theirs, "admin", "DELETE", f"/v1/keys/{key_id}")
+    assert (revoked.status_code, revoked.json()["code"]) == (404, "key.not_found")
+
+
+def lists_only_own(field: str) -> Isolation:
+    def check(world: World, row: Row, mine: str, theirs: str) -> None:
+        world.key(mine), world.key(theirs)  # something of each tenant to list (a key, and its audit record)
+        listed = {t: world.send(row.method, row.build(world, t), world.keys[t]["admin"]) for t in (mine, theirs)}
+        assert [r.status_code for r in listed.values()] == [row.ok, row.ok]
+        items = {t: r.json()[field] for t, r in listed.items()}
+        assert items[mine] and items[theirs]
+        assert {item["tenant"] for item in items[mine]} == {mine}
+        assert {item["tenant"] for item in items[theirs]} == {theirs}
+        assert not {item["id"] for item in items[mine]} & {item["id"] for item in items[theirs]}
+
+    return check
+
+
+P = Permission
+SDK_TOKEN = unknown_to_others("session.invalid_token", status=401)
+ROUTES = [
+    Row("GET", "/v1/journeys", P.JOURNEYS_READ, 200, plain("/v1/journeys"), same_for_every_tenant),
+    Row("POST", "/v1/sessions", P.SESSIONS_WRITE, 201, plain("/v1/sessions", {"journey": "signal_probe"}),
+        session_in_own_tenant),
+    Row("GET", "/v1/sessions/{session_id}", P.SESSIONS_READ, 200, of_session(), unknown_to_others("session.not_found")),
+    Row("DELETE", "/v1/sessions/{session_id}", P.SESSIONS_WRITE, 200, of_session(),
+        unknown_to_others("session.not_found")),
+    Row("POST", "/v1/sessions/{session_id}/tokens", P.SESSIONS_WRITE, 201, of_session("/tokens"),
+        unknown_to_others("session.not_found")),
+    Row("POST", "/v1/sessions/{session_id}/signals", P.SESSIONS_WRITE, 200,
+        of_session("/signals", json={"name": "reviewed"}), unknown_to_others("session.not_found")),
+    Row("GET", "/v1/sessions/{session_id}/files/{file_id}", P.FILES_READ, 307, of_file(),
+        unknown_to_others("session.not_found")),
+    Row("GET", "/v1/sessions/{session_id}/files/{file_id}/url", P.FILES_READ, 200, of_file("/url"),
+        unknown_to_others("session.not_found")),
+    Row("POST", "/v1/sessions/{session_id}/files", None, 201,
+        of_session("/files", content=JPEG, headers={"Content-Type": "image/jpeg"}), SDK_TOKEN),
+    Row("POST", "/v1/sessions/{session_id}/uploads", None, 201,
+        of_session("/uploads", json={"content_type": "image/jpeg", "filename": "a.jpg"}), SDK_TOKEN),
+    Row("POST", "/v1/keys", P.KEYS_MANAGE, 201, plain("/v1/keys", {"name": "made", "role": "integrator"}),
+        key_in_own_tenant),
+    Row("GET", "/v1/keys", P.KEYS_MANAGE, 200, plain("/v1/keys"), lists_only_own("keys")),
+    Row("POST", "/v1/keys/{key_id}/rotate", P.KEYS_MANAGE, 201, of_key("/rotate", {"grace_seconds": 60}),
+        unknown_to_others("key.not_found")),
+    Row("DELETE", "/v1/keys/{key_id}", P.KEYS_MANAGE, 200, of_key(), unknown_to_others("key.not_found")),
+    Row("GET", "/v1/audit", P.AUDIT_READ, 200, plain("/v1/audit"), lists_only_own("entries")),
+]
+
+
+def row_id(row: Row) -> str:
+    return f"{row.method} {row.path}"
+
+
+def covered_elsewhere(path: str) -> bool:
+    """Routes whose access is tested by their own modules: health checks (open to all), the back office, the
+    Rekognition-compatible API (SigV4 or a key, tests/server/test_faces_api.py), and the cases API (the cases
+    module's own test covers these routes)."""
+    return (path in ("/healthz", "/readyz", "/") or path.startswith(("/backoffice", "/v1/faces/"))
+            or path.startswith("/v1/cases"))
+
+
+def test_the_table_has_one_row_for_every_route_of_the_app(tmp_path: Path) -> None:
+    application = Application(load_settings({"ARABESQUE_DATA_DIR": str(tmp_path)}))
+    declared: set[tuple[str, str]] = set()
+    for route in application.asgi.other_asgi_app.routes:
+        methods = getattr(route, "methods", None) or {"*"}
+        declared |= {(method, route.path) for method in methods - {"HEAD"} if not covered_elsewhere(route.path)}
+    tabled = [(row.method, row.path) for row in ROUTES]
+    assert len(tabled) == len(set(tabled))
+    assert {"missing from the table": declared - set(tabled), "not a route": set(tabled) - declared} == {
+        "missing from the table": set(), "not a route": set()}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, s3: S3Server) -> Iterator[World]:
+    folder = tmp_path_factory.mktemp("access")
+    (folder / "journeys").mkdir()
+    (folder / "journeys" / "signal_probe.yaml").write_text(SIGNAL_JOURNEY)
+    server = Server(folder / "data", {**s3.env("access-matrix"), **UNLIMITED, "ARABESQUE_TENANT": ALPHA,
+                                      "ARABESQUE_JOURNEYS_DIR": str(folder / "journeys")}).start()
+    try:
+        world = World(server)
+        world.keys[ALPHA] = {"admin": API_KEY}  # the bootstrap key is an admin of ARABESQUE_TENANT
+        made = server.cli("keys", "create", "--tenant", BETA, "--name", "beta admin", "--role", "admin")
+        world.keys[BETA] = {"admin": made.stdout.strip()}
+        for tenant in (ALPHA, BETA):
+            for role in ("integrator", "reviewer"):
+                response = world.as_(tenant, "admin", "POST", "/v1/keys", json={"name": role, "role": role})
+                assert response.status_code == 201, response.text
+                world.keys[tenant][role] = response.json()["api_key"]
+        yield world
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("row", ROUTES, ids=row_id)
+@pytest.mark.parametrize(("mine", "theirs"), DIRECTIONS)
+def test_a_tenant_reaches_nothing_of_another_tenant(world: World, row: Row, mine: str, theirs: str) -> None:
+    row.isolation(world, row, mine, theirs)
+
+
+@pytest.mark.parametrize("row", ROUTES, ids=row_id)
+@pytest.mark.parametrize("role", KEY_ROLES)
+def test_each_role_gets_a_route_only_with_its_permission(world: World, row: Row, role: KeyRole) -> None:
+    response = world.send(row.method, row.build(world, ALPHA), world.keys[ALPHA][role])
+    if row.permission is None:  # an API key of any role is not a session token
+        assert (response.status_code, response.json()["code"]) == (401, "session.invalid_token"), response.text
+    elif row.permission in ROLE_PERMISSIONS[role]:
+        assert response.status_code == row.ok, response.text
+    else:
+        assert (response.status_code, response.json()["code"]) == (403, "auth.forbidden"), response.text
+        assert response.json()["details"] == {"permission": row.permission.value, "role": role}
