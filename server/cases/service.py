@@ -154,9 +154,9 @@ class Cases:
     async def release(self, principal: Principal, session_id: str) -> CaseSummary:
         require(principal, Permission.CASES_WORK)
         row = await self._case(principal, session_id)
-        if row.assignee != principal.actor and not principal.can(Permission.CASES_MANAGE):
-            raise CaseAssignedToOther("Expected a case assigned to you, got one assigned to "
-                                      f"{row.assignee_name or 'nobody'}", assignee=row.assignee or "")
+        if row.assignee not in (None, principal.actor) and not principal.can(Permission.CASES_MANAGE):
+            raise CaseAssignedToOther(f"Expected a case assigned to you or to nobody, got one assigned to "
+                                      f"{row.assignee_name}", assignee=row.assignee or "")
         return await self._assign(principal, row, None, "", "case.released")
 
     async def next_case(self, principal: Principal) -> CaseSummary | None:

@@ -63,7 +63,9 @@ def test_a_wrong_api_key_exits_1_with_the_reason(server: Server) -> None:
 ])
 def test_the_review_scenario_with_a_reviewer_asks_again_live_then_decides(server: Server, journey: str,
                                                                             redo: str | None, outcome: str) -> None:
-    done = run(server, journey, "review", "--review", "act")
+    with server.api() as api:
+        made = api.post("/v1/keys", json={"name": "demo reviewer", "role": "reviewer"}).json()
+    done = run(server, journey, "review", "--review", "act", "--reviewer-key", made["api_key"])
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert out.strip().splitlines()[-1] == f"outcome: {outcome}"
@@ -75,3 +77,17 @@ def test_the_review_scenario_with_a_reviewer_asks_again_live_then_decides(server
         assert out.index("== reviewer: approve") > out.rindex("== screen manual_review")
     if journey == "kyc_individual":
         assert "There is glare on the card. Tilt it away from the light." in out  # the reviewer's reason, shown
+    session_id = next(line.split()[1] for line in out.splitlines() if line.startswith("session s_"))
+    with server.api() as api:
+        assert api.get(f"/v1/sessions/{session_id}").json()["outcome"] == outcome
+        entries = api.get("/v1/audit", params={"subject_id": session_id}).json()["entries"]
+    reviewer = f"api_key:{made['id']}"
+    steps = [(e["actor"], e["action"], e["after"]) for e in reversed(entries)]
+    rounds = [("system", "case.opened", {"round": 1, "flags": steps[0][2]["flags"]}),
+              (reviewer, "case.claimed", {"assignee": reviewer, "status": "assigned"})]
+    if redo is not None:
+        rounds += [(reviewer, "case.decided", {"action": "request_changes"}),
+                   ("system", "case.resubmitted", {"round": 2, "flags": steps[3][2]["flags"]}),
+                   (reviewer, "case.claimed", {"assignee": reviewer, "status": "assigned"})]
+    rounds.append((reviewer, "case.decided", {"action": "approve" if outcome == "approved" else "reject"}))
+    assert steps == rounds

@@ -33,6 +33,29 @@ DIRECTIONS = [(ALPHA, BETA), (BETA, ALPHA)]
 UNLIMITED = {"ARABESQUE_API_RATE_PER_SECOND": "100000", "ARABESQUE_API_RATE_BURST": "100000",
              "ARABESQUE_SDK_RATE_PER_SECOND": "100000", "ARABESQUE_SDK_RATE_BURST": "100000"}
 
+CASE_JOURNEY = """
+name: case_probe
+version: 1
+title: kyc.title
+initial: waiting
+review:
+  reject_reasons: {other: review.reject.other}
+states:
+  waiting:
+    type: screen
+    screen:
+      components:
+        - {type: content.heading, text: kyc.title}
+    on:
+      to_review: [{target: review}]
+  review:
+    type: review
+    on: {approve: approved, reject: rejected}
+  approved: {type: final, outcome: approved}
+  rejected: {type: final, outcome: rejected}
+"""
+
+
 def unknown_like(subject: str) -> str:
     """An id of the same kind that nobody has."""
     return "s_unknownxunknownyunknown" if subject.startswith("s_") else "ak_unknownxunknownyunknown"
@@ -70,6 +93,21 @@ class World:
 
     def as_(self, tenant: str, role: str, method: str, path: str, **kwargs: object) -> httpx.Response:
         return self.client.request(method, path, headers=auth(self.keys[tenant][role]), **kwargs)  # type: ignore[arg-type]
+
+    def case(self, tenant: str, claim_as: str | None = None) -> str:
+        """A session of `tenant` waiting in review (a signal takes it there), claimed by `claim_as`'s key."""
+        session = self.session(tenant, "case_probe")
+        moved = self.as_(tenant, "admin", "POST", f"/v1/sessions/{session['session_id']}/signals",
+                         json={"name": "to_review"})
+        assert moved.json()["status"] == "review", moved.text
+        if claim_as is not None:
+            claimed = self.as_(tenant, claim_as, "POST", f"/v1/cases/{session['session_id']}/claim")
+            assert claimed.status_code == 200, claimed.text
+        return session["session_id"]
+
+    def admin_actor(self, tenant: str) -> str:
+        keys = self.as_(tenant, "admin", "GET", "/v1/keys").json()["keys"]
+        return "api_key:" + next(k["id"] for k in keys if k["role"] == "admin" and k["status"] == "active")
 
     def session(self, tenant: str, journey: str = "signal_probe") -> dict[str, str]:
         response = self.as_(tenant, "integrator", "POST", "/v1/sessions", json={"journey": journey})
@@ -148,6 +186,23 @@ def of_key(suffix: str = "", json: object = None) -> Builder:
     return build
 
 
+def of_case(suffix: str = "", json: object = None, claim_as: str | None = None) -> Builder:
+    def build(world: World, tenant: str) -> Call:
+        session_id = world.case(tenant, claim_as)
+        body = {"assignee": world.admin_actor(tenant)} if json == "own admin" else json
+        return Call(f"/v1/cases/{session_id}{suffix}", json=body, subject=session_id)
+
+    return build
+
+
+def with_a_waiting_case(path: str) -> Builder:
+    def build(world: World, tenant: str) -> Call:
+        world.case(tenant)
+        return Call(path)
+
+    return build
+
+
 # --- isolation: how tenants are kept apart on a route ---------------------------------------------------------
 
 
@@ -211,6 +266,26 @@ def lists_only_own(field: str) -> Isolation:
     return check
 
 
+def queue_only_own(world: World, row: Row, mine: str, theirs: str) -> None:
+    """The queue lists only one's own cases, and `next` never takes another tenant's."""
+    own, other = world.case(mine), world.case(theirs)
+    listed = {t: world.as_(t, "admin", "GET", "/v1/cases", params={"status": "waiting", "limit": 200}).json()
+              for t in (mine, theirs)}
+    mine_ids = {c["session_id"] for c in listed[mine]["cases"]}
+    theirs_ids = {c["session_id"] for c in listed[theirs]["cases"]}
+    assert own in mine_ids and other in theirs_ids and not mine_ids & theirs_ids
+    if row.path == "/v1/cases/next":
+        for _ in range(300):
+            taken = world.send(row.method, Call(row.path), world.keys[mine]["admin"])
+            if taken.status_code == 204:
+                break
+            assert taken.json()["session_id"] not in theirs_ids
+        else:
+            pytest.fail("the queue never ran dry")
+        left = world.as_(theirs, "admin", "GET", f"/v1/cases/{other}").json()
+        assert (left["case"]["status"], left["case"]["assignee"]) == ("waiting", None)
+
+
 P = Permission
 SDK_TOKEN = unknown_to_others("session.invalid_token", status=401)
 ROUTES = [
@@ -239,6 +314,20 @@ ROUTES = [
         unknown_to_others("key.not_found")),
     Row("DELETE", "/v1/keys/{key_id}", P.KEYS_MANAGE, 200, of_key(), unknown_to_others("key.not_found")),
     Row("GET", "/v1/audit", P.AUDIT_READ, 200, plain("/v1/audit"), lists_only_own("entries")),
+    Row("GET", "/v1/cases", P.CASES_READ, 200, plain("/v1/cases"), queue_only_own),
+    Row("POST", "/v1/cases/next", P.CASES_WORK, 200, with_a_waiting_case("/v1/cases/next"), queue_only_own),
+    Row("GET", "/v1/cases/{session_id}", P.CASES_READ, 200, of_case(), unknown_to_others("case.not_found")),
+    Row("POST", "/v1/cases/{session_id}/claim", P.CASES_WORK, 200, of_case("/claim"),
+        unknown_to_others("case.not_found")),
+    Row("POST", "/v1/cases/{session_id}/assign", P.CASES_MANAGE, 200, of_case("/assign", "own admin"),
+        unknown_to_others("case.not_found")),
+    Row("POST", "/v1/cases/{session_id}/release", P.CASES_WORK, 200, of_case("/release"),
+        unknown_to_others("case.not_found")),
+    Row("POST", "/v1/cases/{session_id}/decision", P.CASES_WORK, 200,
+        of_case("/decision", {"action": "reject", "reason": "other"}, claim_as="reviewer"),
+        unknown_to_others("case.not_found")),
+    Row("POST", "/v1/cases/{session_id}/notes", P.CASES_WORK, 201, of_case("/notes", {"text": "seen"}),
+        unknown_to_others("case.not_found")),
 ]
 
 
@@ -247,11 +336,9 @@ def row_id(row: Row) -> str:
 
 
 def covered_elsewhere(path: str) -> bool:
-    """Routes whose access is tested by their own modules: health checks (open to all), the back office, the
-    Rekognition-compatible API (SigV4 or a key, tests/server/test_faces_api.py), and the cases API (the cases
-    module's own test covers these routes)."""
-    return (path in ("/healthz", "/readyz", "/") or path.startswith(("/backoffice", "/v1/faces/"))
-            or path.startswith("/v1/cases"))
+    """Routes whose access is tested by their own modules: health checks (open to all), the back office
+    (tests/server/backoffice/) and the Rekognition-compatible API (SigV4 or a key, tests/server/test_faces_api.py)."""
+    return path in ("/healthz", "/readyz", "/") or path.startswith(("/backoffice", "/v1/faces/"))
 
 
 def test_the_table_has_one_row_for_every_route_of_the_app(tmp_path: Path) -> None:
@@ -271,6 +358,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, s3: S3Server) -> Iterator[Wo
     folder = tmp_path_factory.mktemp("access")
     (folder / "journeys").mkdir()
     (folder / "journeys" / "signal_probe.yaml").write_text(SIGNAL_JOURNEY)
+    (folder / "journeys" / "case_probe.yaml").write_text(CASE_JOURNEY)
     server = Server(folder / "data", {**s3.env("access-matrix"), **UNLIMITED, "ARABESQUE_TENANT": ALPHA,
                                       "ARABESQUE_JOURNEYS_DIR": str(folder / "journeys")}).start()
     try:

@@ -135,6 +135,15 @@ async def test_a_reviewer_works_demo_journeys_in_review_and_the_user_sees_the_re
         await page.wait_for_selector("#case-outcome")
         assert await asyncio.wait_for(first.run, 60) == "approved"
         assert office.session(target)["outcome"] == "approved"
+        with office.api() as api:  # every step of the loop is in the audit log, in order
+            trail = api.get("/v1/audit", params={"subject_id": target, "limit": 500}).json()["entries"]
+            viewed = api.get("/v1/audit", params={"action": "file.viewed", "limit": 500}).json()["entries"]
+        steps = [(e["actor"].partition(":")[0], e["action"], (e["after"] or {}).get("action")) for e in reversed(trail)]
+        assert [s for s in steps if s[1] != "case.claimed"] == [
+            ("system", "case.opened", None), ("user", "case.decided", "request_changes"),
+            ("system", "case.resubmitted", None), ("user", "case.decided", "approve")]
+        assert steps[1] == ("user", "case.claimed", None)
+        assert {e["details"]["session_id"] for e in viewed} >= {target}  # the images the reviewer looked at
 
         # the others: through the JSON API with the login cookie and its CSRF header, all at once
         cookies = {c["name"]: c["value"] for c in await page.context.cookies()}

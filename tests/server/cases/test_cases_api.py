@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import hashlib
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -28,21 +26,19 @@ def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running.stop()
 
 
-def add_key(server: Server, role: str, tenant: str = "default") -> str:
-    """A key of `role` in `tenant`, written straight into the server's database (fixture setup)."""
-    secret = "ak_" + secrets.token_urlsafe(24)
-    key_id = "ak_" + secrets.token_hex(6)
-    with sqlite3.connect(server.data_dir / "arabesque.db") as db:
-        db.execute("INSERT INTO api_keys (id, name, key_hash, created_at, tenant, role, prefix, created_by) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, 'test')",
-                   (key_id, f"{role} {key_id}", hashlib.sha256(secret.encode()).hexdigest(),
-                    dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(" "), tenant, role, key_id))
-    return secret
+def add_key(server: Server, role: str) -> str:
+    """A new key of `role` in the default tenant, made through the admin API."""
+    with server.api() as api:
+        response = api.post("/v1/keys", json={"name": f"{role} {secrets.token_hex(3)}", "role": role})
+    assert response.status_code == 201, response.text
+    return str(response.json()["api_key"])
 
 
 def audit_rows(server: Server, subject_id: str) -> list[tuple[str, str]]:
-    with sqlite3.connect(server.data_dir / "arabesque.db") as db:
-        return list(db.execute("SELECT actor, action FROM audit WHERE subject_id = ? ORDER BY id", (subject_id,)))
+    """(actor, action) of the audit records about one case, oldest first, read through `GET /v1/audit`."""
+    with server.api() as api:
+        entries = api.get("/v1/audit", params={"subject_id": subject_id, "limit": 500}).json()["entries"]
+    return [(e["actor"], e["action"]) for e in reversed(entries)]
 
 
 def client(server: Server, key: str = API_KEY) -> httpx.AsyncClient:
