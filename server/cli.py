@@ -181,6 +181,9 @@ def _serve(args: argparse.Namespace) -> int:
           f"{sys.executable} -m demo_client run --server {base} --api-key <key> --journey kyc_individual "
           "--scenario approve",
           flush=True)
+    print(f"back office: {base}/backoffice   (an account first: echo '<a password of 12+ characters>' | "
+          f"{Path(sys.executable).parent / 'arabesque'} users create --email you@example.com --role admin "
+          f"--tenant {settings.tenant})", flush=True)
     uvicorn.run(application.asgi, host=args.host, port=args.port, loop="uvloop", http="httptools",
                 ws="websockets-sansio", log_level=settings.log_level, lifespan="on", timeout_graceful_shutdown=5)
     return 0
