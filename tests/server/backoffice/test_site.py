@@ -76,8 +76,8 @@ async def office(tmp_path: Path) -> AsyncIterator[Office]:
     async def active(session_id: str) -> None:
         return None
 
-    files = Files(repo=repo, store=LocalStore(tmp_path / "documents"), active=active, clock=clock,
-                  tenant="default", max_upload_bytes=1_000_000, presign_ttl=dt.timedelta(minutes=5))
+    files = Files(repo=repo, store=LocalStore(tmp_path / "documents"), active=active, audit=audit, clock=clock,
+                  default_tenant="default", max_upload_bytes=1_000_000, presign_ttl=dt.timedelta(minutes=5))
     cases = FakeCases()
     app = Starlette(routes=build_backoffice(logins=logins, cases=cases, users=users, files=files, audit=audit))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
