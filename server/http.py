@@ -91,6 +91,26 @@ async def read_json(request: Request, kind: type[T], limits: p.Limits = p.DEFAUL
         raise p.InvalidRequest(f"Expected a JSON body in UTF-8, got {reason}", path="$") from None
 
 
+def read_query(request: Request, kind: type[T]) -> T:
+    """The query string as `kind` (a Struct of optional fields): an unknown, repeated or malformed parameter is
+    `request.invalid` naming it."""
+    params = request.query_params
+    fields = getattr(kind, "__struct_fields__", ())
+    unknown = sorted(set(params) - set(fields))
+    if unknown:
+        raise p.InvalidRequest(f"Expected query parameters among {', '.join(sorted(fields))}, got "
+                               f"{', '.join(unknown)[:200]}", path=f"$.{unknown[0][:40]}")
+    repeated = sorted(name for name in params if len(params.getlist(name)) > 1)
+    if repeated:
+        raise p.InvalidRequest(f"Expected each query parameter once, got {', '.join(repeated)} repeated",
+                               path=f"$.{repeated[0]}")
+    try:
+        return msgspec.convert(dict(params), kind, strict=False)
+    except msgspec.ValidationError as exc:
+        message, path = p.describe_error(exc)
+        raise p.InvalidRequest(f"{message} - at {path}", path=path) from None
+
+
 Handler = Callable[[Request, Principal], Awaitable[Response]]
 
 
@@ -223,4 +243,4 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
 
 
 __all__ = ["Guard", "Handler", "build_routes", "error_response", "http_error_handler", "internal_error_handler",
-           "json_response", "read_json", "sdk_error_handler"]
+           "json_response", "read_json", "read_query", "sdk_error_handler"]

@@ -16,26 +16,12 @@ from starlette.routing import Route
 import sdk_protocol as p
 from server.access import Permission, Principal
 from server.audit import Audit, AuditFilter
-from server.http import Guard, json_response, read_json
+from server.http import Guard, json_response, read_json, read_query
 from server.keys import CreateKey, KeyAdmin, KeyView, RotateKey
 
 
 class KeyList(msgspec.Struct, frozen=True, kw_only=True):
     keys: list[KeyView]
-
-
-def audit_filter(request: Request) -> AuditFilter:
-    """The query string as a filter; a repeated, unknown or malformed parameter is `request.invalid`."""
-    params = request.query_params
-    repeated = sorted({name for name in params if len(params.getlist(name)) > 1})
-    if repeated:
-        raise p.InvalidRequest(f"Expected each query parameter once, got {', '.join(repeated)} repeated",
-                               path=f"$.{repeated[0]}")
-    try:
-        return msgspec.convert(dict(params), AuditFilter, strict=False)
-    except msgspec.ValidationError as exc:
-        message, path = p.describe_error(exc)
-        raise p.InvalidRequest(f"{message} - at {path}", path=path) from None
 
 
 def build_admin_routes(*, keys: KeyAdmin, audit: Audit, guard: Guard,
@@ -57,7 +43,7 @@ def build_admin_routes(*, keys: KeyAdmin, audit: Audit, guard: Guard,
         return json_response(await keys.revoke(principal, request.path_params["key_id"], tenant=principal.tenant))
 
     async def audit_log(request: Request, principal: Principal) -> Response:
-        return json_response(await audit.page(principal.tenant, audit_filter(request)))
+        return json_response(await audit.page(principal.tenant, read_query(request, AuditFilter)))
 
     P = Permission
     return [
@@ -69,4 +55,4 @@ def build_admin_routes(*, keys: KeyAdmin, audit: Audit, guard: Guard,
     ]
 
 
-__all__ = ["KeyList", "audit_filter", "build_admin_routes"]
+__all__ = ["KeyList", "build_admin_routes"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -12,28 +11,8 @@ from server.access import Principal
 from server.auth import Authenticator
 from server.cases.service import Cases
 from server.cases.types import AssignRequest, CaseQuery, DecisionRequest, NoteRequest
-from server.http import json_response, read_json
+from server.http import json_response, read_json, read_query
 from server.ratelimit import RateLimiter
-
-QUERY_FIELDS = frozenset(CaseQuery.__struct_fields__)
-
-
-def case_query(request: Request) -> CaseQuery:
-    """`GET /v1/cases?status=waiting&assignee=me...` as a CaseQuery; unknown or repeated parameters are refused."""
-    params = request.query_params
-    unknown = sorted(set(params) - QUERY_FIELDS)
-    if unknown:
-        raise p.InvalidRequest(f"Expected query parameters among {', '.join(sorted(QUERY_FIELDS))}, got "
-                               f"{', '.join(unknown)[:200]}", path=f"$.{unknown[0][:40]}")
-    repeated = sorted(k for k in params if len(params.getlist(k)) > 1)
-    if repeated:
-        raise p.InvalidRequest(f"Expected each query parameter once, got {repeated[0]} more than once",
-                               path=f"$.{repeated[0]}")
-    try:
-        return msgspec.convert(dict(params), CaseQuery, strict=False)
-    except msgspec.ValidationError as exc:
-        message, path = p.describe_error(exc)
-        raise p.InvalidRequest(f"{message} - at {path}", path=path) from None
 
 
 def build_case_routes(cases: Cases, auth: Authenticator, limiter: RateLimiter,
@@ -48,7 +27,7 @@ def build_case_routes(cases: Cases, auth: Authenticator, limiter: RateLimiter,
 
     async def list_cases(request: Request) -> Response:
         who = await principal(request)
-        return json_response(await cases.list(who, case_query(request)))
+        return json_response(await cases.list(who, read_query(request, CaseQuery)))
 
     async def get_case(request: Request) -> Response:
         return json_response(await cases.get(await principal(request), session_id(request)))
@@ -90,4 +69,4 @@ def build_case_routes(cases: Cases, auth: Authenticator, limiter: RateLimiter,
     ]
 
 
-__all__ = ["build_case_routes", "case_query"]
+__all__ = ["build_case_routes"]

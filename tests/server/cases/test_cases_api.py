@@ -223,6 +223,10 @@ async def test_the_queue_filters_counts_and_pages_without_gaps(review_server: Se
         assert bad.json()["code"] == "request.invalid" and "$.status" in bad.json()["message"]
         cursor = await api.get("/v1/cases", params={"cursor": "not-a-cursor"})
         assert cursor.json()["code"] == "request.invalid"
+        twice = await api.get("/v1/cases?status=waiting&status=decided")
+        assert (twice.json()["code"], twice.json()["details"]["path"]) == ("request.invalid", "$.status")
+        unknown = await api.get("/v1/cases", params={"state": "waiting"})
+        assert unknown.json()["message"].startswith("Expected query parameters among assignee, created_from")
     for _, sdk in made:
         await sdk.close()
 
