@@ -115,10 +115,6 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     ip: str = ""
 
-    @property
-    def is_user(self) -> bool:
-        return self.actor.startswith("user:")
-
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
 

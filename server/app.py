@@ -135,7 +135,7 @@ class Application:
             routes=[*build_routes(sessions=self.sessions, files=self.files, eraser=self.eraser, auth=self.auth,
                                   readiness=self.readiness, api_limiter=api_limiter, sdk_limiter=sdk_http_limiter,
                                   limits=settings.limits()),
-                    *build_case_routes(self.cases, self.auth, api_limiter, settings.limits()),
+                    *build_case_routes(self.cases, Guard(self.auth, api_limiter), settings.limits()),
                     *build_admin_routes(keys=self.keys, audit=self.audit, guard=Guard(self.auth, api_limiter),
                                         limits=settings.limits()),
                     *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get),

@@ -67,9 +67,6 @@ class Audit:
         await self.store.add_audit(self.entry(principal, action, subject_type, subject_id, tenant=tenant,
                                               before=before, after=after, **details))
 
-    async def query(self, query: AuditQuery) -> list[AuditRow]:
-        return await self.store.list_audit(query)
-
     async def page(self, tenant: str, wanted: AuditFilter) -> AuditPage:
         """One page of `tenant`'s records matching `wanted`, newest first."""
         rows = await self.store.list_audit(AuditQuery(

@@ -1,4 +1,4 @@
-"""REST routes of the cases API: authenticate, decode once, one call to `Cases`, encode."""
+"""REST routes of the cases API: the guard (principal, rate, permission), decode once, one call to `Cases`."""
 
 from __future__ import annotations
 
@@ -7,65 +7,56 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import sdk_protocol as p
-from server.access import Principal
-from server.auth import Authenticator
+from server.access import Permission, Principal
 from server.cases.service import Cases
 from server.cases.types import AssignRequest, CaseQuery, DecisionRequest, NoteRequest
-from server.http import json_response, read_json, read_query
-from server.ratelimit import RateLimiter
+from server.http import Guard, json_response, read_json, read_query
+
+P = Permission
 
 
-def build_case_routes(cases: Cases, auth: Authenticator, limiter: RateLimiter,
-                      limits: p.Limits = p.DEFAULT_LIMITS) -> list[Route]:
-    async def principal(request: Request) -> Principal:
-        found = await auth.principal(request)
-        limiter.check(found.actor)
-        return found
-
+def build_case_routes(cases: Cases, guard: Guard, limits: p.Limits = p.DEFAULT_LIMITS) -> list[Route]:
     def session_id(request: Request) -> str:
         return str(request.path_params["session_id"])
 
-    async def list_cases(request: Request) -> Response:
-        who = await principal(request)
+    async def list_cases(request: Request, who: Principal) -> Response:
         return json_response(await cases.list(who, read_query(request, CaseQuery)))
 
-    async def get_case(request: Request) -> Response:
-        return json_response(await cases.get(await principal(request), session_id(request)))
+    async def get_case(request: Request, who: Principal) -> Response:
+        return json_response(await cases.get(who, session_id(request)))
 
-    async def claim(request: Request) -> Response:
-        return json_response(await cases.claim(await principal(request), session_id(request)))
+    async def claim(request: Request, who: Principal) -> Response:
+        return json_response(await cases.claim(who, session_id(request)))
 
-    async def assign(request: Request) -> Response:
-        who = await principal(request)
+    async def assign(request: Request, who: Principal) -> Response:
         body = await read_json(request, AssignRequest, limits)
         return json_response(await cases.assign(who, session_id(request), body.assignee))
 
-    async def release(request: Request) -> Response:
-        return json_response(await cases.release(await principal(request), session_id(request)))
+    async def release(request: Request, who: Principal) -> Response:
+        return json_response(await cases.release(who, session_id(request)))
 
-    async def decide(request: Request) -> Response:
-        who = await principal(request)
+    async def decide(request: Request, who: Principal) -> Response:
         body = await read_json(request, DecisionRequest, limits)
         return json_response(await cases.decide(who, session_id(request), body))
 
-    async def add_note(request: Request) -> Response:
-        who = await principal(request)
+    async def add_note(request: Request, who: Principal) -> Response:
         body = await read_json(request, NoteRequest, limits)
         return json_response(await cases.add_note(who, session_id(request), body.text), 201)
 
-    async def next_case(request: Request) -> Response:
-        found = await cases.next_case(await principal(request))
+    async def next_case(request: Request, who: Principal) -> Response:
+        found = await cases.next_case(who)
         return json_response(found) if found is not None else Response(status_code=204)
 
+    case = "/v1/cases/{session_id}"
     return [
-        Route("/v1/cases", list_cases, methods=["GET"]),
-        Route("/v1/cases/next", next_case, methods=["POST"]),
-        Route("/v1/cases/{session_id}", get_case, methods=["GET"]),
-        Route("/v1/cases/{session_id}/claim", claim, methods=["POST"]),
-        Route("/v1/cases/{session_id}/assign", assign, methods=["POST"]),
-        Route("/v1/cases/{session_id}/release", release, methods=["POST"]),
-        Route("/v1/cases/{session_id}/decision", decide, methods=["POST"]),
-        Route("/v1/cases/{session_id}/notes", add_note, methods=["POST"]),
+        guard.route("GET", "/v1/cases", P.CASES_READ, list_cases),
+        guard.route("POST", "/v1/cases/next", P.CASES_WORK, next_case),
+        guard.route("GET", case, P.CASES_READ, get_case),
+        guard.route("POST", f"{case}/claim", P.CASES_WORK, claim),
+        guard.route("POST", f"{case}/assign", P.CASES_MANAGE, assign),
+        guard.route("POST", f"{case}/release", P.CASES_WORK, release),
+        guard.route("POST", f"{case}/decision", P.CASES_WORK, decide),
+        guard.route("POST", f"{case}/notes", P.CASES_WORK, add_note),
     ]
 
 

@@ -71,9 +71,12 @@ class Cases:
             return
         row = await self.store.get_case(tenant, session_id)
         if row is not None:
-            summary = views.summary(row)
-            for listener in self._listeners:
-                await listener(tenant, summary)
+            await self._announce(tenant, views.summary(row))
+
+    async def _announce(self, tenant: str, summary: CaseSummary) -> CaseSummary:
+        for listener in self._listeners:
+            await listener(tenant, summary)
+        return summary
 
     async def _case(self, principal: Principal, session_id: str) -> CaseRow:
         row = await self.store.get_case(principal.tenant, session_id)
@@ -131,8 +134,7 @@ class Cases:
         if not await self.store.change_case(row.session_id, row.version, values, audit):
             raise CaseChanged("Expected the case unchanged since it was read, got a change by someone else; "
                               "reload it", session_id=row.session_id)
-        await self._changed(row.tenant, row.session_id)
-        return views.summary(await self._case(principal, row.session_id))
+        return await self._announce(row.tenant, views.summary(await self._case(principal, row.session_id)))
 
     async def claim(self, principal: Principal, session_id: str) -> CaseSummary:
         require(principal, Permission.CASES_WORK)

@@ -24,10 +24,13 @@ def case_name(context: dict[str, object]) -> str:
 
 def case_change(row: SessionRow, before: Snapshot, after: Snapshot, now: dt.datetime) -> CaseWrite | None:
     """`review` on entering a review state, `changes_requested` on leaving one for anything but the end,
-    `closed` when the session ends (the repository ignores it for a session that never had a case)."""
+    `closed` when a session that has a case ends. Only sessions that entered review have a case (and
+    `review.round`), so every other step of every other session writes and reads nothing more."""
     entered = after.status == "review" and (before.status != "review" or before.state != after.state)
     if entered:
         kind = "review"
+    elif get_path(before.context, "review.round") is None:
+        return None
     elif before.status == "review" and after.status != "review":
         kind = "closed" if after.status == "final" else "changes_requested"
     elif after.status == "final" and before.status != "final":
