@@ -19,6 +19,7 @@ from starlette.middleware.cors import CORSMiddleware
 import sdk_protocol as p
 from server.audit import Audit
 from server.auth import Authenticator, digest, resolve_api_key, resolve_rekognition_keys
+from server.background import Background, task_starter
 from server.backoffice import Logins, build_backoffice, register_live
 from server.cases.routes import build_case_routes
 from server.cases.service import Cases
@@ -31,6 +32,8 @@ from server.fast_json import fast_json
 from server.files import Files
 from server.http import Guard, build_routes, http_error_handler, internal_error_handler, sdk_error_handler
 from server.http_admin import build_admin_routes
+from server.jobs import JobEngine, LocalJobs
+from server.jobs.pg import PgJobs
 from server.journeys import load_registry
 from server.keys import KeyAdmin
 from server.live_sessions import LiveSessions
@@ -44,7 +47,6 @@ from server.settings import Settings
 from server.sockets import SocketBroadcaster, register_handlers
 from server.storage import open_store
 from server.tasks import FaceMatcher, TaskRunner
-from server.timers import Timers
 from server.users import Users
 from server.workers import WorkerPool
 from server.workflow import RulesEngine
@@ -93,6 +95,14 @@ class Application:
         key_id, secret, _ = resolve_rekognition_keys(settings)
         self.rekognition_keys = {key_id: secret}
         self.live = LiveSessions(self.repo.load_session, capacity=settings.session_cache_size)
+        # --- background work: jobs in this process (embedded), or on procrastinate run by `arabesque worker`
+        self.jobs: JobEngine
+        if settings.jobs == "procrastinate":
+            self.jobs = PgJobs(settings.resolved_database_url, concurrency=settings.job_concurrency_count,
+                               heartbeat_seconds=settings.job_heartbeat_seconds,
+                               stalled_seconds=settings.job_stalled_seconds)
+        else:
+            self.jobs = LocalJobs()
         # --- access: tenants, roles, API keys and the audit log ---
         self.audit = Audit(self.repo, clock)
         self.auth = Authenticator(self.repo, self.live, clock, key_cache_seconds=settings.key_cache_seconds)
@@ -105,14 +115,15 @@ class Application:
             repo=self.repo, registry=self.registry, catalogs=catalogs, files=self.files,
             runner=TaskRunner(TASKS, pool=self.pool, faces=matcher), broadcaster=SocketBroadcaster(self.sio),
             devices=self.devices, live=self.live, clock=clock,
-            token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), relay=self.relay)
+            token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), relay=self.relay,
+            start_task=task_starter(self.jobs))
         self.eraser = Eraser(sessions=self.sessions, repo=self.repo, store=self.store, relay=self.relay,
                              audit=self.audit, clock=clock,
                              retention=dt.timedelta(seconds=settings.retention_seconds)
                              if settings.retention_seconds else None)
         self.cases = Cases(store=self.repo, sessions=self.sessions, catalogs=catalogs, audit=self.audit, clock=clock)
-        self.timers = Timers(sessions=self.sessions, repo=self.repo, sweep=self.eraser.sweep,
-                             poll_seconds=settings.timer_poll_seconds)
+        self.background = Background(sessions=self.sessions, repo=self.repo, jobs=self.jobs, sweep=self.eraser.sweep,
+                                     poll_seconds=settings.timer_poll_seconds)
         register_handlers(self.sio, sdk=self.sessions.sdk, files=self.files, auth=self.auth, devices=self.devices,
                           limiter=RateLimiter(settings.sdk_rate_per_second, settings.sdk_rate_burst,
                                               what="SDK connection"), limits=settings.limits())
@@ -130,7 +141,6 @@ class Application:
                                       audit=self.audit)
         register_live(self.sio, logins=self.logins, cases=self.cases)
         # ---
-        self._timers: asyncio.Task[None] | None = None
         starlette = Starlette(
             routes=[*build_routes(sessions=self.sessions, files=self.files, eraser=self.eraser, auth=self.auth,
                                   readiness=self.readiness, api_limiter=api_limiter, sdk_limiter=sdk_http_limiter,
@@ -150,16 +160,7 @@ class Application:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        await asyncio.to_thread(upgrade, self.settings.resolved_database_url)
-        self.database.start()
-        await self.relay.start(self.sessions.presenter.on_remote_change)
-        key, _ = await asyncio.to_thread(resolve_api_key, self.settings)
-        await self.repo.ensure_api_key("ak_default", "default", digest(key), utc_now(), tenant=self.settings.tenant)
-        self.pool.start()
-        resumed = await self.timers.resume_tasks()
-        if resumed:
-            log.info("resumed %d verification task(s) interrupted by a restart", resumed)
-        self._timers = asyncio.create_task(self.timers.run(), name="timers")
+        await self.start(runs_jobs=isinstance(self.jobs, LocalJobs))
         # Everything loaded so far (modules, journeys, catalogs, engines) lives as long as the process: keep it
         # out of the collector's full passes. Those passes stop the event loop for about 100 ms with 1,000
         # sockets (their tasks and frames), and objects merely in flight when a young pass runs count towards
@@ -172,12 +173,34 @@ class Application:
         try:
             yield
         finally:
-            self._timers.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timers
-            await self.relay.close()
-            self.pool.shutdown()
-            await self.repo.close()
+            await self.stop()
+
+    async def start(self, *, runs_jobs: bool) -> None:
+        """Migrate, connect, and (`runs_jobs`: the embedded backend, or a worker node) take up the work that
+        the database says is unfinished."""
+        await asyncio.to_thread(upgrade, self.settings.resolved_database_url)
+        self.database.start()
+        await self.relay.start(self.sessions.presenter.on_remote_change)
+        key, _ = await asyncio.to_thread(resolve_api_key, self.settings)
+        await self.repo.ensure_api_key("ak_default", "default", digest(key), utc_now(), tenant=self.settings.tenant)
+        self.pool.start()
+        if isinstance(self.jobs, PgJobs):
+            await self.jobs.open()
+        if runs_jobs:
+            resumed = await self.background.resume_tasks()
+            if resumed:
+                log.info("resumed %d verification task(s) interrupted by a restart", resumed)
+        if isinstance(self.jobs, LocalJobs):
+            self.jobs.start()
+
+    async def stop(self) -> None:
+        if isinstance(self.jobs, LocalJobs):
+            await self.jobs.stop()
+        elif isinstance(self.jobs, PgJobs):
+            await self.jobs.close()
+        await self.relay.close()
+        self.pool.shutdown()
+        await self.repo.close()
 
     async def readiness(self) -> dict[str, str]:
         """Every check run, by name: "ok" or what failed."""

@@ -268,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     from server.keys_cli import add_keys_commands
 
     add_keys_commands(commands)
+
+    from server.worker_cli import register as register_worker
+
+    register_worker(commands)
     return parser
 
 

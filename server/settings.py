@@ -67,6 +67,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_rate_per_minute: float = 10.0
     login_rate_burst: int = 10
     key_cache_seconds: float = 10.0
+    # --- background jobs
+    jobs: str = "local"
+    job_concurrency: int = 0
+    job_heartbeat_seconds: float = 5.0
+    job_stalled_seconds: float = 20.0
 
     @property
     def data_path(self) -> Path:
@@ -83,6 +88,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def worker_count(self) -> int:
         return self.workers or os.cpu_count() or 1
+
+    @property
+    def job_concurrency_count(self) -> int:
+        """Jobs one worker node runs at once: most wait on the process pool or the network."""
+        return self.job_concurrency or 4 * self.worker_count
 
     @property
     def transport_max_bytes(self) -> int:
@@ -146,6 +156,11 @@ DOCUMENTED: dict[str, str] = {
     "ARABESQUE_LOGIN_RATE_BURST": "login attempts one IP address may make at once before the rate applies (10)",
     "ARABESQUE_KEY_CACHE_SECONDS": "how long a node remembers an API key lookup, so a key made, rotated or revoked "
                                    "elsewhere (the CLI, another node) counts within this time (10; 0 = every request)",
+    "ARABESQUE_JOBS": "where background work (checks, timers, erasure, webhook deliveries) runs: local (in each "
+                      "server process, the default) or procrastinate (jobs in PostgreSQL, run by `arabesque worker`)",
+    "ARABESQUE_JOB_CONCURRENCY": "jobs one worker node runs at once (default: 4 x ARABESQUE_WORKERS)",
+    "ARABESQUE_JOB_HEARTBEAT_SECONDS": "how often a worker node tells PostgreSQL it is alive (5)",
+    "ARABESQUE_JOB_STALLED_SECONDS": "a worker silent this long is taken for dead and its jobs run elsewhere (20)",
 }
 
 
@@ -192,6 +207,19 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if bool(settings.rekognition_access_key_id) != bool(settings.rekognition_secret_access_key):
         raise ConfigError(f"{PREFIX}REKOGNITION_ACCESS_KEY_ID and {PREFIX}REKOGNITION_SECRET_ACCESS_KEY: expected both "
                           "or neither, got one", variable=f"{PREFIX}REKOGNITION_ACCESS_KEY_ID")
+    if settings.jobs not in ("local", "procrastinate"):
+        raise ConfigError(f"{PREFIX}JOBS: expected local or procrastinate, got {settings.jobs!r}",
+                          variable=f"{PREFIX}JOBS")
+    if settings.jobs == "procrastinate" and not settings.resolved_database_url.startswith("postgresql"):
+        raise ConfigError(f"{PREFIX}JOBS: procrastinate keeps its jobs in PostgreSQL; expected "
+                          f"{PREFIX}DATABASE_URL=postgresql+asyncpg://..., got "
+                          f"{settings.resolved_database_url.split('://', 1)[0]}", variable=f"{PREFIX}JOBS")
+    if settings.job_concurrency < 0 or settings.job_heartbeat_seconds <= 0 or \
+            settings.job_stalled_seconds <= 2 * settings.job_heartbeat_seconds:
+        raise ConfigError(f"{PREFIX}JOB_CONCURRENCY / {PREFIX}JOB_HEARTBEAT_SECONDS / {PREFIX}JOB_STALLED_SECONDS: "
+                          "expected concurrency >= 0, heartbeat > 0 and stalled > twice the heartbeat, got "
+                          f"{settings.job_concurrency}, {settings.job_heartbeat_seconds}, "
+                          f"{settings.job_stalled_seconds}", variable=f"{PREFIX}JOB_STALLED_SECONDS")
     if settings.cookie_secure not in ("auto", "true", "false"):
         raise ConfigError(f"{PREFIX}COOKIE_SECURE: expected auto, true or false, got {settings.cookie_secure!r}",
                           variable=f"{PREFIX}COOKIE_SECURE")

@@ -36,7 +36,7 @@ def test_the_app_has_one_home_per_concept() -> None:
     """The session service is gone: its concerns live in their own modules."""
     assert not (ROOT / "server" / "service.py").exists()
     for module in ("sessions/core.py", "sessions/effects.py", "sessions/presenter.py", "sessions/supervisor.py",
-                   "sessions/sdk.py", "sessions/integrator.py", "files.py", "erasure.py", "timers.py", "workers.py",
+                   "sessions/sdk.py", "sessions/integrator.py", "files.py", "erasure.py", "background.py", "jobs/local.py", "jobs/pg.py", "workers.py",
                    "storage/keys.py", "workflow/context.py", "rekognition/api.py"):
         assert (ROOT / "server" / module).is_file(), module
     assert not (ROOT / "sdk_protocol" / "rekognition.py").exists()

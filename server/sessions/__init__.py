@@ -13,12 +13,12 @@ from server.journeys import Registry
 from server.live_sessions import LiveSessions
 from server.relay import NoRelay, Relay
 from server.sessions.core import Applied, Clock, SessionCore
-from server.sessions.effects import EffectRunner
+from server.sessions.effects import EffectRunner, StartTask
 from server.sessions.integrator import IntegratorSessions, SignalApplied
 from server.sessions.presenter import Broadcaster, Presenter
 from server.sessions.sdk import SdkSessions
 from server.sessions.supervisor import Runner, Supervisor
-from server.workflow import TaskDone, TaskFailed
+from server.workflow import RunTask, TaskDone, TaskFailed
 from ui_schemas.loader import Catalogs
 
 
@@ -36,7 +36,9 @@ class Sessions:
 
 def build_sessions(*, repo: SessionRepository, registry: Registry, catalogs: Catalogs, files: Files, runner: Runner,
                    broadcaster: Broadcaster, devices: Devices, live: LiveSessions, clock: Clock,
-                   token_ttl: dt.timedelta, relay: Relay | None = None) -> Sessions:
+                   token_ttl: dt.timedelta, relay: Relay | None = None,
+                   start_task: StartTask | None = None) -> Sessions:
+    """`start_task`: how RunTask effects start (default: at once on this node's supervisor)."""
     relay = relay if relay is not None else NoRelay()
     core = SessionCore(repo=repo, registry=registry, live=live, clock=clock, relay=relay)
     presenter = Presenter(devices=devices, broadcaster=broadcaster, catalogs=catalogs, live=live,
@@ -47,12 +49,24 @@ def build_sessions(*, repo: SessionRepository, registry: Registry, catalogs: Cat
         return await core.apply(session_id, event, kind=kind, data=data)
 
     supervisor = Supervisor(runner, read=files.read_reference, progress=presenter.progress, report=report)
-    core.run_effects = EffectRunner(supervisor, presenter).run
+
+    async def start_here(session_id: str, effect: RunTask) -> None:
+        supervisor.start(session_id, effect)
+
+    core.run_effects = EffectRunner(supervisor, presenter, start_task or start_here).run
     sdk = SdkSessions(core=core, presenter=presenter, repo=repo, catalogs=catalogs,
                       shared=not isinstance(relay, NoRelay))
     integrator = IntegratorSessions(core=core, repo=repo, catalogs=catalogs, token_ttl=token_ttl)
     return Sessions(core=core, presenter=presenter, supervisor=supervisor, sdk=sdk, integrator=integrator)
 
 
-__all__ = ["Applied", "Broadcaster", "IntegratorSessions", "SdkSessions", "Sessions", "SignalApplied",
-           "build_sessions"]
+__all__ = [
+    "Applied",
+    "Broadcaster",
+    "IntegratorSessions",
+    "SdkSessions",
+    "Sessions",
+    "SignalApplied",
+    "StartTask",
+    "build_sessions",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import assert_never
 
 from server.live_sessions import Live
@@ -21,14 +22,17 @@ from server.workflow import (
 )
 
 log = logging.getLogger("arabesque.sessions")
+StartTask = Callable[[str, RunTask], Awaitable[None]]
+"""how a task is started: on this node's supervisor, or deferred as a `check.run` job (server/background.py)"""
 
 
 class EffectRunner:
     """Every effect kind is handled here, checked to be exhaustive by mypy (`assert_never`)."""
 
-    def __init__(self, supervisor: Supervisor, presenter: Presenter) -> None:
+    def __init__(self, supervisor: Supervisor, presenter: Presenter, start_task: StartTask) -> None:
         self.supervisor = supervisor
         self.presenter = presenter
+        self.start_task = start_task
 
     async def run(self, live: Live, journey: CompiledJourney, snapshot: Snapshot, effects: list[AnyEffect]) -> None:
         session_id = live.row.id
@@ -36,7 +40,7 @@ class EffectRunner:
         for effect in effects:
             match effect:
                 case RunTask():
-                    self.supervisor.start(session_id, effect)
+                    await self.start_task(session_id, effect)
                 case CancelTask():
                     self.supervisor.cancel(session_id, effect.task_id)
                 case Notify():
@@ -51,4 +55,4 @@ class EffectRunner:
             await self.presenter.push(live, journey, snapshot)
 
 
-__all__ = ["EffectRunner"]
+__all__ = ["EffectRunner", "StartTask"]

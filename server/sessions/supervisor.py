@@ -55,7 +55,8 @@ class _SessionProgress:
 
 
 class Supervisor:
-    """Runs tasks on this node's event loop (their CPU work goes to the worker pool)."""
+    """Runs tasks on this node's event loop (their CPU work goes to the worker pool); a `check.run` job
+    (server/background.py) calls `run` on whichever node runs the job."""
 
     def __init__(self, runner: Runner, *, read: ReadReference, progress: Progress, report: Report) -> None:
         self.runner = runner
@@ -64,11 +65,12 @@ class Supervisor:
         self._report = report
         self._running: dict[TaskKey, asyncio.Task[None]] = {}
 
-    def start(self, session_id: str, effect: RunTask) -> bool:
-        """Run a task unless this very task (of this very session) already runs; True if started."""
+    def start(self, session_id: str, effect: RunTask) -> asyncio.Task[None] | None:
+        """Run a task unless this very task (of this very session) already runs here; the asyncio task if
+        started."""
         key: TaskKey = (session_id, effect.task_id)
         if key in self._running:
-            return False
+            return None
         task = asyncio.create_task(self._run(session_id, effect), name=f"task:{session_id}:{effect.task_id}")
         self._running[key] = task
 
@@ -77,7 +79,14 @@ class Supervisor:
                 del self._running[key]
 
         task.add_done_callback(done)
-        return True
+        return task
+
+    async def run(self, session_id: str, effect: RunTask) -> None:
+        """Run a task to its end (a job's handler): its result reported, or it cancelled (`cancel`), or the same
+        task already running here finished."""
+        task = self.start(session_id, effect) or self._running.get((session_id, effect.task_id))
+        if task is not None:
+            await asyncio.wait({task})  # a cancel stops the task, not the job that waits for it
 
     def cancel(self, session_id: str, task_id: str) -> None:
         running = self._running.pop((session_id, task_id), None)

@@ -126,6 +126,60 @@ class Server:
         return found
 
 
+class Worker:
+    """`arabesque worker` as a subprocess in a process group of its own (with its verification pool);
+    freeze() is SIGSTOP, kill() is kill -9 of the whole group."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str], name: str) -> None:
+        self.env = {"ARABESQUE_DATA_DIR": str(data_dir), "ARABESQUE_API_KEY": API_KEY, "ARABESQUE_WORKERS": "1",
+                    "ARABESQUE_TIMER_POLL_SECONDS": "0.2", "ARABESQUE_LOG_LEVEL": "warning", **env}
+        self.name = name
+        self.data_dir = data_dir
+        self.log_path = data_dir / f"worker-{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> Worker:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ARABESQUE_", "AWS_"))} | self.env
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "server.cli", "worker", "--name", self.name],
+                                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while "running jobs" not in self.log():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"worker not running within {timeout}s:\n{self.log()}")
+            time.sleep(0.1)
+        return self
+
+    def signal_group(self, signum: signal.Signals) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signum)
+
+    def freeze(self) -> None:
+        self.signal_group(signal.SIGSTOP)
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.signal_group(signal.SIGKILL)
+            self.process.wait(10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.process = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
 class Sdk:
     """A Socket.IO client speaking the SDK protocol; every server push lands in `inbox`."""
 
@@ -188,4 +242,4 @@ class Sdk:
                                               idempotency_key=key or str(uuid.uuid4())))
 
 
-__all__ = ["ALL", "API_KEY", "Sdk", "Server", "free_port"]
+__all__ = ["ALL", "API_KEY", "Sdk", "Server", "Worker", "free_port"]

@@ -14,17 +14,18 @@ import sdk_protocol as p
 from server.access import Principal
 from server.api_types import CreateSession, SessionView
 from server.audit import Audit
+from server.background import Background
 from server.db import Database, Repository
 from server.db.migrate import upgrade
 from server.devices import Devices, profile_of
 from server.files import Files
+from server.jobs import LocalJobs
 from server.journeys import Registry
 from server.live_sessions import LiveSessions
 from server.sessions import Sessions, build_sessions
 from server.sessions.supervisor import Runner
 from server.storage import LocalStore
 from server.tasks import FileReader, ProgressSink, TaskRunner, TaskTools, TypedTask
-from server.timers import Timers
 from server.workflow import Snapshot
 from ui_schemas.loader import Catalogs
 from verification.faces import FaceComparison
@@ -157,9 +158,10 @@ async def test_a_task_interrupted_by_a_restart_runs_again_on_start(tmp_path: Pat
     second, recorder = await make_service(tmp_path, registry, catalogs, {"verify_document": passes,
                                                                    "verify_selfie": passes})
     attach(second, "sid-again", sid)  # the device reconnected
-    timers = Timers(sessions=second.sessions, repo=second.repo, sweep=no_sweep, poll_seconds=1.0)
-    assert await timers.resume_tasks() == 1
-    await second.sessions.supervisor.wait_idle()
+    jobs = LocalJobs()  # (its periodic jobs are not started: this test calls the resume itself)
+    background = Background(sessions=second.sessions, repo=second.repo, jobs=jobs, sweep=no_sweep, poll_seconds=1.0)
+    assert await background.resume_tasks() == 1
+    await jobs.wait_idle()
     row = await second.repo.load_session(sid)
     assert row is not None and row.state == "selfie"
     assert seen == [{"file": first.file_id, "document_type": "passport"}]

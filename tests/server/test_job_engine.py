@@ -1,0 +1,130 @@
+"""Background work on procrastinate: two API nodes and two worker nodes on PostgreSQL + Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tests.conftest import fresh_postgres
+from tests.server.live import API_KEY, ROOT, Server, Worker
+from tests.server.test_scaled_out import REDIS
+
+JOURNEYS = [("kyc_individual", "approve", "approved"), ("kyc_individual", "reject", "rejected"),
+            ("selfie_reverification", "approve", "approved"), ("kyb_business", "approve", "approved")]
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    with fresh_postgres() as url:
+        yield url
+
+
+def scaled_env(database: str, documents: Path) -> dict[str, str]:
+    return {"ARABESQUE_DATABASE_URL": database, "ARABESQUE_REDIS_URL": REDIS, "ARABESQUE_JOBS": "procrastinate",
+            "ARABESQUE_STORAGE_URL": documents.as_uri(), "ARABESQUE_JOB_HEARTBEAT_SECONDS": "1",
+            "ARABESQUE_JOB_STALLED_SECONDS": "4"}
+
+
+def demo(server: Server, journey: str, scenario: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "demo_client", "run", "--server", server.url, "--api-key", API_KEY,
+                             "--journey", journey, "--scenario", scenario, "--timeout", "120"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+
+
+def outcome_of(run: subprocess.Popen[str]) -> str:
+    out, _ = run.communicate(timeout=180)
+    assert run.returncode == 0, out
+    return out.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    started: list[Worker] = []
+
+    def make(env: dict[str, str], name: str) -> Worker:
+        worker = Worker(tmp_path / f"worker-{name}", env, name)
+        started.append(worker)
+        return worker
+
+    yield make
+    for worker in started:
+        worker.kill()
+
+
+def test_a_serve_node_on_procrastinate_runs_no_job_itself(server_factory: Callable[..., Server], database: str,
+                                                           tmp_path: Path) -> None:
+    api = server_factory(scaled_env(database, tmp_path / "documents")).start()
+    run = demo(api, "kyc_individual", "approve")
+    time.sleep(8)
+    assert run.poll() is None, run.communicate()[0]  # waits at the first check: no worker runs it
+    run.kill()
+    run.communicate()
+
+
+def test_two_api_nodes_and_two_workers_complete_every_journey(server_factory: Callable[..., Server], database: str,
+                                                              workers: Callable[..., Worker], tmp_path: Path) -> None:
+    env = scaled_env(database, tmp_path / "documents")
+    nodes = [server_factory(env).start(), server_factory(env).start()]
+    for name in ("w1", "w2"):
+        workers(env, name).start()
+    runs = [(demo(nodes[i % 2], journey, scenario), outcome) for i, (journey, scenario, outcome) in
+            enumerate(JOURNEYS * 2)]
+    assert [outcome_of(run) for run, _ in runs] == [f"outcome: {outcome}" for _, outcome in runs]
+
+
+def libpq(database: str) -> str:
+    return database.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def doing_check(database: str, timeout: float) -> int:
+    """The id of a `check.run` job a worker is running, as soon as there is one."""
+    connection = await asyncpg.connect(libpq(database))
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = await connection.fetchval("SELECT id FROM procrastinate_jobs WHERE task_name = 'check.run' "
+                                              "AND status = 'doing' ORDER BY id LIMIT 1")
+            if found is not None:
+                return int(found)
+            await asyncio.sleep(0.01)
+    finally:
+        await connection.close()
+    raise AssertionError(f"no check.run job was running within {timeout} s")
+
+
+async def job_status(database: str, job: int) -> str | None:
+    connection = await asyncpg.connect(libpq(database))
+    try:
+        status: str | None = await connection.fetchval("SELECT status::text FROM procrastinate_jobs WHERE id = $1",
+                                                       job)
+        return status
+    finally:
+        await connection.close()
+
+
+async def test_a_worker_killed_mid_check_leaves_the_check_to_the_other(
+        server_factory: Callable[..., Server], database: str, workers: Callable[..., Worker], tmp_path: Path) -> None:
+    env = scaled_env(database, tmp_path / "documents")
+    api = server_factory(env).start()
+    first = workers(env, "first").start()
+    run = demo(api, "kyc_individual", "approve")
+    for _ in range(5):
+        job = await doing_check(database, 90)
+        first.freeze()  # (SIGSTOP: the worker and its pool stop where they are)
+        if await job_status(database, job) == "doing":
+            break
+        first.signal_group(signal.SIGCONT)  # it finished just before: catch the next check
+    else:
+        raise AssertionError("never caught a worker in the middle of a check")
+    first.kill()
+    second = workers(env, "second").start()
+    assert outcome_of(run) == "outcome: approved"
+    assert f"job {job} (check.run) was running on a worker that stopped;" in second.log()
