@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -46,6 +46,13 @@ class CreateUpload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     field: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
+class UploadQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The query of a raw-body upload (`POST .../files`)."""
+
+    filename: Annotated[str, msgspec.Meta(max_length=255)] | None = None
+    """the file's name; else Content-Disposition's, else `upload`"""
+
+
 class UploadCreated(msgspec.Struct, frozen=True, kw_only=True):
     """POST `url` as multipart/form-data with every field of `fields`, then the file as `file` (last)."""
 
@@ -80,8 +87,13 @@ class FileInfo(msgspec.Struct, frozen=True, kw_only=True):
     created_at: dt.datetime
 
 
-class SessionView(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything an integrator may read about one session."""
+SessionStatus = Literal["active", "waiting", "review", "final", "erasing", "erased"]
+Time = Annotated[dt.datetime, msgspec.Meta(tz=True)]
+"""an ISO-8601 time with its zone (`2026-11-27T10:00:00Z`)"""
+
+
+class SessionSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """One session in a list: the head of `SessionView` (no data, checks, timeline or files)."""
 
     session_id: str
     journey: str
@@ -94,6 +106,11 @@ class SessionView(msgspec.Struct, frozen=True, kw_only=True):
     created_at: dt.datetime
     updated_at: dt.datetime
     completed_at: dt.datetime | None
+
+
+class SessionView(SessionSummary, frozen=True, kw_only=True):
+    """Everything an integrator may read about one session."""
+
     data: dict[str, object]
     checks: dict[str, object]
     decisions: list[Decision]
@@ -101,5 +118,39 @@ class SessionView(msgspec.Struct, frozen=True, kw_only=True):
     files: list[FileInfo]
 
 
-__all__ = ["CreateSession", "CreateUpload", "FileInfo", "FileUrl", "JourneyInfo", "SendSignal", "SessionCreated",
-           "SessionView", "TokenIssued", "UploadCreated"]
+class SessionQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The filters of `GET /v1/sessions`, combined with AND; `*_after` is inclusive, `*_before` exclusive."""
+
+    status: SessionStatus | None = None
+    outcome: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] | None = None
+    journey: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    reference: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    created_after: Time | None = None
+    created_before: Time | None = None
+    updated_after: Time | None = None
+    updated_before: Time | None = None
+    cursor: Annotated[str, msgspec.Meta(max_length=400)] | None = None
+    """`next_cursor` of the previous page"""
+    limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
+
+
+class SessionPage(msgspec.Struct, frozen=True, kw_only=True):
+    """Newest first; `next_cursor` is null on the last page."""
+
+    sessions: list[SessionSummary]
+    next_cursor: str | None
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(msgspec.Struct, frozen=True, kw_only=True):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str]
+    """each check (`database`, `storage`): "ok" or what failed"""
+
+
+__all__ = ["CreateSession", "CreateUpload", "FileInfo", "FileUrl", "Health", "JourneyInfo", "Readiness", "SendSignal",
+           "SessionCreated", "SessionPage", "SessionQuery", "SessionStatus", "SessionSummary", "SessionView", "Time",
+           "TokenIssued", "UploadCreated", "UploadQuery"]

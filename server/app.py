@@ -8,6 +8,7 @@ import datetime as dt
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import socketio
@@ -32,12 +33,14 @@ from server.fast_json import fast_json
 from server.files import Files
 from server.http import Guard, build_routes, http_error_handler, internal_error_handler, sdk_error_handler
 from server.http_admin import build_admin_routes
+from server.idempotency import Idempotency
 from server.jobs import JobEngine, LocalJobs
 from server.jobs.pg import PgJobs
 from server.journeys import load_registry
 from server.keys import KeyAdmin
 from server.live_sessions import LiveSessions
 from server.local_faces import LocalFaceMatcher
+from server.openapi import Reference
 from server.ratelimit import RateLimiter
 from server.rekognition.api import build_rekognition_routes
 from server.rekognition.providers import AwsRekognition, LocalRekognition, Rekognition, RekognitionFaceMatcher
@@ -141,19 +144,23 @@ class Application:
                                       audit=self.audit)
         register_live(self.sio, logins=self.logins, cases=self.cases)
         # ---
+        self.idempotency = Idempotency(self.repo, clock, limits=settings.limits())
+        guard = Guard(self.auth, api_limiter, self.idempotency)
+        routes = [*build_routes(sessions=self.sessions, files=self.files, eraser=self.eraser, auth=self.auth,
+                                readiness=self.readiness, api_limiter=api_limiter, sdk_limiter=sdk_http_limiter,
+                                idempotency=self.idempotency, limits=settings.limits()),
+                  *build_case_routes(self.cases, guard, settings.limits()),
+                  *build_admin_routes(keys=self.keys, audit=self.audit, guard=guard, limits=settings.limits()),
+                  *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get),
+                  *backoffice]
+        routes += Reference(routes, title="Arabesque", version=version("arabesque")).routes_of_its_own()
         starlette = Starlette(
-            routes=[*build_routes(sessions=self.sessions, files=self.files, eraser=self.eraser, auth=self.auth,
-                                  readiness=self.readiness, api_limiter=api_limiter, sdk_limiter=sdk_http_limiter,
-                                  limits=settings.limits()),
-                    *build_case_routes(self.cases, Guard(self.auth, api_limiter), settings.limits()),
-                    *build_admin_routes(keys=self.keys, audit=self.audit, guard=Guard(self.auth, api_limiter),
-                                        limits=settings.limits()),
-                    *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get),
-                    *backoffice],
+            routes=routes,
             exception_handlers={p.SdkError: sdk_error_handler, HTTPException: http_error_handler,
                                 Exception: internal_error_handler},
             middleware=[Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
-                                   allow_headers=["authorization", "content-type"])] if origins else [],
+                                   allow_headers=["authorization", "content-type", "idempotency-key"],
+                                   expose_headers=["idempotent-replayed"])] if origins else [],
             lifespan=self.lifespan,
         )
         self.asgi = socketio.ASGIApp(self.sio, other_asgi_app=starlette, socketio_path="socket.io")

@@ -22,6 +22,7 @@ ERROR_MODULES: tuple[tuple[str, ...], ...] = (
     ("server.keys",),
     ("server.cases.errors",),
     ("server.users",),
+    ("server.idempotency",),
 )
 """Modules defining `SdkError` subclasses. Each entry lists alternative homes; at least one must exist."""
 

@@ -14,10 +14,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import sdk_protocol as p
-from server.access import Permission, Principal
-from server.audit import Audit, AuditFilter
+from server.access import KeyNotFound, Permission, Principal
+from server.audit import Audit, AuditFilter, AuditPage
 from server.http import Guard, json_response, read_json, read_query
-from server.keys import CreateKey, KeyAdmin, KeyView, RotateKey
+from server.keys import CreateKey, KeyAdmin, KeyCreated, KeyInactive, KeyRotated, KeyView, RotateKey
+from server.openapi.spec import Doc
 
 
 class KeyList(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,12 +48,20 @@ def build_admin_routes(*, keys: KeyAdmin, audit: Audit, guard: Guard,
 
     P = Permission
     return [
-        guard.route("POST", "/v1/keys", P.KEYS_MANAGE, create_key),
-        guard.route("GET", "/v1/keys", P.KEYS_MANAGE, list_keys),
-        guard.route("POST", "/v1/keys/{key_id}/rotate", P.KEYS_MANAGE, rotate_key),
-        guard.route("DELETE", "/v1/keys/{key_id}", P.KEYS_MANAGE, revoke_key),
-        guard.route("GET", "/v1/audit", P.AUDIT_READ, audit_log),
+        guard.route("POST", "/v1/keys", P.KEYS_MANAGE, create_key, Doc(
+            summary="Make an API key of the caller's tenant (`api_key` is shown this once)", body=CreateKey,
+            ok={201: (KeyCreated,)}, tag="admin")),
+        guard.route("GET", "/v1/keys", P.KEYS_MANAGE, list_keys, Doc(
+            summary="The API keys of the caller's tenant", ok={200: (KeyList,)}, tag="admin")),
+        guard.route("POST", "/v1/keys/{key_id}/rotate", P.KEYS_MANAGE, rotate_key, Doc(
+            summary="A new key in place of this one; the old one works for the grace period", body=RotateKey,
+            ok={201: (KeyRotated,)}, errors=(KeyNotFound, KeyInactive), tag="admin")),
+        guard.route("DELETE", "/v1/keys/{key_id}", P.KEYS_MANAGE, revoke_key, Doc(
+            summary="Revoke a key (again: the same answer)", ok={200: (KeyView,)}, errors=(KeyNotFound,),
+            tag="admin")),
+        guard.route("GET", "/v1/audit", P.AUDIT_READ, audit_log, Doc(
+            summary="The audit log of the caller's tenant, newest first", query=AuditFilter, ok={200: (AuditPage,)},
+            tag="admin")),
     ]
-
 
 __all__ = ["KeyList", "build_admin_routes"]

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 import sdk_protocol as p
 from server.access import Permission, Principal
+from server.cases.errors import (
+    CaseAssignedToOther,
+    CaseChanged,
+    CaseDecided,
+    CaseNotFound,
+    CaseNotInReview,
+    InvalidDecision,
+    NotAssignee,
+    UnknownAssignee,
+)
 from server.cases.service import Cases
-from server.cases.types import AssignRequest, CaseQuery, DecisionRequest, NoteRequest
+from server.cases.types import (
+    AssignRequest,
+    CaseDetail,
+    CaseList,
+    CaseQuery,
+    CaseSummary,
+    DecisionRequest,
+    NoteRequest,
+    NoteView,
+)
 from server.http import Guard, json_response, read_json, read_query
+from server.openapi.spec import Doc
 
 P = Permission
 
@@ -48,16 +70,32 @@ def build_case_routes(cases: Cases, guard: Guard, limits: p.Limits = p.DEFAULT_L
         return json_response(found) if found is not None else Response(status_code=204)
 
     case = "/v1/cases/{session_id}"
-    return [
-        guard.route("GET", "/v1/cases", P.CASES_READ, list_cases),
-        guard.route("POST", "/v1/cases/next", P.CASES_WORK, next_case),
-        guard.route("GET", case, P.CASES_READ, get_case),
-        guard.route("POST", f"{case}/claim", P.CASES_WORK, claim),
-        guard.route("POST", f"{case}/assign", P.CASES_MANAGE, assign),
-        guard.route("POST", f"{case}/release", P.CASES_WORK, release),
-        guard.route("POST", f"{case}/decision", P.CASES_WORK, decide),
-        guard.route("POST", f"{case}/notes", P.CASES_WORK, add_note),
-    ]
+    gone = (CaseNotFound,)
+    acting = (CaseNotFound, CaseDecided, CaseChanged, CaseAssignedToOther)
+    deciding = (CaseNotFound, CaseDecided, CaseChanged, CaseNotInReview, NotAssignee, InvalidDecision,
+                p.EventNotAllowed, p.JourneyFinished, p.SessionErased, p.RuleFailed)
 
+    def doc(summary: str, ok: type[Any] | None, errors: tuple[type[p.SdkError], ...], *, status: int = 200,
+            body: type[Any] | None = None, query: type[Any] | None = None) -> Doc:
+        return Doc(summary=summary, ok={status: (ok,)} if ok is not None else {status: ()}, body=body, query=query,
+                   errors=errors, tag="cases")
+
+    return [
+        guard.route("GET", "/v1/cases", P.CASES_READ, list_cases, doc(
+            "The review queue of the caller's tenant, filtered and paged", CaseList, (), query=CaseQuery)),
+        guard.route("POST", "/v1/cases/next", P.CASES_WORK, next_case, Doc(
+            summary="Claim the oldest waiting case (204 when none waits)", ok={200: (CaseSummary,), 204: ()},
+            errors=acting, tag="cases")),
+        guard.route("GET", case, P.CASES_READ, get_case, doc("One case: the session under review, its checks, "
+                                                              "captures, trace, notes and choices", CaseDetail, gone)),
+        guard.route("POST", f"{case}/claim", P.CASES_WORK, claim, doc("Take a case", CaseSummary, acting)),
+        guard.route("POST", f"{case}/assign", P.CASES_MANAGE, assign, doc(
+            "Give a case to a reviewer", CaseSummary, (*acting, UnknownAssignee), body=AssignRequest)),
+        guard.route("POST", f"{case}/release", P.CASES_WORK, release, doc("Give a case back", CaseSummary, acting)),
+        guard.route("POST", f"{case}/decision", P.CASES_WORK, decide, doc(
+            "Approve, reject or ask for changes", CaseSummary, deciding, body=DecisionRequest)),
+        guard.route("POST", f"{case}/notes", P.CASES_WORK, add_note, doc(
+            "Add a note to a case", NoteView, gone, status=201, body=NoteRequest)),
+    ]
 
 __all__ = ["build_case_routes"]

@@ -7,6 +7,7 @@ import datetime as dt
 
 import msgspec
 
+from server.db.cases import decode_cursor, encode_cursor
 from server.db.repository import (
     Conflict,
     ErasureRecord,
@@ -18,6 +19,11 @@ from server.db.repository import (
     UploadRow,
 )
 from server.db.rows import AuditQuery, AuditRow, CaseWrite
+from server.db.session_pages import SessionFilter, SessionHead
+
+
+def _within(at: dt.datetime, low: dt.datetime | None, high: dt.datetime | None) -> bool:
+    return (low is None or at >= low) and (high is None or at < high)
 
 
 class MemoryRepository:
@@ -66,6 +72,25 @@ class MemoryRepository:
             self.case_writes.append(case)
         self.audit += audit or []
         return saved
+
+    async def list_sessions(self, query: SessionFilter) -> tuple[list[SessionHead], str | None]:
+        after = decode_cursor(query.cursor) if query.cursor is not None else None
+        wanted = {"status": query.status, "outcome": query.outcome, "journey": query.journey,
+                  "reference": query.reference}
+        found = []
+        for row in self.sessions.values():
+            if row.tenant != query.tenant or any(v is not None and getattr(row, k) != v for k, v in wanted.items()):
+                continue
+            if not (_within(row.created_at, query.created_after, query.created_before)
+                    and _within(row.updated_at, query.updated_after, query.updated_before)):
+                continue
+            if after is None or (row.created_at, row.id) < after:
+                found.append(SessionHead(**{f: getattr(row, f) for f in SessionHead.__struct_fields__}))
+        found.sort(key=lambda head: (head.created_at, head.id), reverse=True)
+        if len(found) <= query.limit:
+            return found, None
+        page = found[:query.limit]
+        return page, encode_cursor(page[-1].created_at, page[-1].id)
 
     async def replay(self, session_id: str, key: str) -> bytes | None:
         return self.replies.get((session_id, key))

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from server.db.repository import ErasureRecord, EventRow, FileRow, KeyGrant, SessionRow, SessionUpdate, UploadRow
 from server.db.rows import AuditQuery, AuditRow, CaseWrite
+from server.db.session_pages import SessionFilter, SessionHead
 
 
 class SessionRepository(Protocol):
@@ -21,6 +22,8 @@ class SessionRepository(Protocol):
     async def save_transition(self, row: SessionRow, update_: SessionUpdate, entries: list[EventRow],
                               now: dt.datetime, reply: tuple[str, bytes] | None = None, *,
                               case: CaseWrite | None = None, audit: list[AuditRow] | None = None) -> SessionRow: ...
+
+    async def list_sessions(self, query: SessionFilter) -> tuple[list[SessionHead], str | None]: ...
 
     async def replay(self, session_id: str, key: str) -> bytes | None: ...
 

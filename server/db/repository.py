@@ -19,6 +19,7 @@ from server.db.cases import CaseRecords, write_case
 from server.db.database import Database
 from server.db.documents import FileRecords
 from server.db.keys import KeyRecords
+from server.db.request_keys import RequestKeys
 from server.db.rows import (
     AuditRow,
     CaseWrite,
@@ -33,6 +34,7 @@ from server.db.rows import (
     UploadRow,
 )
 from server.db.schema import api_keys, events, idempotency, session_tokens, sessions
+from server.db.session_pages import SessionPages
 from server.db.sql import insert_ignoring_duplicates, row_of
 from server.db.users import UserRecords
 
@@ -45,7 +47,7 @@ def _event_values(session_id: str, entries: list[EventRow], start_seq: int) -> l
             for i, e in enumerate(entries)]
 
 
-class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords, KeyRecords):
+class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords, KeyRecords, SessionPages, RequestKeys):
     """All database access; one instance per process, built in server/app.py."""
 
     def __init__(self, db: Database) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -127,6 +128,10 @@ sessions = Table(
     Index("ix_sessions_completed_at", "completed_at"),
     Index("ix_sessions_status", "status"),
     Index("ix_sessions_reference", "reference"),
+    Index("ix_sessions_tenant_created", "tenant", "created_at", "id"),
+    Index("ix_sessions_tenant_updated", "tenant", "updated_at"),
+    Index("ix_sessions_tenant_status_created", "tenant", "status", "created_at"),
+    Index("ix_sessions_tenant_journey_created", "tenant", "journey", "created_at"),
 )
 
 session_tokens = Table(
@@ -157,6 +162,21 @@ idempotency = Table(
     Column("key", String(160), primary_key=True),
     Column("reply", Text, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+request_keys = Table(
+    "request_keys", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("actor", String(120), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request", String(400), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer),
+    Column("media_type", String(100)),
+    Column("body", LargeBinary),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index("ix_request_keys_expires_at", "expires_at"),
 )
 
 files = Table(
@@ -220,4 +240,4 @@ case_notes = Table(
 )
 
 __all__ = ["api_keys", "audit", "case_notes", "cases", "events", "files", "idempotency", "logins", "metadata",
-           "session_tokens", "sessions", "uploads", "users"]
+           "request_keys", "session_tokens", "sessions", "uploads", "users"]

@@ -1,4 +1,5 @@
-"""The integrator's use cases: list journeys, open a session, issue a token, read a session, send a signal."""
+"""The integrator's use cases: list journeys, open a session, issue a token, list and read sessions, send a
+signal."""
 
 from __future__ import annotations
 
@@ -8,10 +9,20 @@ import msgspec
 
 import sdk_protocol as p
 from server.access import Principal
-from server.api_types import CreateSession, JourneyInfo, SessionCreated, SessionView, TokenIssued
+from server.api_types import (
+    CreateSession,
+    JourneyInfo,
+    SessionCreated,
+    SessionPage,
+    SessionQuery,
+    SessionSummary,
+    SessionView,
+    TokenIssued,
+)
 from server.auth import digest, new_id, new_token
 from server.db import ErasureRecord, SessionRow
 from server.db.ports import SessionRepository
+from server.db.session_pages import SessionFilter
 from server.files import file_info
 from server.live_sessions import decode_snapshot
 from server.sessions.core import SessionCore
@@ -95,6 +106,18 @@ class IntegratorSessions:
         await self.repo.add_token(digest(token), session_id, expires_at, now)
         self.core.live.remember_token(digest(token), session_id, expires_at)
         return TokenIssued(session_id=session_id, token=token, expires_at=expires_at)
+
+    async def list_sessions(self, tenant: str, query: SessionQuery) -> SessionPage:
+        """A page of `tenant`'s sessions, newest first (never another tenant's)."""
+        try:
+            heads, cursor = await self.repo.list_sessions(
+                msgspec.convert(msgspec.structs.asdict(query) | {"tenant": tenant}, SessionFilter))
+        except ValueError as exc:
+            raise p.InvalidRequest(str(exc), path="$.cursor") from None
+        return SessionPage(next_cursor=cursor, sessions=[SessionSummary(
+            session_id=h.id, journey=h.journey, version=h.journey_version, reference=h.reference, locale=h.locale,
+            state=h.state, status=h.status, outcome=h.outcome, created_at=h.created_at, updated_at=h.updated_at,
+            completed_at=h.completed_at) for h in heads])
 
     async def describe(self, session_id: str) -> SessionView | ErasureRecord:
         row = await self.core.stored_row(session_id)

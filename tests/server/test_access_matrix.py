@@ -266,6 +266,14 @@ def lists_only_own(field: str) -> Isolation:
     return check
 
 
+def sessions_only_own(world: World, row: Row, mine: str, theirs: str) -> None:
+    """`GET /v1/sessions` lists one's own sessions, never another tenant's."""
+    own, other = world.session(mine)["session_id"], world.session(theirs)["session_id"]
+    listed = {t: {s["session_id"] for s in world.as_(t, "admin", "GET", "/v1/sessions", params={"limit": 200})
+                  .json()["sessions"]} for t in (mine, theirs)}
+    assert own in listed[mine] and other in listed[theirs] and not listed[mine] & listed[theirs]
+
+
 def queue_only_own(world: World, row: Row, mine: str, theirs: str) -> None:
     """The queue lists only one's own cases, and `next` never takes another tenant's."""
     own, other = world.case(mine), world.case(theirs)
@@ -292,6 +300,7 @@ ROUTES = [
     Row("GET", "/v1/journeys", P.JOURNEYS_READ, 200, plain("/v1/journeys"), same_for_every_tenant),
     Row("POST", "/v1/sessions", P.SESSIONS_WRITE, 201, plain("/v1/sessions", {"journey": "signal_probe"}),
         session_in_own_tenant),
+    Row("GET", "/v1/sessions", P.SESSIONS_READ, 200, plain("/v1/sessions"), sessions_only_own),
     Row("GET", "/v1/sessions/{session_id}", P.SESSIONS_READ, 200, of_session(), unknown_to_others("session.not_found")),
     Row("DELETE", "/v1/sessions/{session_id}", P.SESSIONS_WRITE, 200, of_session(),
         unknown_to_others("session.not_found")),
@@ -336,9 +345,11 @@ def row_id(row: Row) -> str:
 
 
 def covered_elsewhere(path: str) -> bool:
-    """Routes whose access is tested by their own modules: health checks (open to all), the back office
-    (tests/server/backoffice/) and the Rekognition-compatible API (SigV4 or a key, tests/server/test_faces_api.py)."""
-    return path in ("/healthz", "/readyz", "/") or path.startswith(("/backoffice", "/v1/faces/"))
+    """Routes whose access is tested by their own modules: health checks and the API's reference (open to all,
+    tests/server/test_openapi.py), the back office (tests/server/backoffice/) and the Rekognition-compatible API
+    (SigV4 or a key, tests/server/test_faces_api.py)."""
+    return path in ("/healthz", "/readyz", "/", "/openapi.json", "/docs") or path.startswith(("/backoffice",
+                                                                                          "/v1/faces/"))
 
 
 def test_the_table_has_one_row_for_every_route_of_the_app(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 import sdk_protocol as p
 from server.access import SYSTEM, Principal
-from server.api_types import CreateSession
+from server.api_types import CreateSession, SessionQuery
 from server.audit import Audit
 from server.db.memory import MemoryRepository
 from server.devices import Devices, profile_of
@@ -214,3 +214,16 @@ async def test_an_erasure_running_now_is_left_alone_by_the_sweep_and_audited_onc
     assert record.erased_by == INTEGRATOR.actor
     assert await world.repo.finish_erasure(sid, dt.datetime.now(dt.UTC)) is False  # a second finish is no finish
     assert [(r.action, r.subject_id, r.actor) for r in world.repo.audit] == [("session.erased", sid, INTEGRATOR.actor)]
+
+
+async def test_sessions_list_newest_first_a_page_at_a_time_in_their_tenant_only(world: World) -> None:
+    sids = [await world.open() for _ in range(5)]
+    other = Principal(tenant="other", role="integrator", actor="api_key:ak_other", name="other")
+    await world.sessions.integrator.create_session(CreateSession(journey="kyc_individual"), by=other)
+    integrator = world.sessions.integrator
+    first = await integrator.list_sessions(INTEGRATOR.tenant, SessionQuery(limit=3))
+    rest = await integrator.list_sessions(INTEGRATOR.tenant, SessionQuery(limit=3, cursor=first.next_cursor))
+    assert [s.session_id for s in first.sessions + rest.sessions] == list(reversed(sids))
+    assert rest.next_cursor is None
+    with pytest.raises(p.InvalidRequest):
+        await integrator.list_sessions(INTEGRATOR.tenant, SessionQuery(cursor="not-a-cursor"))
