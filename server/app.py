@@ -35,6 +35,8 @@ from server.journeys import load_registry
 from server.keys import KeyAdmin
 from server.live_sessions import LiveSessions
 from server.local_faces import LocalFaceMatcher
+from server.metrics import Metrics
+from server.observe import Observe
 from server.ratelimit import RateLimiter
 from server.rekognition.api import build_rekognition_routes
 from server.rekognition.providers import AwsRekognition, LocalRekognition, Rekognition, RekognitionFaceMatcher
@@ -82,6 +84,9 @@ class Application:
                                         max_http_buffer_size=settings.transport_max_bytes)
         self.devices = Devices()
         self.pool = WorkerPool(settings.worker_count, settings.task_timeout_seconds, initializer=warm_up)
+        self.metrics = Metrics()
+        self.metrics.watch_connections(self.devices.__len__)
+        self.metrics.watch_pool(queued=self.pool.queued, busy=self.pool.busy, size=self.pool.size)
         self.faces: Rekognition
         matcher: FaceMatcher
         if settings.face_provider == "local":
@@ -105,7 +110,7 @@ class Application:
             repo=self.repo, registry=self.registry, catalogs=catalogs, files=self.files,
             runner=TaskRunner(TASKS, pool=self.pool, faces=matcher), broadcaster=SocketBroadcaster(self.sio),
             devices=self.devices, live=self.live, clock=clock,
-            token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), relay=self.relay)
+            token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), relay=self.relay, metrics=self.metrics)
         self.eraser = Eraser(sessions=self.sessions, repo=self.repo, store=self.store, relay=self.relay,
                              audit=self.audit, clock=clock,
                              retention=dt.timedelta(seconds=settings.retention_seconds)
@@ -139,14 +144,16 @@ class Application:
                     *build_admin_routes(keys=self.keys, audit=self.audit, guard=Guard(self.auth, api_limiter),
                                         limits=settings.limits()),
                     *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get),
-                    *backoffice],
+                    *backoffice,
+                    *([self.metrics.route()] if settings.metrics == "on" else [])],
             exception_handlers={p.SdkError: sdk_error_handler, HTTPException: http_error_handler,
                                 Exception: internal_error_handler},
             middleware=[Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
                                    allow_headers=["authorization", "content-type"])] if origins else [],
             lifespan=self.lifespan,
         )
-        self.asgi = socketio.ASGIApp(self.sio, other_asgi_app=starlette, socketio_path="socket.io")
+        self.asgi = Observe(socketio.ASGIApp(self.sio, other_asgi_app=starlette, socketio_path="socket.io"),
+                            routes=starlette.routes, metrics=self.metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:

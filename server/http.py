@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 
 import sdk_protocol as p
+from server import context
 from server.access import Permission, Principal, require
 from server.api_types import CreateSession, CreateUpload, FileUrl, SendSignal
 from server.auth import Authenticator
@@ -125,6 +126,7 @@ class Guard:
     def route(self, method: str, path: str, permission: Permission, handler: Handler) -> Route:
         async def endpoint(request: Request) -> Response:
             principal = await self.auth.principal(request)
+            context.bind(tenant=principal.tenant)  # for the log lines of this request
             self.limiter.check(principal.actor)
             return await handler(request, require(principal, permission))
 

@@ -11,6 +11,7 @@ from server.devices import Devices
 from server.files import Files
 from server.journeys import Registry
 from server.live_sessions import LiveSessions
+from server.metrics import Metrics
 from server.relay import NoRelay, Relay
 from server.sessions.core import Applied, Clock, SessionCore
 from server.sessions.effects import EffectRunner
@@ -36,17 +37,19 @@ class Sessions:
 
 def build_sessions(*, repo: SessionRepository, registry: Registry, catalogs: Catalogs, files: Files, runner: Runner,
                    broadcaster: Broadcaster, devices: Devices, live: LiveSessions, clock: Clock,
-                   token_ttl: dt.timedelta, relay: Relay | None = None) -> Sessions:
+                   token_ttl: dt.timedelta, relay: Relay | None = None, metrics: Metrics | None = None) -> Sessions:
     relay = relay if relay is not None else NoRelay()
-    core = SessionCore(repo=repo, registry=registry, live=live, clock=clock, relay=relay)
+    metrics = metrics or Metrics()
+    core = SessionCore(repo=repo, registry=registry, live=live, clock=clock, relay=relay, metrics=metrics)
     presenter = Presenter(devices=devices, broadcaster=broadcaster, catalogs=catalogs, live=live,
-                          journey_of=core.journey)
+                          journey_of=core.journey, metrics=metrics)
 
     async def report(session_id: str, event: TaskDone | TaskFailed, data: Mapping[str, object]) -> Applied:
         kind = "task.done" if isinstance(event, TaskDone) else "task.failed"
         return await core.apply(session_id, event, kind=kind, data=data)
 
-    supervisor = Supervisor(runner, read=files.read_reference, progress=presenter.progress, report=report)
+    supervisor = Supervisor(runner, read=files.read_reference, progress=presenter.progress, report=report,
+                            metrics=metrics)
     core.run_effects = EffectRunner(supervisor, presenter).run
     sdk = SdkSessions(core=core, presenter=presenter, repo=repo, catalogs=catalogs,
                       shared=not isinstance(relay, NoRelay))
