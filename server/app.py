@@ -40,6 +40,8 @@ from server.journeys import load_registry
 from server.keys import KeyAdmin
 from server.live_sessions import LiveSessions
 from server.local_faces import LocalFaceMatcher
+from server.metrics import Metrics
+from server.observe import Observe
 from server.openapi import Reference
 from server.ratelimit import RateLimiter
 from server.rekognition.api import build_rekognition_routes
@@ -87,6 +89,9 @@ class Application:
                                         max_http_buffer_size=settings.transport_max_bytes)
         self.devices = Devices()
         self.pool = WorkerPool(settings.worker_count, settings.task_timeout_seconds, initializer=warm_up)
+        self.metrics = Metrics()
+        self.metrics.watch_connections(self.devices.__len__)
+        self.metrics.watch_pool(queued=self.pool.queued, busy=self.pool.busy, size=self.pool.size)
         self.faces: Rekognition
         matcher: FaceMatcher
         if settings.face_provider == "local":
@@ -118,7 +123,7 @@ class Application:
             repo=self.repo, registry=self.registry, catalogs=catalogs, files=self.files,
             runner=TaskRunner(TASKS, pool=self.pool, faces=matcher), broadcaster=SocketBroadcaster(self.sio),
             devices=self.devices, live=self.live, clock=clock,
-            token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), relay=self.relay,
+            token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), relay=self.relay, metrics=self.metrics,
             start_task=task_starter(self.jobs))
         self.eraser = Eraser(sessions=self.sessions, repo=self.repo, store=self.store, relay=self.relay,
                              audit=self.audit, clock=clock,
@@ -152,7 +157,8 @@ class Application:
                   *build_case_routes(self.cases, guard, settings.limits()),
                   *build_admin_routes(keys=self.keys, audit=self.audit, guard=guard, limits=settings.limits()),
                   *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get),
-                  *backoffice]
+                  *backoffice,
+                  *([self.metrics.route()] if settings.metrics == "on" else [])]
         routes += Reference(routes, title="Arabesque", version=version("arabesque")).routes_of_its_own()
         starlette = Starlette(
             routes=routes,
@@ -163,7 +169,8 @@ class Application:
                                    expose_headers=["idempotent-replayed"])] if origins else [],
             lifespan=self.lifespan,
         )
-        self.asgi = socketio.ASGIApp(self.sio, other_asgi_app=starlette, socketio_path="socket.io")
+        self.asgi = Observe(socketio.ASGIApp(self.sio, other_asgi_app=starlette, socketio_path="socket.io"),
+                            routes=starlette.routes, metrics=self.metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:

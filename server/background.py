@@ -79,7 +79,7 @@ class Background:
                 await self.sessions.core.apply(session_id, Tick(), kind="tick")
                 fired += 1
             except p.SdkError as exc:
-                log.warning("timer of %s not applied: %s", session_id, exc.message)
+                log.warning("timer of %s not applied: %s", session_id, exc.code)
         return fired
 
     async def resume_tasks(self) -> int:

@@ -147,13 +147,13 @@ def _bench_quality_set(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import logging
     import os
 
     import uvicorn
 
     from server.app import Application
     from server.auth import resolve_api_key, resolve_rekognition_keys
+    from server.logs import configure_logging
     from server.settings import ConfigError, load_settings
     from ui_schemas.loader import DefinitionError
 
@@ -168,7 +168,8 @@ def _serve(args: argparse.Namespace) -> int:
     except DefinitionError as exc:
         print(f"journey definitions are broken:\n{exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # after Application(): python-socketio's own handlers, added as its server is built, are replaced too
+    configure_logging(level=settings.log_level, form=settings.log_format, stream=sys.stderr)
     base = f"http://{args.host}:{args.port}"
     print(f"Arabesque listening on {base}  (data: {settings.data_path}, database: "
           f"{settings.resolved_database_url.split('://', 1)[0]}, documents: {settings.resolved_storage_url})")
@@ -185,7 +186,8 @@ def _serve(args: argparse.Namespace) -> int:
           f"{Path(sys.executable).parent / 'arabesque'} users create --email you@example.com --role admin "
           f"--tenant {settings.tenant})", flush=True)
     uvicorn.run(application.asgi, host=args.host, port=args.port, loop="uvloop", http="httptools",
-                ws="websockets-sansio", log_level=settings.log_level, lifespan="on", timeout_graceful_shutdown=5)
+                ws="websockets-sansio", log_level=settings.log_level, lifespan="on", timeout_graceful_shutdown=5,
+                log_config=None)  # uvicorn's loggers go through the root handler (server/logs.py)
     return 0
 
 

@@ -112,7 +112,7 @@ class Eraser:
                                   reason="interrupted" if interrupted_by else "retention")
                 erased += 1
             except p.SdkError as exc:
-                log.warning("erasure of %s not finished: %s", session_id, exc.message)
+                log.warning("erasure of %s not finished: %s", session_id, exc.code)
         return erased
 
 

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import Match, Route
 
 import sdk_protocol as p
+from server import context
 from server.access import Permission, Principal, require
 from server.api_types import (
     CreateSession,
@@ -117,6 +118,7 @@ class Guard:
 
     async def _principal(self, request: Request) -> Principal:
         principal = await self.auth.principal(request)
+        context.bind(tenant=principal.tenant)  # for the log lines of this request
         self.limiter.check(principal.actor)
         return principal
 

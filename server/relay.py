@@ -115,7 +115,9 @@ class RedisRelay:
                         await pipe.execute()
                 except Exception as exc:  # other nodes' copies catch up at their next conflict or connect;
                     # their devices see the screen after the session's next change
-                    log.warning("relay publish failed (%d change(s) not announced): %s", len(batch), exc)
+                    # its type only: redis-py quotes a failed pipeline's commands, the session rows included
+                    log.warning("relay publish failed (%d change(s) not announced): %s", len(batch),
+                                type(exc).__name__)
                     await asyncio.sleep(0.5)
 
     async def _receive(self, pubsub: aioredis.client.PubSub, on_change: OnChange) -> None:
@@ -137,7 +139,7 @@ class RedisRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("relay subscription failed, resubscribing: %s", exc)
+                log.warning("relay subscription failed, resubscribing: %s", type(exc).__name__)
                 await asyncio.sleep(0.5)
                 with contextlib.suppress(Exception):
                     await pubsub.subscribe(CHANNEL)

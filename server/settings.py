@@ -39,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cors_origins: str = ""
     tenant: str = "default"
     log_level: str = "info"
+    log_format: str = "auto"
+    metrics: str = "on"
     s3_endpoint_url: str = ""
     s3_region: str = ""
     s3_addressing: str = "auto"
@@ -123,6 +125,9 @@ DOCUMENTED: dict[str, str] = {
     "ARABESQUE_CORS_ORIGINS": "comma-separated origins allowed to connect from a browser",
     "ARABESQUE_TENANT": "the tenant of the bootstrap key ARABESQUE_API_KEY (default)",
     "ARABESQUE_LOG_LEVEL": "debug, info, warning or error (info)",
+    "ARABESQUE_LOG_FORMAT": "json (one object a line on stderr), text, or auto: text on a terminal, else json (auto)",
+    "ARABESQUE_METRICS": "on: GET /metrics answers (Prometheus text format, no authentication), off: it is not "
+                         "routed (on)",
     "ARABESQUE_S3_ENDPOINT_URL": "S3-compatible endpoint (MinIO, Ceph RGW, R2); unset for AWS S3",
     "ARABESQUE_S3_REGION": "bucket region (default: from AWS_REGION / AWS_DEFAULT_REGION)",
     "ARABESQUE_S3_ADDRESSING": "auto, path (MinIO, most self-hosted stores) or virtual",
@@ -226,6 +231,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if settings.log_level not in ("debug", "info", "warning", "error"):
         raise ConfigError(f"{PREFIX}LOG_LEVEL: expected debug, info, warning or error, got {settings.log_level!r}",
                           variable=f"{PREFIX}LOG_LEVEL")
+    if settings.log_format not in ("auto", "json", "text"):
+        raise ConfigError(f"{PREFIX}LOG_FORMAT: expected auto, json or text, got {settings.log_format!r}",
+                          variable=f"{PREFIX}LOG_FORMAT")
+    if settings.metrics not in ("on", "off"):
+        raise ConfigError(f"{PREFIX}METRICS: expected on or off, got {settings.metrics!r}",
+                          variable=f"{PREFIX}METRICS")
     return settings
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import socketio
 
 import sdk_protocol as p
+from server import context
 from server.auth import Authenticator
 from server.devices import ClientProfile, Connection, Devices
 from server.fast_json import Unreadable
@@ -137,17 +139,19 @@ def register_handlers(sio: socketio.AsyncServer, *, sdk: SdkSessions, files: Fil
         connection = devices.of(sid)
         if connection is None:  # a message racing the connection's close
             return p.error_message(p.InvalidToken("Expected a message on a connected session, got one after it left"))
-        try:
-            return await handle(sid, connection, args)
-        except p.StaleScreen as exc:
-            if connection.profile is not None:
-                later(sid, connection.session_id, connection.profile)
-            return p.error_message(exc)
-        except p.SdkError as exc:
-            return p.error_message(exc)
-        except Exception:
-            log.exception("unexpected error handling a message of %s", connection.session_id)
-            return p.error_message(p.InternalError("Expected to handle the message, got an internal error"))
+        with context.scope(request_id=context.new_request_id(), session_id=connection.session_id, tenant="",
+                           started=time.monotonic()):
+            try:
+                return await handle(sid, connection, args)
+            except p.StaleScreen as exc:
+                if connection.profile is not None:
+                    later(sid, connection.session_id, connection.profile)
+                return p.error_message(exc)
+            except p.SdkError as exc:
+                return p.error_message(exc)
+            except Exception:
+                log.exception("unexpected error handling a message of %s", connection.session_id)
+                return p.error_message(p.InternalError("Expected to handle the message, got an internal error"))
 
     async def on_other(event: str, sid: str, *args: object) -> object:
         error = p.InvalidMessage(f"Expected the event {EVENT!r}, got {event[:64]!r}", event=event[:64])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import socket
@@ -21,6 +20,7 @@ import sys
 def _worker(args: argparse.Namespace) -> int:
     from server.app import Application
     from server.jobs.pg import PgJobs
+    from server.logs import configure_logging
     from server.settings import ConfigError, load_settings
     from ui_schemas.loader import DefinitionError
 
@@ -37,8 +37,7 @@ def _worker(args: argparse.Namespace) -> int:
     except DefinitionError as exc:
         print(f"journey definitions are broken:\n{exc}", file=sys.stderr)
         return 2
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(level=settings.log_level, form=settings.log_format, stream=sys.stderr)
     jobs = application.jobs
     assert isinstance(jobs, PgJobs)
     name = args.name or f"{socket.gethostname()}-{os.getpid()}"

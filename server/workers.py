@@ -15,9 +15,9 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sdk_protocol import SdkError
 
@@ -79,6 +79,7 @@ class WorkerPool:
         self.timeout = timeout
         self._initializer = initializer
         self._executor: ProcessPoolExecutor | None = None
+        self._jobs: set[Future[Any]] = set()  # handed to the executor and not finished
 
     def start(self) -> None:
         if self._executor is None:
@@ -86,6 +87,14 @@ class WorkerPool:
             context = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(max_workers=self.size, mp_context=context,
                                                  initializer=_start_worker, initargs=(os.getpid(), self._initializer))
+
+    def busy(self) -> int:
+        """Workers running a job (a job handed on to a worker's queue counts from then)."""
+        return min(self.size, sum(1 for job in list(self._jobs) if job.running()))
+
+    def queued(self) -> int:
+        """Jobs waiting for a worker."""
+        return max(0, len(self._jobs) - self.busy())
 
     def shutdown(self) -> None:
         if self._executor is not None:
@@ -97,9 +106,11 @@ class WorkerPool:
         self.start()
         assert self._executor is not None
         executor = self._executor
-        loop = asyncio.get_running_loop()
+        job = executor.submit(fn, *args)
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
         try:
-            return await asyncio.wait_for(loop.run_in_executor(executor, fn, *args), self.timeout)
+            return await asyncio.wait_for(asyncio.wrap_future(job), self.timeout)
         except TimeoutError:
             raise TaskTimeout(f"Expected the check to finish within {self.timeout:g}s, got no result",
                               timeout=self.timeout) from None

@@ -243,7 +243,8 @@ class Database:
         try:
             outcomes = await self._execute(jobs)
         except Exception as exc:  # the connection itself failed: every job of the batch fails with it
-            log.warning("database write batch failed: %s", exc)
+            # the exception's text may quote the statement's parameters (what a person entered): its type only
+            log.warning("database write batch failed: %s", type(exc).__name__)
             outcomes = [_Outcome(error=exc) for _ in jobs]
         self.batches += 1
         if any(o.error is not None and (_is_busy(o.error) or _is_unavailable(o.error)) for o in outcomes):

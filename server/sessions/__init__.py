@@ -11,6 +11,7 @@ from server.devices import Devices
 from server.files import Files
 from server.journeys import Registry
 from server.live_sessions import LiveSessions
+from server.metrics import Metrics
 from server.relay import NoRelay, Relay
 from server.sessions.core import Applied, Clock, SessionCore
 from server.sessions.effects import EffectRunner, StartTask
@@ -36,19 +37,21 @@ class Sessions:
 
 def build_sessions(*, repo: SessionRepository, registry: Registry, catalogs: Catalogs, files: Files, runner: Runner,
                    broadcaster: Broadcaster, devices: Devices, live: LiveSessions, clock: Clock,
-                   token_ttl: dt.timedelta, relay: Relay | None = None,
+                   token_ttl: dt.timedelta, relay: Relay | None = None, metrics: Metrics | None = None,
                    start_task: StartTask | None = None) -> Sessions:
     """`start_task`: how RunTask effects start (default: at once on this node's supervisor)."""
     relay = relay if relay is not None else NoRelay()
-    core = SessionCore(repo=repo, registry=registry, live=live, clock=clock, relay=relay)
+    metrics = metrics or Metrics()
+    core = SessionCore(repo=repo, registry=registry, live=live, clock=clock, relay=relay, metrics=metrics)
     presenter = Presenter(devices=devices, broadcaster=broadcaster, catalogs=catalogs, live=live,
-                          journey_of=core.journey)
+                          journey_of=core.journey, metrics=metrics)
 
     async def report(session_id: str, event: TaskDone | TaskFailed, data: Mapping[str, object]) -> Applied:
         kind = "task.done" if isinstance(event, TaskDone) else "task.failed"
         return await core.apply(session_id, event, kind=kind, data=data)
 
-    supervisor = Supervisor(runner, read=files.read_reference, progress=presenter.progress, report=report)
+    supervisor = Supervisor(runner, read=files.read_reference, progress=presenter.progress, report=report,
+                            metrics=metrics)
 
     async def start_here(session_id: str, effect: RunTask) -> None:
         supervisor.start(session_id, effect)

@@ -9,16 +9,19 @@ to the function handed in (effects.py), never run here.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
 import msgspec
 
 import sdk_protocol as p
+from server import context
 from server.db import Conflict, EventRow, SessionRow, SessionUpdate
 from server.db.ports import SessionRepository
 from server.db.rows import AuditRow
 from server.journeys import Registry
 from server.live_sessions import Live, LiveSessions
+from server.metrics import Metrics
 from server.relay import Relay
 from server.sessions.review import case_audit, case_change
 from server.workflow import (
@@ -68,8 +71,9 @@ class SessionCore:
     """Built once per process; `run_effects` is set by `build_sessions` once the effect runner exists."""
 
     def __init__(self, *, repo: SessionRepository, registry: Registry, live: LiveSessions, clock: Clock,
-                 relay: Relay) -> None:
+                 relay: Relay, metrics: Metrics | None = None) -> None:
         self.repo = repo
+        self.metrics = metrics or Metrics()
         self.registry = registry
         self.live = live
         self.clock = clock
@@ -95,27 +99,34 @@ class SessionCore:
     async def open(self, row: SessionRow, journey: CompiledJourney, result: Result, *, api_key_id: str | None,
                    token_hash: str, token_expires_at: dt.datetime) -> None:
         """Write a new session (row, first timeline entry, first token) and run its first effects."""
+        started = time.monotonic()
         stored, decisions = split_trace(None, result.snapshot)
         row = msgspec.structs.replace(row, snapshot=msgspec.json.encode(stored).decode())
         first = EventRow(at=row.created_at, kind="start", from_state="", to_state=stored.state,
                          revision=stored.revision, data={"journey": journey.key, **decisions})
         await self.repo.create_session(row, first, api_key_id=api_key_id, token_hash=token_hash,
                                        token_expires_at=token_expires_at)
+        self.metrics.transition(journey=journey.journey.name, kind="start", status=stored.status,
+                                seconds=time.monotonic() - started)
         self.live.remember_token(token_hash, row.id, token_expires_at)
         async with self.live.locked(row.id):
             await self.run_effects(self.live.put(row), journey, stored, result.effects)
 
     async def apply(self, session_id: str, event: AnyEvent, *, kind: str,
                     data: Mapping[str, object] | None = None, audit: list[AuditRow] | None = None) -> Applied:
-        async with self.live.locked(session_id):
-            live = await self.live.get(session_id)
-            return await self.apply_locked(live, event, kind=kind, data=data, audit=audit)
+        # an event from inside (a task's result, a timer, a signal, a decision): timed from here
+        with context.scope(session_id=session_id, started=time.monotonic()):
+            async with self.live.locked(session_id):
+                live = await self.live.get(session_id)
+                return await self.apply_locked(live, event, kind=kind, data=data, audit=audit)
 
     async def apply_locked(self, live: Live, event: AnyEvent, *, kind: str, reply_key: str | None = None,
                            reply: Callable[[Result], p.Message] | None = None,
                            data: Mapping[str, object] | None = None,
                            audit: list[AuditRow] | None = None) -> Applied:
         """Transition, commit (optimistic, batched), run effects; the caller holds the session's lock."""
+        started = time.monotonic()
+        context.bind(session_id=live.row.id, tenant=live.row.tenant)
         for _ in range(MAX_RETRIES):
             snapshot = live.snapshot
             journey = self.journey(live.row)
@@ -149,6 +160,8 @@ class SessionCore:
                 live = await self.live.reload(live.row.id)
                 continue
             self.relay.publish(row, push=any(isinstance(e, ShowScreen | Complete) for e in result.effects))
+            self.metrics.transition(journey=journey.journey.name, kind=kind, status=stored.status,
+                                    seconds=time.monotonic() - started)
             live = self.live.put(row)
             if stored_reply is not None:
                 live.remember(stored_reply[0], stored_reply[1])

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Protocol, get_args
 
 import sdk_protocol as p
 from sdk_protocol.messages import CheckStatus
+from server import context
 from server.db import SessionRow
 from server.devices import ClientProfile, Devices
 from server.live_sessions import Live, LiveSessions, decode_snapshot
+from server.metrics import Metrics
 from server.workflow import CompiledJourney, Snapshot, render_screen
 from server.workflow.render import text_for
 from ui_schemas.loader import Catalogs
@@ -32,8 +35,9 @@ class Presenter:
     """Renders snapshots for the devices connected to this node and remembers what they were shown."""
 
     def __init__(self, *, devices: Devices, broadcaster: Broadcaster, catalogs: Catalogs, live: LiveSessions,
-                 journey_of: Callable[[SessionRow], CompiledJourney]) -> None:
+                 journey_of: Callable[[SessionRow], CompiledJourney], metrics: Metrics | None = None) -> None:
         self.devices = devices
+        self.metrics = metrics or Metrics()
         self.broadcaster = broadcaster
         self.catalogs = catalogs
         self.live = live
@@ -59,10 +63,13 @@ class Presenter:
     async def push(self, live: Live, journey: CompiledJourney, snapshot: Snapshot) -> None:
         """`snapshot` (the state of `live.row`) to the devices connected here, without a database lookup."""
         session_id = live.row.id
-        for profile in self.devices.profiles(session_id):
+        profiles = self.devices.profiles(session_id)
+        for profile in profiles:
             for message in self.render(journey, snapshot, profile):
                 await self.broadcaster.to_profile(session_id, profile.profile, message)
         live.pushed = max(live.pushed, live.row.version)
+        if profiles and (started := context.current().started):  # not known for another node's change
+            self.metrics.screen_pushed(journey.journey.name, time.monotonic() - started)
 
     async def progress(self, session_id: str, check: str, status: str) -> None:
         """One room per session: every device of it sees each check move."""

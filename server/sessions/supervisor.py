@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 import sdk_protocol as p
 from sdk_protocol.messages import CheckStatus
+from server.metrics import Metrics
 from server.tasks import FileReader, ProgressSink
 from server.workflow import RunTask, TaskDone, TaskFailed
 
@@ -58,8 +60,10 @@ class Supervisor:
     """Runs tasks on this node's event loop (their CPU work goes to the worker pool); a `check.run` job
     (server/background.py) calls `run` on whichever node runs the job."""
 
-    def __init__(self, runner: Runner, *, read: ReadReference, progress: Progress, report: Report) -> None:
+    def __init__(self, runner: Runner, *, read: ReadReference, progress: Progress, report: Report,
+                 metrics: Metrics | None = None) -> None:
         self.runner = runner
+        self.metrics = metrics or Metrics()
         self._read = read
         self._progress = progress
         self._report = report
@@ -107,6 +111,7 @@ class Supervisor:
         progress = _SessionProgress(self._progress, session_id)
         await progress.report(effect.task, "running")
         event: TaskDone | TaskFailed
+        started = time.monotonic()
         try:
             result = await self.runner.run(effect.task, files=files, progress=progress, task_input=effect.input,
                                            params=effect.params)
@@ -120,6 +125,7 @@ class Supervisor:
             event = TaskFailed(task_id=effect.task_id, code="internal", message=f"{type(exc).__name__}: {exc}")
         status: CheckStatus = "error" if isinstance(event, TaskFailed) else \
             "passed" if event.result.get("passed") is True else "failed"
+        self.metrics.check(task=effect.task, outcome=status, seconds=time.monotonic() - started)
         await progress.report(effect.task, status)
         await self._deliver(session_id, effect, event)
 

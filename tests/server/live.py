@@ -39,6 +39,7 @@ class Server:
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / f"server-{self.port}.log"
+        self.stderr_path: Path | None = None  # set to keep stderr (the logs) apart from stdout
 
     @property
     def url(self) -> str:
@@ -49,7 +50,8 @@ class Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ARABESQUE_", "AWS_"))} | self.env
         log = self.log_path.open("ab")
         self.process = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)],
-                                        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                                        cwd=ROOT, env=env, stdout=log,
+                                        stderr=self.stderr_path.open("ab") if self.stderr_path else subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
