@@ -169,6 +169,7 @@ class Application:
                                    expose_headers=["idempotent-replayed"])] if origins else [],
             lifespan=self.lifespan,
         )
+        self.starlette = starlette
         self.asgi = Observe(socketio.ASGIApp(self.sio, other_asgi_app=starlette, socketio_path="socket.io"),
                             routes=starlette.routes, metrics=self.metrics)
 

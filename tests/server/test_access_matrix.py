@@ -346,16 +346,16 @@ def row_id(row: Row) -> str:
 
 def covered_elsewhere(path: str) -> bool:
     """Routes whose access is tested by their own modules: health checks and the API's reference (open to all,
-    tests/server/test_openapi.py), the back office (tests/server/backoffice/) and the Rekognition-compatible API
+    tests/server/test_openapi.py), /metrics (open unless turned off, tests/server/test_metrics.py), the back office (tests/server/backoffice/) and the Rekognition-compatible API
     (SigV4 or a key, tests/server/test_faces_api.py)."""
-    return path in ("/healthz", "/readyz", "/", "/openapi.json", "/docs") or path.startswith(("/backoffice",
+    return path in ("/healthz", "/readyz", "/", "/openapi.json", "/docs", "/metrics") or path.startswith(("/backoffice",
                                                                                           "/v1/faces/"))
 
 
 def test_the_table_has_one_row_for_every_route_of_the_app(tmp_path: Path) -> None:
     application = Application(load_settings({"ARABESQUE_DATA_DIR": str(tmp_path)}))
     declared: set[tuple[str, str]] = set()
-    for route in application.asgi.other_asgi_app.routes:
+    for route in application.starlette.routes:
         methods = getattr(route, "methods", None) or {"*"}
         declared |= {(method, route.path) for method in methods - {"HEAD"} if not covered_elsewhere(route.path)}
     tabled = [(row.method, row.path) for row in ROUTES]
