@@ -131,7 +131,8 @@ class Application:
                              if settings.retention_seconds else None)
         self.cases = Cases(store=self.repo, sessions=self.sessions, catalogs=catalogs, audit=self.audit, clock=clock)
         self.background = Background(sessions=self.sessions, repo=self.repo, jobs=self.jobs, sweep=self.eraser.sweep,
-                                     poll_seconds=settings.timer_poll_seconds)
+                                     poll_seconds=settings.timer_poll_seconds,
+                                     resume_periodically=isinstance(self.jobs, PgJobs))
         register_handlers(self.sio, sdk=self.sessions.sdk, files=self.files, auth=self.auth, devices=self.devices,
                           limiter=RateLimiter(settings.sdk_rate_per_second, settings.sdk_rate_burst,
                                               what="SDK connection"), limits=settings.limits())

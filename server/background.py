@@ -5,7 +5,9 @@ deliveries register theirs in server/webhooks/).
 periodic. All of them read what to do from the database, so they survive restarts and may run twice: a
 check job finds its task no longer pending and does nothing, a timer that already fired moves nothing.
 `checks.resume` re-defers the task of every waiting session, for a job lost between a commit and its
-deferral (the embedded backend's jobs live in memory; the process may die in between with either backend).
+deferral: at start with either backend, and every 30 s with procrastinate (where a copy of a running check
+waits behind its lock and then finds it done; with the in-process backend and several nodes, a node cannot see
+another's running checks, so it resumes only at start, as the only node that could have been running them).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class Background:
     """Registers the jobs on the engine and hands the sessions their way of starting a task."""
 
     def __init__(self, *, sessions: Sessions, repo: SessionRepository, jobs: JobEngine,
-                 sweep: Callable[[], Awaitable[int]], poll_seconds: float) -> None:
+                 sweep: Callable[[], Awaitable[int]], poll_seconds: float, resume_periodically: bool = False) -> None:
         self.sessions = sessions
         self.repo = repo
         self.jobs = jobs
@@ -55,7 +57,8 @@ class Background:
         jobs.register(JobKind(name="check.run", handler=self.run_check, retries=TASK_RETRIES))
         jobs.every(Periodic(name="timers.fire_due", handler=self.fire_due, seconds=poll_seconds))
         jobs.every(Periodic(name="retention.sweep", handler=sweep, seconds=poll_seconds * SWEEP_EVERY))
-        jobs.every(Periodic(name="checks.resume", handler=self.resume_tasks, seconds=RESUME_SECONDS))
+        if resume_periodically:
+            jobs.every(Periodic(name="checks.resume", handler=self.resume_tasks, seconds=RESUME_SECONDS))
         self.start_task = task_starter(jobs)
 
     async def run_check(self, args: JobArgs) -> None:

@@ -48,6 +48,10 @@ def _worker(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runner.cancel)
+        if args.metrics_port:
+            from prometheus_client import start_http_server
+
+            start_http_server(args.metrics_port, addr=args.metrics_host, registry=application.metrics.registry)
         print(f"Arabesque worker {name} running jobs (concurrency {jobs.concurrency})", flush=True)
         try:
             with contextlib.suppress(asyncio.CancelledError):
@@ -62,6 +66,9 @@ def _worker(args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     worker = commands.add_parser("worker", help="run background jobs (needs ARABESQUE_JOBS=procrastinate)")
     worker.add_argument("--name", default="", help="this worker's name in logs and procrastinate (host-pid)")
+    worker.add_argument("--metrics-port", type=int, default=0,
+                        help="serve this node's /metrics (checks, worker pool, deliveries) on this port (0: none)")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="the address /metrics listens on (127.0.0.1)")
     worker.set_defaults(run=_worker)
 
 

@@ -133,6 +133,7 @@ class Worker:
     freeze() is SIGSTOP, kill() is kill -9 of the whole group."""
 
     def __init__(self, data_dir: Path, env: dict[str, str], name: str) -> None:
+        self.metrics_port = free_port()
         self.env = {"ARABESQUE_DATA_DIR": str(data_dir), "ARABESQUE_API_KEY": API_KEY, "ARABESQUE_WORKERS": "1",
                     "ARABESQUE_TIMER_POLL_SECONDS": "0.2", "ARABESQUE_LOG_LEVEL": "warning", **env}
         self.name = name
@@ -144,7 +145,8 @@ class Worker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ARABESQUE_", "AWS_"))} | self.env
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "server.cli", "worker", "--name", self.name],
+            self.process = subprocess.Popen([sys.executable, "-m", "server.cli", "worker", "--name", self.name,
+                                             "--metrics-port", str(self.metrics_port)],
                                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
         deadline = time.monotonic() + timeout

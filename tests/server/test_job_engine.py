@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import fresh_postgres
 from tests.server.live import API_KEY, ROOT, Server, Worker
@@ -73,15 +75,24 @@ def test_two_api_nodes_and_two_workers_complete_every_journey(server_factory: Ca
                                                               workers: Callable[..., Worker], tmp_path: Path) -> None:
     env = scaled_env(database, tmp_path / "documents")
     nodes = [server_factory(env).start(), server_factory(env).start()]
-    for name in ("w1", "w2"):
-        workers(env, name).start()
+    pair = [workers(env, name).start() for name in ("w1", "w2")]
     runs = [(demo(nodes[i % 2], journey, scenario), outcome) for i, (journey, scenario, outcome) in
             enumerate(JOURNEYS * 2)]
     assert [outcome_of(run) for run, _ in runs] == [f"outcome: {outcome}" for _, outcome in runs]
+    # every check ran on a worker node, none on a serve node
+    on_workers = [checks_run(f"http://127.0.0.1:{worker.metrics_port}/metrics") for worker in pair]
+    assert [checks_run(f"{node.url}/metrics") for node in nodes] == [0, 0]
+    assert sum(on_workers) >= len(runs), on_workers  # (every journey checks at least one capture)
 
 
 def libpq(database: str) -> str:
     return database.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def checks_run(url: str) -> float:
+    families = text_string_to_metric_families(httpx.get(url, timeout=10).text)
+    return sum(sample.value for family in families if family.name == "arabesque_checks"
+               for sample in family.samples if sample.name == "arabesque_checks_total")
 
 
 async def doing_check(database: str, timeout: float) -> int:
