@@ -15,8 +15,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+import sdk_protocol as p
 from tests.conftest import fresh_postgres
-from tests.server.live import API_KEY, ROOT, Server, Worker
+from tests.server.live import API_KEY, ROOT, Sdk, Server, Worker
+from tests.server.test_durability import QUICK
 from tests.server.test_scaled_out import REDIS
 
 JOURNEYS = [("kyc_individual", "approve", "approved"), ("kyc_individual", "reject", "rejected"),
@@ -139,3 +141,25 @@ async def test_a_worker_killed_mid_check_leaves_the_check_to_the_other(
     second = workers(env, "second").start()
     assert outcome_of(run) == "outcome: approved"
     assert f"job {job} (check.run) was running on a worker that stopped;" in second.log()
+
+
+async def test_timers_fire_once_on_the_workers_and_reach_devices_on_either_node(
+        server_factory: Callable[..., Server], database: str, workers: Callable[..., Worker], tmp_path: Path) -> None:
+    folder = tmp_path / "journeys"
+    folder.mkdir()
+    (folder / "quick_expiry.yaml").write_text(QUICK)
+    env = {**scaled_env(database, tmp_path / "documents"), "ARABESQUE_JOURNEYS_DIR": str(folder)}
+    nodes = [server_factory(env).start(), server_factory(env).start()]
+    for name in ("t1", "t2"):
+        workers(env, name).start()
+    sessions = [nodes[i % 2].create("quick_expiry") for i in range(8)]
+    devices = [await Sdk(nodes[(i + 1) % 2], s["token"]).connect() for i, s in enumerate(sessions)]
+    for device in devices:
+        await device.screen("ask")
+    completed = await asyncio.gather(*(device.next(p.JourneyCompleted, timeout=30) for device in devices))
+    assert {c.outcome for c in completed if isinstance(c, p.JourneyCompleted)} == {"expired"}
+    for session in sessions:
+        timeline = nodes[0].session(session["session_id"])["timeline"]
+        assert [e["kind"] for e in timeline] == ["start", "tick"]  # type: ignore[index, union-attr]
+    for device in devices:
+        await device.close()
