@@ -17,7 +17,7 @@ from server.audit import Audit
 from server.auth import Authenticator, digest
 from server.db import Database, Repository
 from server.db.migrate import upgrade
-from server.db.rows import AuditQuery, AuditRow
+from server.db.rows import AuditQuery, AuditRow, KeyRow
 from server.keys import CreateKey, KeyAdmin, KeyInactive, parse_duration, parse_expiry
 from server.live_sessions import LiveSessions
 from tests.conftest import NOW, fresh_postgres
@@ -174,6 +174,15 @@ async def test_rotation_without_grace_revokes_the_old_key_at_once(keys: Keys) ->
 
 async def test_two_rotations_of_one_key_at_once_make_one_new_key(keys: Keys) -> None:
     old = await keys.admin.create(ADMIN, integrator(), tenant="acme")
+    both_read = asyncio.Barrier(2)
+    get_key = keys.repo.get_key
+
+    async def read_then_wait(key_id: str) -> KeyRow | None:
+        row = await get_key(key_id)
+        await both_read.wait()  # "at once": each read the key before either wrote (else the second rotates the new)
+        return row
+
+    keys.repo.get_key = read_then_wait  # type: ignore[method-assign]
     outcomes = await asyncio.gather(*(keys.admin.rotate(ADMIN, old.id, grace=dt.timedelta(minutes=5), tenant="acme")
                                       for _ in range(2)), return_exceptions=True)
     assert sorted(type(o).__name__ for o in outcomes) == ["KeyInactive", "KeyRotated"]
