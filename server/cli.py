@@ -141,7 +141,8 @@ def _bench_sessions(args: argparse.Namespace) -> int:
 def _bench_quality_set(args: argparse.Namespace) -> int:
     from verification.degrade import build, usable_documents
 
-    samples = build(usable_documents(Path(args.documents)), Path(args.out), seed=args.seed)
+    documents = [d for d in usable_documents(Path(args.documents)) if not args.only or args.only in d.name]
+    samples = build(documents, Path(args.out), seed=args.seed)
     print(f"wrote {len(samples)} images and labels.csv to {args.out}")
     return 0
 
@@ -260,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     quality_set.add_argument("documents", help="a folder like ../shared/data/documents (with labels.csv)")
     quality_set.add_argument("out")
     quality_set.add_argument("--seed", type=int, default=20261125)
+    quality_set.add_argument("--only", default="", help="only the specimens whose file name contains this")
     quality_set.set_defaults(run=_bench_quality_set)
 
     from server.users_cli import register as register_users
