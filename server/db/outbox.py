@@ -9,6 +9,7 @@ of their ids, one at a time (server/webhooks/delivery.py).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import msgspec
 from sqlalchemy import and_, insert, or_, select, update
@@ -71,8 +72,8 @@ def webhook_values(row: WebhookRow) -> dict[str, object]:
     return values
 
 
-def webhook_of(mapping: object) -> WebhookRow:
-    found = getattr(mapping, "_mapping", mapping)
+def webhook_of(row: Any) -> WebhookRow:
+    found = row._mapping
     values = {name: found[name] for name in WebhookRow.__struct_fields__}
     raw = values.get("event_types")
     values["event_types"] = msgspec.json.decode(raw) if raw else None
