@@ -20,14 +20,14 @@ Json = dict[str, object]
 
 def not_rest(path: str) -> bool:
     """Routes outside the REST API: the back office's pages, the Rekognition protocol (`POST /`, `/v1/faces/`:
-    Rekognition's shapes and errors), static files."""
-    return path == "/" or path.startswith(("/backoffice", "/v1/faces/", "/socket.io"))
+    Rekognition's shapes and errors), static files, the Prometheus text of /metrics."""
+    return path in ("/", "/metrics") or path.startswith(("/backoffice", "/v1/faces/", "/socket.io"))
 
 
 @pytest.fixture(scope="module")
 def routes(tmp_path_factory: pytest.TempPathFactory) -> list[BaseRoute]:
     application = Application(load_settings({"ARABESQUE_DATA_DIR": str(tmp_path_factory.mktemp("openapi"))}))
-    return list(application.asgi.other_asgi_app.routes)
+    return list(application.asgi.routes)
 
 
 @pytest.fixture(scope="module")

@@ -111,7 +111,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
 
 def test_every_back_office_route_is_in_this_table(tmp_path: Path) -> None:
     application = Application(load_settings({"ARABESQUE_DATA_DIR": str(tmp_path)}))
-    declared = {(method, route.path) for route in application.asgi.other_asgi_app.routes
+    declared = {(method, route.path) for route in application.asgi.routes
                 if route.path.startswith("/backoffice") and route.path != "/backoffice/static"
                 for method in (getattr(route, "methods", None) or set()) - {"HEAD"}}
     tabled = {(r.method, r.path.replace("{case}", "{session_id}").replace("{file}", "{file_id}"))
