@@ -53,6 +53,7 @@ from server.sockets import SocketBroadcaster, register_handlers
 from server.storage import open_store
 from server.tasks import FaceMatcher, TaskRunner
 from server.users import Users
+from server.webhooks.events import EVENT_DATA
 from server.webhooks.routes import build_webhook_routes
 from server.webhooks.wiring import build_webhooks
 from server.workers import WorkerPool
@@ -164,7 +165,8 @@ class Application:
                   *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get),
                   *backoffice,
                   *([self.metrics.route()] if settings.metrics == "on" else [])]
-        routes += Reference(routes, title="Arabesque", version=version("arabesque")).routes_of_its_own()
+        routes += Reference(routes, title="Arabesque", version=version("arabesque"),
+                            webhooks=EVENT_DATA).routes_of_its_own()
         starlette = Starlette(
             routes=routes,
             exception_handlers={p.SdkError: sdk_error_handler, HTTPException: http_error_handler,
