@@ -20,8 +20,8 @@ from server.workflow import AnyEvent, Snapshot, TaskDone, TaskFailed
 
 EventType = Literal["session.created", "session.state_changed", "session.completed", "session.expired",
                     "session.erased", "check.completed", "case.assigned", "case.decided", "webhook.disabled"]
-HIDDEN_CONTEXT = ("captures", "checks", "review", "retakes", "session", "$now")
-"""context roots that are not what the user entered (files, checks, review state, the session's own ids)"""
+HIDDEN_CONTEXT = ("captures", "checks", "review", "retakes", "session", "signals", "$now")
+"""context roots that are not what the user entered (files, checks, review state, ids, signals)"""
 
 
 class SessionCreatedData(msgspec.Struct, frozen=True, kw_only=True):

@@ -65,7 +65,7 @@ def refusal(address: IPAddress) -> str | None:
     """Why an address is not public, or None."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    for name in ("unspecified", "loopback", "link_local", "multicast", "private", "reserved"):
+    for name in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
         if getattr(address, f"is_{name}"):
             return name.replace("_", "-")
     return None if address.is_global else "not-global"
