@@ -90,13 +90,16 @@ def write_outbox(conn: Connection, outbox: Outbox | None) -> None:
     if outbox.subscribe is not None:
         conn.execute(insert(webhooks).values(**webhook_values(outbox.subscribe)))
     streams: list[str] = []
+    listening: dict[tuple[str, str | None], list[tuple[str, list[str] | None]]] = {}
     for event in outbox.events:
-        scope = webhooks.c.session_id.is_(None) if event.session_id is None else \
-            or_(webhooks.c.session_id.is_(None), webhooks.c.session_id == event.session_id)
-        subscribers = conn.execute(select(webhooks.c.id, webhooks.c.event_types).where(
-            and_(webhooks.c.tenant == event.tenant, webhooks.c.enabled.is_(True), scope))).all()
-        wanting = [s.id for s in subscribers
-                   if not s.event_types or event.type in msgspec.json.decode(s.event_types)]
+        key = (event.tenant, event.session_id)
+        if key not in listening:  # one query per tenant and session, however many events a step announces
+            scope = webhooks.c.session_id.is_(None) if event.session_id is None else \
+                or_(webhooks.c.session_id.is_(None), webhooks.c.session_id == event.session_id)
+            listening[key] = [(s.id, msgspec.json.decode(s.event_types) if s.event_types else None)
+                              for s in conn.execute(select(webhooks.c.id, webhooks.c.event_types).where(
+                                  and_(webhooks.c.tenant == event.tenant, webhooks.c.enabled.is_(True), scope)))]
+        wanting = [webhook_id for webhook_id, types in listening[key] if types is None or event.type in types]
         if not wanting:
             continue  # nobody listens: nothing to keep
         conn.execute(insert(webhook_events).values(

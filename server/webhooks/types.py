@@ -12,6 +12,8 @@ from server.webhooks.events import EventType
 
 Url = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Description = Annotated[str, msgspec.Meta(max_length=500)]
+EventTypes = Annotated[list[EventType], msgspec.Meta(min_length=1, max_length=20)]
+"""at least one (null: every type)"""
 
 
 class WebhookNotFound(p.SdkError):
@@ -32,7 +34,7 @@ class CreateWebhook(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     """`event_types` null (or left out): every event type."""
 
     url: Url
-    event_types: list[EventType] | None = None
+    event_types: EventTypes | None = None
     enabled: bool = True
     include_personal_data: bool = False
     description: Description = ""
@@ -43,7 +45,7 @@ class UpdateWebhook(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     subscription resumes its pending deliveries."""
 
     url: Url | msgspec.UnsetType = msgspec.UNSET
-    event_types: list[EventType] | msgspec.UnsetType | None = msgspec.UNSET
+    event_types: EventTypes | msgspec.UnsetType | None = msgspec.UNSET
     enabled: bool | msgspec.UnsetType = msgspec.UNSET
     include_personal_data: bool | msgspec.UnsetType = msgspec.UNSET
     description: Description | msgspec.UnsetType = msgspec.UNSET

@@ -157,6 +157,7 @@ def test_a_subscription_failing_too_long_is_disabled_and_announced(server_factor
     ("POST", "/v1/webhooks", {"url": "https://example.com/h", "event_types": ["session.nope"]}, 400,
      "request.invalid"),
     ("POST", "/v1/webhooks", {"url": "https://example.com/h", "secret": "mine"}, 400, "request.invalid"),
+    ("POST", "/v1/webhooks", {"url": "https://example.com/h", "event_types": []}, 400, "request.invalid"),
     ("GET", "/v1/webhooks/wh_unknown", None, 404, "webhook.not_found"),
     ("PATCH", "/v1/webhooks/wh_unknown", {"enabled": False}, 404, "webhook.not_found"),
     ("PATCH", "/v1/webhooks/{id}", {"enabled": "yes"}, 400, "request.invalid"),
