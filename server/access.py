@@ -39,11 +39,13 @@ class Permission(enum.StrEnum):
     AUDIT_READ = "audit.read"
     KEYS_MANAGE = "keys.manage"
     USERS_MANAGE = "users.manage"
+    WEBHOOKS_MANAGE = "webhooks.manage"
+    """subscribe, change, rotate secrets, read delivery logs, redeliver"""
 
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    "integrator": frozenset({P.JOURNEYS_READ, P.SESSIONS_WRITE, P.SESSIONS_READ, P.FILES_READ}),
+    "integrator": frozenset({P.JOURNEYS_READ, P.SESSIONS_WRITE, P.SESSIONS_READ, P.FILES_READ, P.WEBHOOKS_MANAGE}),
     "reviewer": frozenset({P.JOURNEYS_READ, P.SESSIONS_READ, P.FILES_READ, P.CASES_READ, P.CASES_WORK}),
     "viewer": frozenset({P.JOURNEYS_READ, P.SESSIONS_READ, P.FILES_READ, P.CASES_READ}),
     "admin": frozenset(Permission),

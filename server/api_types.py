@@ -17,6 +17,8 @@ class CreateSession(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     reference: Annotated[str, msgspec.Meta(max_length=200)] = ""
     locale: Annotated[str, msgspec.Meta(min_length=2, max_length=35)] = "en"
     prefill: dict[str, object] = {}
+    webhook_url: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] | None = None
+    """every event of this session is also sent here, signed with `webhook_secret` of the answer"""
 
 
 class SessionCreated(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,6 +27,11 @@ class SessionCreated(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: dt.datetime
     journey: str
     version: int
+    webhook_id: str | None = None
+    """the session's own webhook subscription (with `webhook_url`): its delivery log is
+    `GET /v1/webhooks/{webhook_id}/deliveries`"""
+    webhook_secret: str | None = None
+    """the `whsec_...` that signs the session's webhooks, shown this once"""
 
 
 class TokenIssued(msgspec.Struct, frozen=True, kw_only=True):

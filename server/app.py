@@ -53,6 +53,9 @@ from server.sockets import SocketBroadcaster, register_handlers
 from server.storage import open_store
 from server.tasks import FaceMatcher, TaskRunner
 from server.users import Users
+from server.webhooks.events import EVENT_DATA
+from server.webhooks.routes import build_webhook_routes
+from server.webhooks.wiring import build_webhooks
 from server.workers import WorkerPool
 from server.workflow import RulesEngine
 from ui_schemas.loader import load_catalogs
@@ -133,6 +136,8 @@ class Application:
         self.background = Background(sessions=self.sessions, repo=self.repo, jobs=self.jobs, sweep=self.eraser.sweep,
                                      poll_seconds=settings.timer_poll_seconds,
                                      resume_periodically=isinstance(self.jobs, PgJobs))
+        self.webhooks = build_webhooks(settings=settings, repo=self.repo, jobs=self.jobs, sessions=self.sessions,
+                                       audit=self.audit, metrics=self.metrics, clock=clock)
         register_handlers(self.sio, sdk=self.sessions.sdk, files=self.files, auth=self.auth, devices=self.devices,
                           limiter=RateLimiter(settings.sdk_rate_per_second, settings.sdk_rate_burst,
                                               what="SDK connection"), limits=settings.limits())
@@ -157,15 +162,18 @@ class Application:
                                 idempotency=self.idempotency, limits=settings.limits()),
                   *build_case_routes(self.cases, guard, settings.limits()),
                   *build_admin_routes(keys=self.keys, audit=self.audit, guard=guard, limits=settings.limits()),
+                  *build_webhook_routes(self.webhooks, guard, settings.limits()),
                   *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get),
                   *backoffice,
                   *([self.metrics.route()] if settings.metrics == "on" else [])]
-        routes += Reference(routes, title="Arabesque", version=version("arabesque")).routes_of_its_own()
+        routes += Reference(routes, title="Arabesque", version=version("arabesque"),
+                            webhooks=EVENT_DATA).routes_of_its_own()
         starlette = Starlette(
             routes=routes,
             exception_handlers={p.SdkError: sdk_error_handler, HTTPException: http_error_handler,
                                 Exception: internal_error_handler},
-            middleware=[Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
+            middleware=[Middleware(CORSMiddleware, allow_origins=origins,
+                                   allow_methods=["GET", "POST", "PATCH", "DELETE"],
                                    allow_headers=["authorization", "content-type", "idempotency-key"],
                                    expose_headers=["idempotent-replayed"])] if origins else [],
             lifespan=self.lifespan,
@@ -215,6 +223,7 @@ class Application:
         elif isinstance(self.jobs, PgJobs):
             await self.jobs.close()
         await self.relay.close()
+        await self.webhooks.sender.close()
         self.pool.shutdown()
         await self.repo.close()
 

@@ -16,11 +16,13 @@ import sdk_protocol as p
 from server.access import SYSTEM, Principal
 from server.audit import Audit
 from server.db import ErasureRecord
+from server.db.outbox import Outbox
 from server.db.ports import SessionRepository
 from server.relay import Relay
 from server.sessions import Sessions
 from server.storage import DocumentStore, StorageError
 from server.storage.keys import session_prefix
+from server.webhooks.events import SessionErasedData, event
 
 log = logging.getLogger("arabesque.erasure")
 DELETE_ATTEMPTS = 3
@@ -80,8 +82,12 @@ class Eraser:
         else:
             raise StorageError(f"Expected no document left under {prefix} after erasure, some remain; will retry",
                                session_id=session_id)
-        await self.repo.finish_erasure(session_id, self.clock(), audit=self.audit.entry(
+        now = self.clock()
+        outbox = Outbox([event(row.tenant, session_id, SessionErasedData(session_id=session_id, erased_by=erased_by,
+                                                                         reason=reason), now)])
+        await self.repo.finish_erasure(session_id, now, outbox=outbox, audit=self.audit.entry(
             by, "session.erased", "session", session_id, tenant=row.tenant, erased_by=erased_by, reason=reason))
+        await self.sessions.core.deliver(outbox.streams)
         if await self.repo.count_rows(session_id) or await self.store.keys(prefix):
             raise p.InternalError(f"Expected erasure of {session_id} to leave nothing, something remains")
         record = await self._record(session_id)

@@ -23,6 +23,8 @@ ERROR_MODULES: tuple[tuple[str, ...], ...] = (
     ("server.cases.errors",),
     ("server.users",),
     ("server.idempotency",),
+    ("server.webhooks.outbound",),
+    ("server.webhooks.types",),
 )
 """Modules defining `SdkError` subclasses. Each entry lists alternative homes; at least one must exist."""
 

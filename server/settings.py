@@ -74,6 +74,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     job_concurrency: int = 0
     job_heartbeat_seconds: float = 5.0
     job_stalled_seconds: float = 20.0
+    # --- webhooks
+    webhook_retry_seconds: str = "0,5,300,1800,7200,18000,36000,36000"
+    webhook_disable_after_seconds: float = 5 * 86400.0
+    webhook_allowed_hosts: str = ""
+    webhook_connect_timeout_seconds: float = 5.0
+    webhook_timeout_seconds: float = 15.0
+    webhook_max_response_bytes: int = 64 * 1024
+    webhook_secret_overlap_seconds: int = 86400
+    webhook_sweep_seconds: float = 2.0
+    webhook_secrets_key: str = ""
 
     @property
     def data_path(self) -> Path:
@@ -100,6 +110,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def transport_max_bytes(self) -> int:
         """The Socket.IO buffer: four messages' worth, so an oversized one is answered, not dropped."""
         return 4 * self.max_message_bytes
+
+    @property
+    def webhook_schedule(self) -> tuple[float, ...]:
+        """Seconds before each delivery attempt (the first is usually 0); after the last, the delivery failed."""
+        return tuple(float(part) for part in self.webhook_retry_seconds.split(",") if part.strip())
 
     def limits(self) -> Limits:
         """What one SDK message may hold: the size from here, depth and breadth as the protocol documents."""
@@ -166,6 +181,20 @@ DOCUMENTED: dict[str, str] = {
     "ARABESQUE_JOB_CONCURRENCY": "jobs one worker node runs at once (default: 4 x ARABESQUE_WORKERS)",
     "ARABESQUE_JOB_HEARTBEAT_SECONDS": "how often a worker node tells PostgreSQL it is alive (5)",
     "ARABESQUE_JOB_STALLED_SECONDS": "a worker silent this long is taken for dead and its jobs run elsewhere (20)",
+    "ARABESQUE_WEBHOOK_RETRY_SECONDS": "comma-separated seconds before each webhook delivery attempt, with +-20 % "
+                                      "jitter; after the last the delivery is failed (0,5,300,1800,7200,18000,36000,"
+                                      "36000)",
+    "ARABESQUE_WEBHOOK_DISABLE_AFTER_SECONDS": "a subscription whose deliveries all failed for this long is "
+                                               "disabled (432000: 5 days)",
+    "ARABESQUE_WEBHOOK_ALLOWED_HOSTS": "comma-separated hosts or CIDRs webhooks may reach although private, "
+                                       "loopback, link-local or reserved (none)",
+    "ARABESQUE_WEBHOOK_CONNECT_TIMEOUT_SECONDS": "seconds to connect to a webhook receiver (5)",
+    "ARABESQUE_WEBHOOK_TIMEOUT_SECONDS": "seconds a whole webhook request may take, answer included (15)",
+    "ARABESQUE_WEBHOOK_MAX_RESPONSE_BYTES": "how much of a receiver's answer is read at most (65536)",
+    "ARABESQUE_WEBHOOK_SECRET_OVERLAP_SECONDS": "how long the old secret still signs after a rotation (86400)",
+    "ARABESQUE_WEBHOOK_SWEEP_SECONDS": "how often due and interrupted webhook deliveries are looked for (2)",
+    "ARABESQUE_WEBHOOK_SECRETS_KEY": "the key webhook secrets are sealed with in the database (any long random "
+                                     "string; every node needs the same); default: generated into the data dir",
 }
 
 
@@ -237,7 +266,25 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if settings.metrics not in ("on", "off"):
         raise ConfigError(f"{PREFIX}METRICS: expected on or off, got {settings.metrics!r}",
                           variable=f"{PREFIX}METRICS")
+    _check_webhooks(settings)
     return settings
+
+
+def _check_webhooks(settings: Settings) -> None:
+    name = f"{PREFIX}WEBHOOK_RETRY_SECONDS"
+    try:
+        schedule = settings.webhook_schedule
+    except ValueError:
+        raise ConfigError(f"{name}: expected comma-separated seconds, got {settings.webhook_retry_seconds!r}",
+                          variable=name) from None
+    if not schedule or any(s < 0 for s in schedule):
+        raise ConfigError(f"{name}: expected at least one delay, none negative, got {settings.webhook_retry_seconds!r}",
+                          variable=name)
+    for field in ("webhook_disable_after_seconds", "webhook_connect_timeout_seconds", "webhook_timeout_seconds",
+                  "webhook_max_response_bytes", "webhook_secret_overlap_seconds", "webhook_sweep_seconds"):
+        if getattr(settings, field) <= 0:
+            raise ConfigError(f"{PREFIX}{field.upper()}: expected a positive number, got {getattr(settings, field)}",
+                              variable=f"{PREFIX}{field.upper()}")
 
 
 __all__ = ["DOCUMENTED", "ConfigError", "Settings", "load_settings"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from server.db.cases import CaseFilter
+from server.db.outbox import Outbox
 from server.db.rows import AuditRow, CaseRow, EventRow, FileRow, NoteRow
 
 
@@ -16,7 +17,7 @@ class CaseStore(Protocol):
     async def oldest_waiting(self, tenant: str) -> str | None: ...
 
     async def change_case(self, session_id: str, version: int, values: dict[str, object],
-                          audit: AuditRow) -> bool: ...
+                          audit: AuditRow, outbox: Outbox | None = None) -> bool: ...
 
     async def add_note(self, note: NoteRow, audit: AuditRow) -> None: ...
 

@@ -38,9 +38,11 @@ from server.cases.types import (
     NoteView,
 )
 from server.db.cases import CaseFilter
+from server.db.outbox import Outbox
 from server.db.rows import CaseRow, NoteRow
 from server.live_sessions import decode_snapshot
 from server.sessions import Sessions
+from server.webhooks.events import CaseAssignedData, event
 from server.workflow import ReviewDecision, ReviewItem
 from ui_schemas.loader import Catalogs
 
@@ -129,11 +131,15 @@ class Cases:
         before: dict[str, object] = {"assignee": row.assignee, "status": row.status}
         after: dict[str, object] = {"assignee": assignee, "status": status}
         audit = self.audit.entry(principal, action, "case", row.session_id, before=before, after=after)
+        now = self.clock()
         values: dict[str, object] = {"assignee": assignee, "assignee_name": name, "status": status,
-                                     "updated_at": self.clock()}
-        if not await self.store.change_case(row.session_id, row.version, values, audit):
+                                     "updated_at": now}
+        outbox = Outbox([event(row.tenant, row.session_id, CaseAssignedData(
+            session_id=row.session_id, assignee=assignee, action=action.removeprefix("case.")), now)])
+        if not await self.store.change_case(row.session_id, row.version, values, audit, outbox):
             raise CaseChanged("Expected the case unchanged since it was read, got a change by someone else; "
                               "reload it", session_id=row.session_id)
+        await self.sessions.core.deliver(outbox.streams)
         return await self._announce(row.tenant, views.summary(await self._case(principal, row.session_id)))
 
     async def claim(self, principal: Principal, session_id: str) -> CaseSummary:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from server.db.audit import insert_audit
 from server.db.database import Database
+from server.db.outbox import Outbox, write_outbox
 from server.db.rows import AuditRow, CaseRow, CaseWrite, NoteRow
 from server.db.schema import api_keys, case_notes, cases, users
 from server.db.sql import row_of
@@ -163,7 +164,7 @@ class CaseRecords:
             .order_by(cases.c.updated_at, cases.c.session_id).limit(1)).scalar_one_or_none())
 
     async def change_case(self, session_id: str, version: int, values: dict[str, object],
-                          audit: AuditRow) -> bool:
+                          audit: AuditRow, outbox: Outbox | None = None) -> bool:
         """Compare-and-set on the case's version, with its audit record; False when someone changed it first."""
 
         def write(conn: Connection) -> bool:
@@ -172,6 +173,7 @@ class CaseRecords:
                                    .values(**values, version=version + 1)).rowcount == 1
             if changed:
                 insert_audit(conn, audit)
+                write_outbox(conn, outbox)
             return changed
 
         return await self.db.write(write)

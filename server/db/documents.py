@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from server.db.audit import insert_audit
 from server.db.database import Database
+from server.db.outbox import Outbox, forget_personal, write_outbox
 from server.db.rows import AuditRow, ErasureRecord, FileRow, UploadRow
 from server.db.schema import case_notes, cases, events, files, idempotency, session_tokens, sessions, uploads
 from server.db.sql import row_of
@@ -80,7 +81,8 @@ class FileRecords:
             status="erasing", erased_by=erased_by, next_due_at=None, updated_at=now,
             version=sessions.c.version + 1)))
 
-    async def finish_erasure(self, session_id: str, now: dt.datetime, *, audit: AuditRow | None = None) -> bool:
+    async def finish_erasure(self, session_id: str, now: dt.datetime, *, audit: AuditRow | None = None,
+                             outbox: Outbox | None = None) -> bool:
         """Delete everything personal; keep id, journey, outcome, timestamps and who erased it (and the audit
         record, in the same transaction). False when the session was not `erasing` any more: another node or
         the sweep finished the same erasure first, and it is neither finished nor audited twice."""
@@ -94,6 +96,8 @@ class FileRecords:
                 conn.execute(delete(table).where(table.c.session_id == session_id))
             if audit is not None:
                 insert_audit(conn, audit)
+            forget_personal(conn, session_id)
+            write_outbox(conn, outbox)
             return True
 
         return await self.db.write(write)

@@ -8,6 +8,7 @@ import datetime as dt
 import msgspec
 
 from server.db.cases import decode_cursor, encode_cursor
+from server.db.outbox import Outbox, OutboxEvent
 from server.db.repository import (
     Conflict,
     ErasureRecord,
@@ -40,13 +41,15 @@ class MemoryRepository:
         self.erasures: dict[str, tuple[str, dt.datetime | None]] = {}  # session -> (by, erased at)
         self.case_writes: list[CaseWrite] = []
         self.audit: list[AuditRow] = []
+        self.outbox: list[OutboxEvent] = []
 
     async def api_key_grant(self, key_hash: str) -> KeyGrant | None:
         key_id = self.api_keys.get(key_hash)
         return KeyGrant(id=key_id, tenant="default", role="admin", name=key_id) if key_id is not None else None
 
     async def create_session(self, row: SessionRow, first: EventRow, *, api_key_id: str | None, token_hash: str,
-                             token_expires_at: dt.datetime) -> None:
+                             token_expires_at: dt.datetime, outbox: Outbox | None = None) -> None:
+        self.outbox += outbox.events if outbox is not None else []
         self.sessions[row.id] = row
         self.events[row.id] = [first]
         self.tokens[token_hash] = (row.id, token_expires_at)
@@ -56,7 +59,8 @@ class MemoryRepository:
 
     async def save_transition(self, row: SessionRow, update_: SessionUpdate, entries: list[EventRow],
                               now: dt.datetime, reply: tuple[str, bytes] | None = None, *,
-                              case: CaseWrite | None = None, audit: list[AuditRow] | None = None) -> SessionRow:
+                              case: CaseWrite | None = None, audit: list[AuditRow] | None = None,
+                              outbox: Outbox | None = None) -> SessionRow:
         stored = self.sessions.get(row.id)
         if stored is None or stored.version != row.version:
             raise Conflict(row.id)
@@ -71,6 +75,7 @@ class MemoryRepository:
         if case is not None:
             self.case_writes.append(case)
         self.audit += audit or []
+        self.outbox += outbox.events if outbox is not None else []
         return saved
 
     async def list_sessions(self, query: SessionFilter) -> tuple[list[SessionHead], str | None]:
@@ -143,9 +148,11 @@ class MemoryRepository:
                                                             version=row.version + 1)
         self.erasures[session_id] = (erased_by, None)
 
-    async def finish_erasure(self, session_id: str, now: dt.datetime, *, audit: AuditRow | None = None) -> bool:
+    async def finish_erasure(self, session_id: str, now: dt.datetime, *, audit: AuditRow | None = None,
+                             outbox: Outbox | None = None) -> bool:
         if self.sessions[session_id].status != "erasing":
             return False
+        self.outbox += outbox.events if outbox is not None else []
         if audit is not None:
             await self.add_audit(audit)
         for key in [k for k in self.files if k[0] == session_id]:

@@ -19,6 +19,7 @@ from server.db.cases import CaseRecords, write_case
 from server.db.database import Database
 from server.db.documents import FileRecords
 from server.db.keys import KeyRecords
+from server.db.outbox import Outbox, write_outbox
 from server.db.request_keys import RequestKeys
 from server.db.rows import (
     AuditRow,
@@ -37,6 +38,7 @@ from server.db.schema import api_keys, events, idempotency, session_tokens, sess
 from server.db.session_pages import SessionPages
 from server.db.sql import insert_ignoring_duplicates, row_of
 from server.db.users import UserRecords
+from server.db.webhooks import WebhookRecords
 
 _SESSION_COLUMNS = [sessions.c[name] for name in SessionRow.__struct_fields__]
 
@@ -47,7 +49,8 @@ def _event_values(session_id: str, entries: list[EventRow], start_seq: int) -> l
             for i, e in enumerate(entries)]
 
 
-class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords, KeyRecords, SessionPages, RequestKeys):
+class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords, KeyRecords, SessionPages, RequestKeys,
+                 WebhookRecords):
     """All database access; one instance per process, built in server/app.py."""
 
     def __init__(self, db: Database) -> None:
@@ -96,8 +99,8 @@ class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords, KeyRecords
     # --- sessions -------------------------------------------------------------
 
     async def create_session(self, row: SessionRow, first: EventRow, *, api_key_id: str | None,
-                             token_hash: str, token_expires_at: dt.datetime) -> None:
-        """The session, its first timeline entry and its first token, in one transaction."""
+                             token_hash: str, token_expires_at: dt.datetime, outbox: Outbox | None = None) -> None:
+        """The session, its first timeline entry, its first token and its webhook events, in one transaction."""
         values = msgspec.structs.asdict(row)
 
         def write(conn: Connection) -> None:
@@ -105,6 +108,7 @@ class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords, KeyRecords
             conn.execute(insert(events), _event_values(row.id, [first], start_seq=1))
             conn.execute(insert(session_tokens).values(token_hash=token_hash, session_id=row.id,
                                                        expires_at=token_expires_at, created_at=row.created_at))
+            write_outbox(conn, outbox)
 
         await self.db.write(write)
 
@@ -115,9 +119,10 @@ class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords, KeyRecords
 
     async def save_transition(self, row: SessionRow, update_: SessionUpdate, entries: list[EventRow],
                               now: dt.datetime, reply: tuple[str, bytes] | None = None, *,
-                              case: CaseWrite | None = None, audit: list[AuditRow] | None = None) -> SessionRow:
-        """Commit the new snapshot, its timeline entries, an idempotent reply, the change to the session's case
-        and the audit records of who caused it, in one transaction.
+                              case: CaseWrite | None = None, audit: list[AuditRow] | None = None,
+                              outbox: Outbox | None = None) -> SessionRow:
+        """Commit the new snapshot, its timeline entries, an idempotent reply, the change to the session's case,
+        the audit records of who caused it and its webhook events (`outbox`), in one transaction.
 
         Returns the row as stored; raises Conflict when the session's version is no longer `row.version`.
         """
@@ -144,6 +149,7 @@ class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords, KeyRecords
                 write_case(conn, case)
             for record in audit or []:
                 insert_audit(conn, record)
+            write_outbox(conn, outbox)
             return True
 
         if not await self.db.write(write):

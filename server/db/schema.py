@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -239,5 +240,69 @@ case_notes = Table(
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
+webhooks = Table(
+    "webhooks", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("session_id", String(40)),
+    Column("url", String(2000), nullable=False),
+    Column("event_types", Text),
+    Column("enabled", Boolean, nullable=False),
+    Column("include_personal_data", Boolean, nullable=False),
+    Column("description", String(500), nullable=False, server_default=""),
+    Column("secret", Text, nullable=False),
+    Column("old_secret", Text),
+    Column("old_secret_expires_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("disabled_at", UTCDateTime()),
+    Column("failing_since", UTCDateTime()),
+    Index("ix_webhooks_tenant", "tenant", "created_at"),
+)
+
+webhook_events = Table(
+    "webhook_events", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("session_id", String(40)),
+    Column("type", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("personal", Text),
+    Index("ix_webhook_events_session", "session_id"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("webhook_id", String(40), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(40), ForeignKey("webhook_events.id", ondelete="CASCADE"), nullable=False),
+    Column("stream", String(100), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_event"),
+    Index("ix_webhook_deliveries_stream", "stream", "status", "id"),
+    Index("ix_webhook_deliveries_due", "status", "next_at"),
+    Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", Integer, ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("number", Integer, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("status_code", Integer),
+    Column("latency_ms", Integer, nullable=False),
+    Column("error_code", String(64)),
+    Column("error_message", String(300)),
+    Column("excerpt", String(300)),
+)
+
 __all__ = ["api_keys", "audit", "case_notes", "cases", "events", "files", "idempotency", "logins", "metadata",
-           "request_keys", "session_tokens", "sessions", "uploads", "users"]
+           "request_keys", "session_tokens", "sessions", "uploads", "users", "webhook_attempts",
+           "webhook_deliveries", "webhook_events", "webhooks"]

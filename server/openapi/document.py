@@ -145,10 +145,23 @@ def documented(routes: Iterable[BaseRoute]) -> list[DocumentedRoute]:
     return [route for route in routes if isinstance(route, DocumentedRoute)]
 
 
-def openapi_document(routes: Iterable[BaseRoute], *, title: str, version: str) -> Json:
-    """The document (a JSON-ready dict) of every `DocumentedRoute` among `routes`."""
+def _webhook(name: str, data: Json) -> Json:
+    """OpenAPI 3.1's `webhooks` entry of one event type: what the receiver gets POSTed."""
+    message = {"type": "object", "required": ["type", "timestamp", "data"], "properties": {
+        "type": {"const": name}, "timestamp": {"type": "string", "format": "date-time"}, "data": data}}
+    return {"post": {"summary": f"`{name}`, signed per Standard Webhooks (webhook-id, webhook-timestamp, "
+                                "webhook-signature)",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": message}}},
+                     "responses": {"2XX": {"description": "Received (anything else is retried)"}}}}
+
+
+def openapi_document(routes: Iterable[BaseRoute], *, title: str, version: str,
+                     webhooks: Mapping[str, type[Any]] | None = None) -> Json:
+    """The document (a JSON-ready dict) of every `DocumentedRoute` among `routes`, and of the `webhooks` (event
+    type -> the Struct of its data) the server sends."""
     found = documented(routes)
-    kinds = _types(route.doc for route in found)
+    events = dict(webhooks or {})
+    kinds = [*_types(route.doc for route in found), *events.values()]
     schemas, components = msgspec.json.schema_components(kinds, schema_hook=_any_value, ref_template=REF)
     schema_of = dict(zip(kinds, schemas, strict=True))
     paths: dict[str, Json] = {}
@@ -162,6 +175,7 @@ def openapi_document(routes: Iterable[BaseRoute], *, title: str, version: str) -
             "Errors are `{type: error, code, message, details}`; each response lists the codes it can carry. "
             f"POST routes behind an API key take an `{KEY_HEADER}` header.")},
         "paths": paths,
+        **({"webhooks": {name: _webhook(name, schema_of[kind]) for name, kind in events.items()}} if events else {}),
         "components": {"schemas": components, "securitySchemes": {
             "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key (`ak_...`)"},
             "login": {"type": "apiKey", "in": "cookie", "name": "arabesque_session",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +59,10 @@ class Reference:
     """The document and its page, made once from the app's routes (on first request: the routes list is
     complete by then, these two included)."""
 
-    def __init__(self, routes: Sequence[BaseRoute], *, title: str, version: str) -> None:
+    def __init__(self, routes: Sequence[BaseRoute], *, title: str, version: str,
+                 webhooks: Mapping[str, type[Any]] | None = None) -> None:
         self.routes = routes
+        self.webhooks = dict(webhooks or {})
         self.title = title
         self.version = version
         self._document: bytes | None = None
@@ -75,7 +77,7 @@ class Reference:
                         "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
     def document(self) -> Json:
-        return openapi_document(self.routes, title=self.title, version=self.version)
+        return openapi_document(self.routes, title=self.title, version=self.version, webhooks=self.webhooks)
 
     async def openapi_json(self, request: Request) -> Response:
         if self._document is None:

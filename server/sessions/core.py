@@ -17,6 +17,7 @@ import msgspec
 import sdk_protocol as p
 from server import context
 from server.db import Conflict, EventRow, SessionRow, SessionUpdate
+from server.db.outbox import Outbox, WebhookRow
 from server.db.ports import SessionRepository
 from server.db.rows import AuditRow
 from server.journeys import Registry
@@ -24,6 +25,7 @@ from server.live_sessions import Live, LiveSessions
 from server.metrics import Metrics
 from server.relay import Relay
 from server.sessions.review import case_audit, case_change
+from server.webhooks.events import session_created, transition_events
 from server.workflow import (
     AnyEffect,
     AnyEvent,
@@ -43,6 +45,8 @@ Clock = Callable[[], dt.datetime]
 RunEffects = Callable[[Live, CompiledJourney, Snapshot, list[AnyEffect]], Awaitable[None]]
 CaseListener = Callable[[str, str], Awaitable[None]]
 """called with (tenant, session id) after a commit changed a session's case"""
+Deliver = Callable[[list[str]], Awaitable[None]]
+"""called with the webhook streams a commit gave new deliveries (server/webhooks/delivery.py starts them)"""
 MAX_RETRIES = 8
 
 
@@ -51,6 +55,10 @@ class Applied(msgspec.Struct, frozen=True, kw_only=True):
 
     result: Result
     rejected: RejectInput | None = None
+
+
+async def _no_delivery(streams: list[str]) -> None:
+    return None
 
 
 async def _no_effects(live: Live, journey: CompiledJourney, snapshot: Snapshot, effects: list[AnyEffect]) -> None:
@@ -80,6 +88,7 @@ class SessionCore:
         self.relay = relay
         self.run_effects: RunEffects = _no_effects
         self.case_listeners: list[CaseListener] = []
+        self.deliver: Deliver = _no_delivery
 
     def journey(self, row: SessionRow) -> CompiledJourney:
         journey = self.registry.get(row.journey, row.journey_version)
@@ -97,15 +106,18 @@ class SessionCore:
         return row
 
     async def open(self, row: SessionRow, journey: CompiledJourney, result: Result, *, api_key_id: str | None,
-                   token_hash: str, token_expires_at: dt.datetime) -> None:
-        """Write a new session (row, first timeline entry, first token) and run its first effects."""
+                   token_hash: str, token_expires_at: dt.datetime, webhook: WebhookRow | None = None) -> None:
+        """Write a new session (row, first timeline entry, first token, its webhook events and its own
+        `webhook` subscription) and run its first effects."""
         started = time.monotonic()
         stored, decisions = split_trace(None, result.snapshot)
         row = msgspec.structs.replace(row, snapshot=msgspec.json.encode(stored).decode())
         first = EventRow(at=row.created_at, kind="start", from_state="", to_state=stored.state,
                          revision=stored.revision, data={"journey": journey.key, **decisions})
+        outbox = Outbox([session_created(row)], subscribe=webhook)
         await self.repo.create_session(row, first, api_key_id=api_key_id, token_hash=token_hash,
-                                       token_expires_at=token_expires_at)
+                                       token_expires_at=token_expires_at, outbox=outbox)
+        await self.deliver(outbox.streams)
         self.metrics.transition(journey=journey.journey.name, kind="start", status=stored.status,
                                 seconds=time.monotonic() - started)
         self.live.remember_token(token_hash, row.id, token_expires_at)
@@ -153,12 +165,14 @@ class SessionCore:
                                    completed=stored.status == "final" and snapshot.status != "final")
             stored_reply = (reply_key, msgspec.json.encode(reply(result))) if reply_key and reply else None
             case = case_change(live.row, snapshot, stored, now)
+            outbox = Outbox(transition_events(live.row, snapshot, stored, event, kind=kind, data=data, now=now))
             try:
                 row = await self.repo.save_transition(live.row, update, entries, now, stored_reply, case=case,
-                                                      audit=[*(audit or []), *case_audit(case)])
+                                                      audit=[*(audit or []), *case_audit(case)], outbox=outbox)
             except Conflict:
                 live = await self.live.reload(live.row.id)
                 continue
+            await self.deliver(outbox.streams)
             self.relay.publish(row, push=any(isinstance(e, ShowScreen | Complete) for e in result.effects))
             self.metrics.transition(journey=journey.journey.name, kind=kind, status=stored.status,
                                     seconds=time.monotonic() - started)
@@ -174,4 +188,4 @@ class SessionCore:
                            "writers; nothing was changed, retry shortly", retry_after=1.0)
 
 
-__all__ = ["Applied", "CaseListener", "Clock", "RunEffects", "SessionCore", "split_trace"]
+__all__ = ["Applied", "CaseListener", "Clock", "Deliver", "RunEffects", "SessionCore", "split_trace"]

@@ -4,6 +4,7 @@ signal."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
 import msgspec
 
@@ -21,6 +22,7 @@ from server.api_types import (
 )
 from server.auth import digest, new_id, new_token
 from server.db import ErasureRecord, SessionRow
+from server.db.outbox import WebhookRow
 from server.db.ports import SessionRepository
 from server.db.session_pages import SessionFilter
 from server.files import file_info
@@ -28,6 +30,9 @@ from server.live_sessions import decode_snapshot
 from server.sessions.core import SessionCore
 from server.workflow import Decision, Signal, next_due, start
 from ui_schemas.loader import Catalogs
+
+SessionWebhook = Callable[[str, str, str], Awaitable[tuple[WebhookRow, str]]]
+"""(url, tenant, session id) -> the session's own subscription and its secret (server/webhooks/service.py)"""
 
 
 class SignalApplied(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,6 +52,7 @@ class IntegratorSessions:
         self.repo = repo
         self.catalogs = catalogs
         self.token_ttl = token_ttl
+        self.session_webhook: SessionWebhook | None = None
 
     async def owned(self, session_id: str, tenant: str) -> SessionRow:
         """The session when it belongs to `tenant`; for another tenant's session `session.not_found`, exactly
@@ -93,10 +99,16 @@ class IntegratorSessions:
         )
         token = new_token()
         expires_at = now + self.token_ttl
+        webhook, secret = None, None
+        if request.webhook_url is not None:
+            if self.session_webhook is None:
+                raise p.InternalError("Expected webhooks to be wired, got none")
+            webhook, secret = await self.session_webhook(request.webhook_url, by.tenant, session_id)
         await self.core.open(row, journey, result, api_key_id=by.actor, token_hash=digest(token),
-                             token_expires_at=expires_at)
+                             token_expires_at=expires_at, webhook=webhook)
         return SessionCreated(session_id=session_id, token=token, expires_at=expires_at,
-                              journey=journey.journey.name, version=journey.journey.version)
+                              journey=journey.journey.name, version=journey.journey.version,
+                              webhook_id=webhook.id if webhook else None, webhook_secret=secret)
 
     async def issue_token(self, session_id: str) -> TokenIssued:
         await self.core.live.fetch(session_id)

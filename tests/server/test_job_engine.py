@@ -20,6 +20,8 @@ from tests.conftest import fresh_postgres
 from tests.server.live import API_KEY, ROOT, Sdk, Server, Worker
 from tests.server.test_durability import QUICK
 from tests.server.test_scaled_out import REDIS
+from tests.server.webhooks.receiver import Receiver, per_session
+from tests.server.webhooks.test_delivery import logged, subscribe
 
 JOURNEYS = [("kyc_individual", "approve", "approved"), ("kyc_individual", "reject", "rejected"),
             ("selfie_reverification", "approve", "approved"), ("kyb_business", "approve", "approved")]
@@ -34,7 +36,9 @@ def database() -> Iterator[str]:
 def scaled_env(database: str, documents: Path) -> dict[str, str]:
     return {"ARABESQUE_DATABASE_URL": database, "ARABESQUE_REDIS_URL": REDIS, "ARABESQUE_JOBS": "procrastinate",
             "ARABESQUE_STORAGE_URL": documents.as_uri(), "ARABESQUE_JOB_HEARTBEAT_SECONDS": "1",
-            "ARABESQUE_JOB_STALLED_SECONDS": "4"}
+            "ARABESQUE_JOB_STALLED_SECONDS": "4", "ARABESQUE_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+            "ARABESQUE_WEBHOOK_SECRETS_KEY": "one key for every node of the test",
+            "ARABESQUE_WEBHOOK_SWEEP_SECONDS": "1"}
 
 
 def demo(server: Server, journey: str, scenario: str) -> subprocess.Popen[str]:
@@ -78,9 +82,21 @@ def test_two_api_nodes_and_two_workers_complete_every_journey(server_factory: Ca
     env = scaled_env(database, tmp_path / "documents")
     nodes = [server_factory(env).start(), server_factory(env).start()]
     pair = [workers(env, name).start() for name in ("w1", "w2")]
-    runs = [(demo(nodes[i % 2], journey, scenario), outcome) for i, (journey, scenario, outcome) in
-            enumerate(JOURNEYS * 2)]
-    assert [outcome_of(run) for run, _ in runs] == [f"outcome: {outcome}" for _, outcome in runs]
+    receiver = Receiver().start()
+    try:
+        created = subscribe(nodes[0], receiver.url)  # every event of every journey goes to it, from the workers
+        runs = [(demo(nodes[i % 2], journey, scenario), outcome) for i, (journey, scenario, outcome) in
+                enumerate(JOURNEYS * 2)]
+        assert [outcome_of(run) for run, _ in runs] == [f"outcome: {outcome}" for _, outcome in runs]
+        got = receiver.wait(lambda found: sum(r.message["type"] == "session.completed" for r in found) == len(runs),
+                            timeout=120)
+    finally:
+        receiver.stop()
+    sessions = per_session(got, str(created["secret"]))
+    assert sessions == logged(nodes[1], str(created["id"]))  # every event, in the order committed, per session
+    assert all(types[0] == "session.created" for types in sessions.values())
+    ended = [types for types in sessions.values() if "session.completed" in types]
+    assert len(ended) == len(runs) and all(types[-1] == "session.completed" for types in ended)
     # every check ran on a worker node, none on a serve node
     on_workers = [checks_run(f"http://127.0.0.1:{worker.metrics_port}/metrics") for worker in pair]
     assert [checks_run(f"{node.url}/metrics") for node in nodes] == [0, 0]
