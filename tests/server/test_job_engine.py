@@ -153,8 +153,8 @@ async def test_a_worker_killed_mid_check_leaves_the_check_to_the_other(
         first.signal_group(signal.SIGCONT)  # it finished just before: catch the next check
     else:
         raise AssertionError("never caught a worker in the middle of a check")
+    second = workers(env, "second").start()  # the other worker runs beside it when it dies
     first.kill()
-    second = workers(env, "second").start()
     assert outcome_of(run) == "outcome: approved"
     assert f"job {job} (check.run) was running on a worker that stopped;" in second.log()
 
