@@ -11,8 +11,9 @@ import datetime as dt
 import hmac
 
 import msgspec
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Update
 
 from server.db.audit import AuditRecords, insert_audit
 from server.db.cases import CaseRecords, write_case
@@ -41,6 +42,20 @@ from server.db.users import UserRecords
 from server.db.webhooks import WebhookRecords
 
 _SESSION_COLUMNS = [sessions.c[name] for name in SessionRow.__struct_fields__]
+
+
+def _save_statement(completed: bool) -> Update:
+    """The optimistic UPDATE of a transition, built once (building it for every step cost more than running
+    it): the row `b_id` at version `b_version` gets the `v_<column>` values."""
+    columns = [*_SAVED, *(["completed_at"] if completed else [])]
+    return (update(sessions).where(sessions.c.id == bindparam("b_id"))
+            .where(sessions.c.version == bindparam("b_version"))
+            .values({name: bindparam(f"v_{name}") for name in columns}))
+
+
+_SAVED = ("state", "status", "outcome", "snapshot", "next_due_at", "updated_at", "version", "event_seq")
+_SAVE = {False: _save_statement(False), True: _save_statement(True)}
+_INSERT_EVENTS = insert(events)
 
 
 def _event_values(session_id: str, entries: list[EventRow], start_seq: int) -> list[dict[str, object]]:
@@ -127,21 +142,20 @@ class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords, KeyRecords
         Returns the row as stored; raises Conflict when the session's version is no longer `row.version`.
         """
         values: dict[str, object] = {
-            "state": update_.state, "status": update_.status, "outcome": update_.outcome,
-            "snapshot": update_.snapshot, "next_due_at": update_.next_due_at, "updated_at": now,
-            "version": row.version + 1, "event_seq": row.event_seq + len(entries),
+            "b_id": row.id, "b_version": row.version, "v_state": update_.state, "v_status": update_.status,
+            "v_outcome": update_.outcome, "v_snapshot": update_.snapshot, "v_next_due_at": update_.next_due_at,
+            "v_updated_at": now, "v_version": row.version + 1, "v_event_seq": row.event_seq + len(entries),
         }
         if update_.completed:
-            values["completed_at"] = now
+            values["v_completed_at"] = now
         event_values = _event_values(row.id, entries, start_seq=row.event_seq + 1)
-        statement = (update(sessions).where(sessions.c.id == row.id).where(sessions.c.version == row.version)
-                     .values(**values))
+        statement = _SAVE[update_.completed]
 
         def write(conn: Connection) -> bool:
-            if conn.execute(statement).rowcount != 1:
+            if conn.execute(statement, values).rowcount != 1:
                 return False  # nothing written: the caller reloads and tries again
             if event_values:
-                conn.execute(insert(events), event_values)
+                conn.execute(_INSERT_EVENTS, event_values)
             if reply is not None:
                 insert_ignoring_duplicates(conn, idempotency, {"session_id": row.id, "key": reply[0],
                                                                 "reply": reply[1].decode(), "created_at": now})

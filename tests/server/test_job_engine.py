@@ -179,3 +179,17 @@ async def test_timers_fire_once_on_the_workers_and_reach_devices_on_either_node(
         assert [e["kind"] for e in timeline] == ["start", "tick"]  # type: ignore[index, union-attr]
     for device in devices:
         await device.close()
+
+
+@pytest.mark.parametrize(("env", "says"), [
+    ({}, "ARABESQUE_JOBS: a worker node runs jobs from PostgreSQL; expected procrastinate, got 'local'"),
+    ({"ARABESQUE_JOBS": "procrastinate"}, "ARABESQUE_JOBS: procrastinate keeps its jobs in PostgreSQL; expected "
+                                          "ARABESQUE_DATABASE_URL=postgresql+asyncpg://..., got sqlite+aiosqlite"),
+    ({"ARABESQUE_JOBS": "celery"}, "ARABESQUE_JOBS: expected local or procrastinate, got 'celery'"),
+])
+def test_a_worker_without_a_job_database_exits_2_with_the_reason(tmp_path: Path, env: dict[str, str],
+                                                                 says: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "server.cli", "worker"], capture_output=True, text=True, timeout=60,
+                          cwd=ROOT, env={"PATH": "/usr/bin:/bin", "ARABESQUE_DATA_DIR": str(tmp_path), **env})
+    assert done.returncode == 2
+    assert says in done.stderr
