@@ -17,11 +17,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import sdk_protocol as p
 from tests.conftest import fresh_postgres
-from tests.server.live import API_KEY, ROOT, Sdk, Server, Worker
+from tests.server.live import ROOT, Sdk, Server, Worker
 from tests.server.test_durability import QUICK
 from tests.server.test_scaled_out import REDIS
 from tests.server.webhooks.receiver import Receiver, per_session
-from tests.server.webhooks.test_delivery import logged, subscribe
+from tests.server.webhooks.test_delivery import demo, finish, logged, subscribe
 
 JOURNEYS = [("kyc_individual", "approve", "approved"), ("kyc_individual", "reject", "rejected"),
             ("selfie_reverification", "approve", "approved"), ("kyb_business", "approve", "approved")]
@@ -41,18 +41,6 @@ def scaled_env(database: str, documents: Path) -> dict[str, str]:
             "ARABESQUE_WEBHOOK_SWEEP_SECONDS": "1"}
 
 
-def demo(server: Server, journey: str, scenario: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "demo_client", "run", "--server", server.url, "--api-key", API_KEY,
-                             "--journey", journey, "--scenario", scenario, "--timeout", "120"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-
-
-def outcome_of(run: subprocess.Popen[str]) -> str:
-    out, _ = run.communicate(timeout=180)
-    assert run.returncode == 0, out
-    return out.strip().splitlines()[-1]
-
-
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     started: list[Worker] = []
@@ -70,7 +58,7 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
 def test_a_serve_node_on_procrastinate_runs_no_job_itself(server_factory: Callable[..., Server], database: str,
                                                            tmp_path: Path) -> None:
     api = server_factory(scaled_env(database, tmp_path / "documents")).start()
-    run = demo(api, "kyc_individual", "approve")
+    run = demo(api)
     time.sleep(8)
     assert run.poll() is None, run.communicate()[0]  # waits at the first check: no worker runs it
     run.kill()
@@ -85,9 +73,9 @@ def test_two_api_nodes_and_two_workers_complete_every_journey(server_factory: Ca
     receiver = Receiver().start()
     try:
         created = subscribe(nodes[0], receiver.url)  # every event of every journey goes to it, from the workers
-        runs = [(demo(nodes[i % 2], journey, scenario), outcome) for i, (journey, scenario, outcome) in
+        runs = [(demo(nodes[i % 2], scenario, journey), outcome) for i, (journey, scenario, outcome) in
                 enumerate(JOURNEYS * 2)]
-        assert [outcome_of(run) for run, _ in runs] == [f"outcome: {outcome}" for _, outcome in runs]
+        assert [finish(run) for run, _ in runs] == [f"outcome: {outcome}" for _, outcome in runs]
         got = receiver.wait(lambda found: sum(r.message["type"] == "session.completed" for r in found) == len(runs),
                             timeout=120)
     finally:
@@ -144,7 +132,7 @@ async def test_a_worker_killed_mid_check_leaves_the_check_to_the_other(
     env = scaled_env(database, tmp_path / "documents")
     api = server_factory(env).start()
     first = workers(env, "first").start()
-    run = demo(api, "kyc_individual", "approve")
+    run = demo(api)
     for _ in range(5):
         job = await doing_check(database, 90)
         first.freeze()  # (SIGSTOP: the worker and its pool stop where they are)
@@ -155,7 +143,7 @@ async def test_a_worker_killed_mid_check_leaves_the_check_to_the_other(
         raise AssertionError("never caught a worker in the middle of a check")
     second = workers(env, "second").start()  # the other worker runs beside it when it dies
     first.kill()
-    assert outcome_of(run) == "outcome: approved"
+    assert finish(run) == "outcome: approved"
     assert f"job {job} (check.run) was running on a worker that stopped;" in second.log()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from standardwebhooks import Webhook
@@ -12,19 +12,6 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from tests.server.live import Server
 from tests.server.webhooks.receiver import Receiver
 from tests.server.webhooks.test_delivery import FAST, subscribe
-
-
-@pytest.fixture
-def receivers() -> Iterator[Callable[[], Receiver]]:
-    started: list[Receiver] = []
-
-    def make() -> Receiver:
-        started.append(Receiver().start())
-        return started[-1]
-
-    yield make
-    for receiver in started:
-        receiver.stop()
 
 
 def deliveries(server: Server, webhook_id: str) -> list[dict[str, object]]:

@@ -3,7 +3,7 @@ personal data, erasure, a session's own `webhook_url` with its own secret; and t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,19 +31,6 @@ states:
       submit: expired
   expired: {type: final, outcome: expired}
 """
-
-
-@pytest.fixture
-def receivers() -> Iterator[Callable[[], Receiver]]:
-    started: list[Receiver] = []
-
-    def make() -> Receiver:
-        started.append(Receiver().start())
-        return started[-1]
-
-    yield make
-    for receiver in started:
-        receiver.stop()
 
 
 @pytest.fixture
