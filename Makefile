@@ -6,6 +6,12 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut 
 # The back office's browser code (socket.io-client) comes from the npm registry, pinned by the lock file.
 BACKOFFICE := server/backoffice
 NODE_STAMP := $(BACKOFFICE)/node_modules/.installed
+# The web SDK's ES modules import socket.io-client, json-logic-engine, marked and DOMPurify from here (axe-core for
+# the accessibility tests); the server serves them at /sdk/web/vendor/.
+WEB := demo_client/web
+WEB_STAMP := $(WEB)/node_modules/.installed
+# `make run` serves the QA demo page at /demo (loopback only); ARABESQUE_DEMO=off make run turns it off.
+ARABESQUE_DEMO ?= on
 
 .PHONY: run test install lint typecheck layers pytest services chromium clean
 
@@ -20,10 +26,14 @@ $(NODE_STAMP): $(BACKOFFICE)/package.json $(BACKOFFICE)/package-lock.json
 	cd $(BACKOFFICE) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(STAMP) $(NODE_STAMP)
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(STAMP) $(NODE_STAMP) $(WEB_STAMP)
 
 run: install
-	$(BIN)/arabesque serve --host 127.0.0.1 --port 8000
+	ARABESQUE_DEMO=$(ARABESQUE_DEMO) $(BIN)/arabesque serve --host 127.0.0.1 --port 8000
 
 lint: install
 	$(BIN)/ruff check .
@@ -42,7 +52,7 @@ services:
 		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
 			--dir /var/lib/redis --logfile /var/log/redis/ci.log
 
-# The back office's browser tests drive Debian's Chromium through Playwright (no browser is downloaded).
+# The back office's and the web SDK's browser tests drive Debian's Chromium through Playwright (no browser is downloaded).
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
@@ -52,4 +62,4 @@ pytest: install services chromium
 test: lint typecheck layers pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(BACKOFFICE)/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(BACKOFFICE)/node_modules $(WEB)/node_modules

@@ -54,6 +54,7 @@ from server.storage import open_store
 from server.tasks import FaceMatcher, TaskRunner
 from server.users import Users
 from server.webhooks.events import EVENT_DATA
+from server.web import build_web
 from server.webhooks.routes import build_webhook_routes
 from server.webhooks.wiring import build_webhooks
 from server.workers import WorkerPool
@@ -165,6 +166,8 @@ class Application:
                   *build_webhook_routes(self.webhooks, guard, settings.limits()),
                   *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get),
                   *backoffice,
+                  *build_web(catalogs, self.sessions.integrator, demo=settings.demo == "on", tenant=settings.tenant,
+                             limits=settings.limits()),
                   *([self.metrics.route()] if settings.metrics == "on" else [])]
         routes += Reference(routes, title="Arabesque", version=version("arabesque"),
                             webhooks=EVENT_DATA).routes_of_its_own()

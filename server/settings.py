@@ -41,6 +41,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "info"
     log_format: str = "auto"
     metrics: str = "on"
+    demo: str = "off"
     s3_endpoint_url: str = ""
     s3_region: str = ""
     s3_addressing: str = "auto"
@@ -143,6 +144,8 @@ DOCUMENTED: dict[str, str] = {
     "ARABESQUE_LOG_FORMAT": "json (one object a line on stderr), text, or auto: text on a terminal, else json (auto)",
     "ARABESQUE_METRICS": "on: GET /metrics answers (Prometheus text format, no authentication), off: it is not "
                          "routed (on)",
+    "ARABESQUE_DEMO": "on: GET /demo serves the QA demo page, which opens sessions in ARABESQUE_TENANT for anyone "
+                      "who can reach it from this machine (loopback only; `make run` turns it on), off: not routed (off)",
     "ARABESQUE_S3_ENDPOINT_URL": "S3-compatible endpoint (MinIO, Ceph RGW, R2); unset for AWS S3",
     "ARABESQUE_S3_REGION": "bucket region (default: from AWS_REGION / AWS_DEFAULT_REGION)",
     "ARABESQUE_S3_ADDRESSING": "auto, path (MinIO, most self-hosted stores) or virtual",
@@ -266,6 +269,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if settings.metrics not in ("on", "off"):
         raise ConfigError(f"{PREFIX}METRICS: expected on or off, got {settings.metrics!r}",
                           variable=f"{PREFIX}METRICS")
+    if settings.demo not in ("on", "off"):
+        raise ConfigError(f"{PREFIX}DEMO: expected on or off, got {settings.demo!r}", variable=f"{PREFIX}DEMO")
     _check_webhooks(settings)
     return settings
 
