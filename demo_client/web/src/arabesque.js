@@ -142,6 +142,7 @@ class Journey {
     this.form?.cleanup();
     this.screen = screen;
     this.busy = false;
+    this.view.setAttribute("aria-busy", "false");
     if (screen.locale && screen.locale !== this.root.getAttribute("lang")) this.setLanguage(screen.locale);
     const draft = this.drafts.read(this.sessionId, screen);
     this.form = new Form({ t: (k, p) => this.t(k, p), strings: this.strings, idFor: (p) => this.idFor(p),
@@ -276,6 +277,8 @@ class Journey {
     this.form?.cleanup();
     this.drafts.clear(this.sessionId);
     this.screen = null;
+    this.busy = false;
+    this.view.setAttribute("aria-busy", "false");
     this.root.dataset.outcome = message.outcome;
     this.root.dataset.screenId = "";
     const heading = el("h1", { class: "arq-heading", tabindex: "-1" }, message.title || this.t("sdk.done"));

