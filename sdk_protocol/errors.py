@@ -251,11 +251,35 @@ class RateLimited(SdkError):
     http_status = 429
 
 
+class HandoffNotFound(SdkError):
+    """No handoff link with this code (or not a code at all): ask for a new link."""
+
+    code = "handoff.not_found"
+    http_status = 404
+
+
+class HandoffUsed(SdkError):
+    """The handoff link was used already: a link works once; ask for a new one."""
+
+    code = "handoff.used"
+    http_status = 409
+
+
+class HandoffExpired(SdkError):
+    """The handoff link is past its expiry (`details.expired_at`); ask for a new one."""
+
+    code = "handoff.expired"
+    http_status = 410
+
+
 __all__ = [
     "DetailValue",
     "DirectUploadUnsupported",
     "EventNotAllowed",
     "FileNotFound",
+    "HandoffExpired",
+    "HandoffNotFound",
+    "HandoffUsed",
     "HandshakeRequired",
     "InternalError",
     "InvalidApiKey",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Literal
 
@@ -180,6 +181,14 @@ class UploadVerified(Message, tag="upload.verified", frozen=True, kw_only=True):
     content_type: str
 
 
+class HandoffClaimed(Message, tag="handoff.claimed", frozen=True, kw_only=True):
+    """Pushed (added in 1.2): a handoff link of this session was exchanged, so another device now holds a token
+    for it. The journey goes on where it was, on every device."""
+
+    handoff_id: str
+    claimed_at: dt.datetime
+
+
 class ErrorMessage(Message, tag="error", frozen=True, kw_only=True):
     code: str
     message: str
@@ -188,7 +197,7 @@ class ErrorMessage(Message, tag="error", frozen=True, kw_only=True):
 
 ServerMessage = (
     Welcome | Screen | ScreenErrors | ScreenAccepted | VerificationProgress | JourneyCompleted | UploadVerified
-    | ErrorMessage
+    | HandoffClaimed | ErrorMessage
 )
 
 __all__ = [
@@ -197,6 +206,7 @@ __all__ = [
     "CheckStatus",
     "ClientMessage",
     "ErrorMessage",
+    "HandoffClaimed",
     "Hello",
     "IdempotencyKey",
     "JourneyCompleted",

@@ -40,6 +40,31 @@ class TokenIssued(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: dt.datetime
 
 
+class HandoffCreated(msgspec.Struct, frozen=True, kw_only=True):
+    """A one-time link that opens the session on another device (the code is in the URL's fragment)."""
+
+    handoff_id: str
+    url: str
+    """`<public URL>/continue#<code>`: the web SDK's page exchanges the code"""
+    qr_svg: str
+    """the URL as a QR code, an SVG `data:` URI (for an `<img src>`)"""
+    expires_at: dt.datetime
+
+
+class ExchangeHandoff(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    """the link's code: what follows `#` in its URL"""
+
+
+class HandoffExchanged(msgspec.Struct, frozen=True, kw_only=True):
+    """A fresh SDK token of the link's session (the link is used up)."""
+
+    session_id: str
+    token: str
+    expires_at: dt.datetime
+    locale: str
+
+
 class SendSignal(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     data: dict[str, object] = {}
@@ -158,6 +183,7 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True):
     """each check (`database`, `storage`): "ok" or what failed"""
 
 
-__all__ = ["CreateSession", "CreateUpload", "FileInfo", "FileUrl", "Health", "JourneyInfo", "Readiness", "SendSignal",
+__all__ = ["CreateSession", "CreateUpload", "ExchangeHandoff", "FileInfo", "FileUrl", "HandoffCreated",
+           "HandoffExchanged", "Health", "JourneyInfo", "Readiness", "SendSignal",
            "SessionCreated", "SessionPage", "SessionQuery", "SessionStatus", "SessionSummary", "SessionView", "Time",
            "TokenIssued", "UploadCreated", "UploadQuery"]

@@ -31,8 +31,10 @@ from server.devices import Devices
 from server.erasure import Eraser
 from server.fast_json import fast_json
 from server.files import Files
+from server.handoffs import Handoffs
 from server.http import Guard, build_routes, http_error_handler, internal_error_handler, sdk_error_handler
 from server.http_admin import build_admin_routes
+from server.http_handoff import build_handoff_routes
 from server.idempotency import Idempotency
 from server.jobs import JobEngine, LocalJobs
 from server.jobs.pg import PgJobs
@@ -123,9 +125,10 @@ class Application:
         self.files = Files(repo=self.repo, store=self.store, active=self.live.fetch, audit=self.audit, clock=clock,
                            default_tenant=settings.tenant, max_upload_bytes=settings.max_upload_bytes,
                            presign_ttl=dt.timedelta(seconds=settings.presign_seconds))
+        broadcaster = SocketBroadcaster(self.sio)
         self.sessions = build_sessions(
             repo=self.repo, registry=self.registry, catalogs=catalogs, files=self.files,
-            runner=TaskRunner(TASKS, pool=self.pool, faces=matcher), broadcaster=SocketBroadcaster(self.sio),
+            runner=TaskRunner(TASKS, pool=self.pool, faces=matcher), broadcaster=broadcaster,
             devices=self.devices, live=self.live, clock=clock,
             token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), relay=self.relay, metrics=self.metrics,
             start_task=task_starter(self.jobs))
@@ -133,6 +136,10 @@ class Application:
                              audit=self.audit, clock=clock,
                              retention=dt.timedelta(seconds=settings.retention_seconds)
                              if settings.retention_seconds else None)
+        self.handoffs = Handoffs(repo=self.repo, live=self.live, broadcaster=broadcaster, audit=self.audit,
+                                 clock=clock, ttl=dt.timedelta(seconds=settings.handoff_seconds),
+                                 token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds),
+                                 public_url=settings.public_url)
         self.cases = Cases(store=self.repo, sessions=self.sessions, catalogs=catalogs, audit=self.audit, clock=clock)
         self.background = Background(sessions=self.sessions, repo=self.repo, jobs=self.jobs, sweep=self.eraser.sweep,
                                      poll_seconds=settings.timer_poll_seconds,
@@ -161,6 +168,11 @@ class Application:
         routes = [*build_routes(sessions=self.sessions, files=self.files, eraser=self.eraser, auth=self.auth,
                                 readiness=self.readiness, api_limiter=api_limiter, sdk_limiter=sdk_http_limiter,
                                 idempotency=self.idempotency, limits=settings.limits()),
+                  *build_handoff_routes(handoffs=self.handoffs, sessions=self.sessions.integrator, auth=self.auth,
+                                        guard=guard, sdk_limiter=sdk_http_limiter, limits=settings.limits(),
+                                        exchange_limiter=RateLimiter(settings.handoff_rate_per_minute / 60,
+                                                                     settings.handoff_rate_burst,
+                                                                     what="IP address (handoff exchanges)")),
                   *build_case_routes(self.cases, guard, settings.limits()),
                   *build_admin_routes(keys=self.keys, audit=self.audit, guard=guard, limits=settings.limits()),
                   *build_webhook_routes(self.webhooks, guard, settings.limits()),

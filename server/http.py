@@ -108,13 +108,17 @@ class Guard:
         keyed = self.idempotency if method == "POST" else None
 
         async def endpoint(request: Request) -> Response:
-            principal = require(await self._principal(request), permission)
+            principal = await self.admit(request, permission)
             if keyed is None:
                 return await handler(request, principal)
             return await keyed.run(request, principal.tenant, principal.actor, lambda again: handler(again, principal))
 
         doc = msgspec.structs.replace(doc, permission=permission.value, idempotent=keyed is not None)
         return DocumentedRoute(path, endpoint, methods=[method], doc=doc)
+
+    async def admit(self, request: Request, permission: Permission) -> Principal:
+        """The request's principal, counted against its rate, when it holds `permission` (else `auth.forbidden`)."""
+        return require(await self._principal(request), permission)
 
     async def _principal(self, request: Request) -> Principal:
         principal = await self.auth.principal(request)

@@ -30,6 +30,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     api_key: str = ""
     journeys_dir: str = ""
     token_ttl_seconds: int = 3600
+    public_url: str = ""
+    handoff_seconds: int = 600
+    handoff_rate_per_minute: float = 30.0
+    handoff_rate_burst: int = 10
     max_upload_bytes: int = 15 * 1024 * 1024
     max_message_bytes: int = DEFAULT_LIMITS.max_message_bytes
     workers: int = 0
@@ -131,6 +135,11 @@ DOCUMENTED: dict[str, str] = {
                          "stored in the data dir and printed",
     "ARABESQUE_JOURNEYS_DIR": "a folder of extra journey files to load beside the built-in ones",
     "ARABESQUE_TOKEN_TTL_SECONDS": "lifetime of an SDK session token (3600)",
+    "ARABESQUE_PUBLIC_URL": "the server's public base URL (https://kyc.example.com), for handoff links; default: the "
+                            "request's own scheme, host and port",
+    "ARABESQUE_HANDOFF_SECONDS": "lifetime of a handoff link (\"continue on your phone\"): 600",
+    "ARABESQUE_HANDOFF_RATE_PER_MINUTE": "handoff exchanges per minute from one IP address (30)",
+    "ARABESQUE_HANDOFF_RATE_BURST": "handoff exchanges one IP address may make at once before the rate applies (10)",
     "ARABESQUE_MAX_UPLOAD_BYTES": "largest accepted upload (15 MiB)",
     "ARABESQUE_MAX_MESSAGE_BYTES": "largest SDK message (256 KiB); larger ones get protocol.message_too_large, over "
                                    "4x it the connection is closed",
@@ -219,7 +228,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     for name in ("token_ttl_seconds", "max_upload_bytes", "max_message_bytes", "task_timeout_seconds",
                  "timer_poll_seconds", "sdk_rate_per_second", "sdk_rate_burst", "api_rate_per_second",
                  "api_rate_burst", "write_queue_limit", "write_wait_seconds", "session_cache_size",
-                 "login_ttl_seconds", "login_rate_per_minute", "login_rate_burst"):
+                 "login_ttl_seconds", "login_rate_per_minute", "login_rate_burst", "handoff_seconds",
+                 "handoff_rate_per_minute", "handoff_rate_burst"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{PREFIX}{name.upper()}: expected a positive number, got {getattr(settings, name)}",
                               variable=f"{PREFIX}{name.upper()}")

@@ -37,7 +37,8 @@ def test_the_app_has_one_home_per_concept() -> None:
     assert not (ROOT / "server" / "service.py").exists()
     for module in ("sessions/core.py", "sessions/effects.py", "sessions/presenter.py", "sessions/supervisor.py",
                    "sessions/sdk.py", "sessions/integrator.py", "files.py", "erasure.py", "background.py", "jobs/local.py", "jobs/pg.py", "workers.py",
-                   "storage/keys.py", "workflow/context.py", "rekognition/api.py"):
+                   "storage/keys.py", "workflow/context.py", "rekognition/api.py", "handoffs.py", "http_handoff.py",
+                   "db/handoffs.py"):
         assert (ROOT / "server" / module).is_file(), module
     assert not (ROOT / "sdk_protocol" / "rekognition.py").exists()
     assert not (ROOT / "verification" / "rekognition.py").exists()

@@ -12,10 +12,20 @@ from server.db.audit import insert_audit
 from server.db.database import Database
 from server.db.outbox import Outbox, forget_personal, write_outbox
 from server.db.rows import AuditRow, ErasureRecord, FileRow, UploadRow
-from server.db.schema import case_notes, cases, events, files, idempotency, session_tokens, sessions, uploads
+from server.db.schema import (
+    case_notes,
+    cases,
+    events,
+    files,
+    handoffs,
+    idempotency,
+    session_tokens,
+    sessions,
+    uploads,
+)
 from server.db.sql import row_of
 
-_PERSONAL_TABLES = (events, idempotency, files, uploads, session_tokens, cases, case_notes)
+_PERSONAL_TABLES = (events, idempotency, files, uploads, session_tokens, cases, case_notes, handoffs)
 """Everything kept about a session's person; erasure deletes it (the audit log keeps ids and codes only)."""
 
 

@@ -4,10 +4,12 @@ replies kept, files recorded only for active sessions), for use-case tests that 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import msgspec
 
 from server.db.cases import decode_cursor, encode_cursor
+from server.db.handoffs import Claim, HandoffRow, NewToken
 from server.db.outbox import Outbox, OutboxEvent
 from server.db.repository import (
     Conflict,
@@ -27,7 +29,45 @@ def _within(at: dt.datetime, low: dt.datetime | None, high: dt.datetime | None) 
     return (low is None or at >= low) and (high is None or at < high)
 
 
-class MemoryRepository:
+class MemoryHandoffs:
+    """Handoff links over dicts (mixed into `MemoryRepository`): the same once-only claim."""
+
+    sessions: dict[str, SessionRow]
+    tokens: dict[str, tuple[str, dt.datetime]]
+    audit: list[AuditRow]
+    handoffs: dict[str, HandoffRow]
+    """by the digest of their code"""
+
+    async def add_handoff(self, row: HandoffRow, code_hash: str, *, audit: AuditRow | None = None) -> bool:
+        session = self.sessions.get(row.session_id)
+        if session is None or session.status in ("erasing", "erased"):
+            return False
+        self.handoffs[code_hash] = row
+        self.audit += [audit] if audit is not None else []
+        return True
+
+    async def claim_handoff(self, code_hash: str, now: dt.datetime, token: NewToken, *,
+                            audit: Callable[[HandoffRow], AuditRow] | None = None) -> Claim:
+        row = self.handoffs.get(code_hash)
+        if row is None:
+            return Claim(outcome="not_found")
+        session = self.sessions.get(row.session_id)
+        if session is None or session.status in ("erasing", "erased"):
+            return Claim(outcome="erased", handoff=row)
+        if row.used_at is not None or row.expires_at <= now:
+            return Claim(outcome="used" if row.used_at is not None else "expired", handoff=row)
+        row = msgspec.structs.replace(row, used_at=now)
+        self.handoffs[code_hash] = row
+        self.tokens[token.token_hash] = (row.session_id, token.expires_at)
+        self.audit += [audit(row)] if audit is not None else []
+        return Claim(outcome="claimed", handoff=row, locale=session.locale)
+
+    async def list_handoffs(self, session_id: str) -> list[HandoffRow]:
+        return sorted((row for row in self.handoffs.values() if row.session_id == session_id),
+                      key=lambda row: row.created_at)
+
+
+class MemoryRepository(MemoryHandoffs):
     """One process's sessions in memory; nothing survives it."""
 
     def __init__(self) -> None:
@@ -42,6 +82,7 @@ class MemoryRepository:
         self.case_writes: list[CaseWrite] = []
         self.audit: list[AuditRow] = []
         self.outbox: list[OutboxEvent] = []
+        self.handoffs: dict[str, HandoffRow] = {}
 
     async def api_key_grant(self, key_hash: str) -> KeyGrant | None:
         key_id = self.api_keys.get(key_hash)
@@ -164,6 +205,8 @@ class MemoryRepository:
         self.events.pop(session_id, None)
         for upload_id in [u for u, row in self.uploads.items() if row.session_id == session_id]:
             del self.uploads[upload_id]
+        for code_hash in [h for h, link in self.handoffs.items() if link.session_id == session_id]:
+            del self.handoffs[code_hash]
         row = self.sessions[session_id]
         self.sessions[session_id] = msgspec.structs.replace(row, status="erased", state="erased", reference="",
                                                             snapshot="{}", next_due_at=None, updated_at=now,
@@ -186,7 +229,8 @@ class MemoryRepository:
     async def count_rows(self, session_id: str) -> int:
         return (sum(1 for k in self.files if k[0] == session_id) + len(self.events.get(session_id, []))
                 + sum(1 for owner, _ in self.tokens.values() if owner == session_id)
-                + sum(1 for k in self.replies if k[0] == session_id))
+                + sum(1 for k in self.replies if k[0] == session_id)
+                + sum(1 for link in self.handoffs.values() if link.session_id == session_id))
 
     async def due_for_erasure(self, completed_before: dt.datetime | None, limit: int = 50) -> list[str]:
         found = [r.id for r in self.sessions.values() if r.status == "erasing"][:limit]

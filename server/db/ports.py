@@ -4,15 +4,28 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Protocol
 
+from server.db.handoffs import Claim, HandoffRow, NewToken
 from server.db.outbox import Outbox
 from server.db.repository import ErasureRecord, EventRow, FileRow, KeyGrant, SessionRow, SessionUpdate, UploadRow
 from server.db.rows import AuditQuery, AuditRow, CaseWrite
 from server.db.session_pages import SessionFilter, SessionHead
 
 
-class SessionRepository(Protocol):
+class HandoffRepository(Protocol):
+    """Handoff links (server/handoffs.py): recorded while the session is active, claimed at most once."""
+
+    async def add_handoff(self, row: HandoffRow, code_hash: str, *, audit: AuditRow | None = None) -> bool: ...
+
+    async def claim_handoff(self, code_hash: str, now: dt.datetime, token: NewToken, *,
+                            audit: Callable[[HandoffRow], AuditRow] | None = None) -> Claim: ...
+
+    async def list_handoffs(self, session_id: str) -> list[HandoffRow]: ...
+
+
+class SessionRepository(HandoffRepository, Protocol):
     async def api_key_grant(self, key_hash: str) -> KeyGrant | None: ...
 
     async def create_session(self, row: SessionRow, first: EventRow, *, api_key_id: str | None, token_hash: str,
@@ -70,4 +83,4 @@ class SessionRepository(Protocol):
     async def list_audit(self, query: AuditQuery) -> list[AuditRow]: ...
 
 
-__all__ = ["SessionRepository"]
+__all__ = ["HandoffRepository", "SessionRepository"]

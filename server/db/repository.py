@@ -19,6 +19,7 @@ from server.db.audit import AuditRecords, insert_audit
 from server.db.cases import CaseRecords, write_case
 from server.db.database import Database
 from server.db.documents import FileRecords
+from server.db.handoffs import HandoffRecords
 from server.db.keys import KeyRecords
 from server.db.outbox import Outbox, write_outbox
 from server.db.request_keys import RequestKeys
@@ -65,7 +66,7 @@ def _event_values(session_id: str, entries: list[EventRow], start_seq: int) -> l
 
 
 class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords, KeyRecords, SessionPages, RequestKeys,
-                 WebhookRecords):
+                 WebhookRecords, HandoffRecords):
     """All database access; one instance per process, built in server/app.py."""
 
     def __init__(self, db: Database) -> None:

@@ -208,6 +208,18 @@ uploads = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
 )
 
+handoffs = Table(
+    "handoffs", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("session_id", String(40), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("tenant", String(64), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime()),
+    UniqueConstraint("code_hash", name="uq_handoffs_code_hash"),
+)
+
 cases = Table(
     "cases", metadata,
     Column("session_id", String(40), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),

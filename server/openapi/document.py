@@ -34,13 +34,15 @@ EXTRA_CODES = {401: ["auth.login_required"], 403: ["auth.forbidden", "auth.csrf_
 SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "api_key": [{"apiKey": []}, {"login": []}],
     "session_token": [{"sessionToken": []}],
+    "api_key_or_session_token": [{"apiKey": []}, {"login": []}, {"sessionToken": []}],
     "none": [],
 }
 
 
 def _errors(doc: Doc) -> dict[int, set[str]]:
     kinds: list[type[p.SdkError]] = list(doc.errors)
-    kinds += {"api_key": GUARD_ERRORS, "session_token": SDK_ERRORS, "none": OPEN_ERRORS}[doc.auth]
+    kinds += {"api_key": GUARD_ERRORS, "session_token": SDK_ERRORS, "api_key_or_session_token": (*GUARD_ERRORS,
+              *SDK_ERRORS), "none": OPEN_ERRORS}[doc.auth]
     if doc.body is not None or doc.query is not None or doc.idempotent:
         kinds.append(p.InvalidRequest)
     if doc.idempotent:
@@ -48,7 +50,7 @@ def _errors(doc: Doc) -> dict[int, set[str]]:
     by_status: dict[int, set[str]] = {}
     for kind in kinds:
         by_status.setdefault(kind.http_status, set()).add(kind.code)
-    if doc.auth == "api_key":
+    if doc.auth in ("api_key", "api_key_or_session_token"):
         for status, codes in EXTRA_CODES.items():
             by_status.setdefault(status, set()).update(codes)
     return by_status

@@ -15,8 +15,9 @@ from starlette.routing import Route
 
 import sdk_protocol as p
 
-Auth = Literal["api_key", "session_token", "none"]
-"""api_key: an API key (or a back-office login cookie); session_token: an SDK session's token; none: open"""
+Auth = Literal["api_key", "session_token", "api_key_or_session_token", "none"]
+"""api_key: an API key (or a back-office login cookie); session_token: an SDK session's token;
+api_key_or_session_token: either (the key needs the route's permission); none: open"""
 
 
 class Binary:

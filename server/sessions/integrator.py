@@ -22,6 +22,7 @@ from server.api_types import (
 )
 from server.auth import digest, new_id, new_token
 from server.db import ErasureRecord, SessionRow
+from server.db.handoffs import handoff_timeline
 from server.db.outbox import WebhookRow
 from server.db.ports import SessionRepository
 from server.db.session_pages import SessionFilter
@@ -150,6 +151,7 @@ class IntegratorSessions:
             data = dict(entry.data)
             trace += msgspec.convert(data.pop("decisions"), list[Decision])
             entries.append(msgspec.structs.replace(entry, data=data))
+        entries = sorted([*entries, *handoff_timeline(await self.repo.list_handoffs(session_id))], key=lambda e: e.at)
         files = [file_info(f) for f in await self.repo.list_files(session_id)]
         return SessionView(
             session_id=row.id, journey=row.journey, version=row.journey_version, reference=row.reference,

@@ -80,7 +80,8 @@ def test_every_error_code_in_an_example_is_in_the_table() -> None:
 def test_the_protocol_doc_shows_every_message_type() -> None:
     shown = {e["type"] for kind, e in examples() if kind in ("client", "server") and isinstance(e, dict)}
     every = {"hello", "screen.submit", "screen.action", "upload.completed", "welcome", "screen", "screen.errors",
-             "screen.accepted", "verification.progress", "journey.completed", "upload.verified", "error"}
+             "screen.accepted", "verification.progress", "journey.completed", "upload.verified", "handoff.claimed",
+             "error"}
     assert shown == every
 
 

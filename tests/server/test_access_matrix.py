@@ -31,7 +31,8 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200 + b"\xff\xd9"
 ALPHA, BETA = "alpha", "beta"
 DIRECTIONS = [(ALPHA, BETA), (BETA, ALPHA)]
 UNLIMITED = {"ARABESQUE_API_RATE_PER_SECOND": "100000", "ARABESQUE_API_RATE_BURST": "100000",
-             "ARABESQUE_SDK_RATE_PER_SECOND": "100000", "ARABESQUE_SDK_RATE_BURST": "100000"}
+             "ARABESQUE_SDK_RATE_PER_SECOND": "100000", "ARABESQUE_SDK_RATE_BURST": "100000",
+             "ARABESQUE_HANDOFF_RATE_PER_MINUTE": "6000000", "ARABESQUE_HANDOFF_RATE_BURST": "100000"}
 
 CASE_JOURNEY = """
 name: case_probe
@@ -154,6 +155,8 @@ class Row:
     ok: int
     build: Builder
     isolation: Isolation
+    open: bool = False
+    """no credential at all (the body holds one): any key, or none, gets the same answer"""
 
 
 # --- builders: a fresh resource of a tenant for one request -----------------------------------------------------
@@ -181,6 +184,15 @@ def of_file(suffix: str = "") -> Builder:
                     subject=session["session_id"])
 
     return build
+
+
+def a_handoff_code(world: World, tenant: str) -> Call:
+    """A fresh handoff link of a new session of `tenant`: its exchange, whose code is the credential."""
+    session = world.session(tenant)
+    made = world.client.post(f"/v1/sessions/{session['session_id']}/handoffs", headers=auth(session["token"]))
+    assert made.status_code == 201, made.text
+    code = made.json()["url"].rsplit("#", 1)[1]
+    return Call("/v1/handoffs/exchange", json={"code": code}, token=session["token"], subject=session["session_id"])
 
 
 def of_key(suffix: str = "", json: object = None) -> Builder:
@@ -251,6 +263,21 @@ def unknown_to_others(code: str, status: int = 404) -> Isolation:
         assert allowed.status_code == row.ok, allowed.text
 
     return check
+
+
+def the_code_is_the_credential(world: World, row: Row, mine: str, theirs: str) -> None:
+    """A key of another tenant adds nothing: a code opens its own session only (and once), an unknown code
+    is `handoff.not_found` whoever asks; the other tenant's session and audit log are untouched by a refusal."""
+    theirs_call = row.build(world, theirs)
+    before = world.view(theirs, theirs_call.subject), world.last_audit(theirs)
+    unknown = dataclasses.replace(theirs_call, json={"code": "hc_" + "U" * 32})
+    missing = world.send(row.method, unknown, world.keys[mine]["admin"])
+    assert (missing.status_code, missing.json()["code"]) == (404, "handoff.not_found"), missing.text
+    assert (world.view(theirs, theirs_call.subject), world.last_audit(theirs)) == before
+    opened = world.send(row.method, theirs_call, world.keys[mine]["admin"])
+    assert opened.status_code == row.ok and opened.json()["session_id"] == theirs_call.subject, opened.text
+    again = world.send(row.method, theirs_call, world.keys[theirs]["admin"])
+    assert (again.status_code, again.json()["code"]) == (409, "handoff.used"), again.text
 
 
 def same_for_every_tenant(world: World, row: Row, mine: str, theirs: str) -> None:
@@ -351,6 +378,9 @@ ROUTES = [
         unknown_to_others("session.not_found")),
     Row("POST", "/v1/sessions/{session_id}/tokens", P.SESSIONS_WRITE, 201, of_session("/tokens"),
         unknown_to_others("session.not_found")),
+    Row("POST", "/v1/sessions/{session_id}/handoffs", P.SESSIONS_WRITE, 201, of_session("/handoffs"),
+        unknown_to_others("session.not_found")),
+    Row("POST", "/v1/handoffs/exchange", None, 201, a_handoff_code, the_code_is_the_credential, open=True),
     Row("POST", "/v1/sessions/{session_id}/signals", P.SESSIONS_WRITE, 200,
         of_session("/signals", json={"name": "reviewed"}), unknown_to_others("session.not_found")),
     Row("GET", "/v1/sessions/{session_id}/files/{file_id}", P.FILES_READ, 307, of_file(),
@@ -457,7 +487,9 @@ def test_a_tenant_reaches_nothing_of_another_tenant(world: World, row: Row, mine
 @pytest.mark.parametrize("role", KEY_ROLES)
 def test_each_role_gets_a_route_only_with_its_permission(world: World, row: Row, role: KeyRole) -> None:
     response = world.send(row.method, row.build(world, ALPHA), world.keys[ALPHA][role])
-    if row.permission is None:  # an API key of any role is not a session token
+    if row.open:  # a key is not what opens it, and grants nothing more
+        assert response.status_code == row.ok, response.text
+    elif row.permission is None:  # an API key of any role is not a session token
         assert (response.status_code, response.json()["code"]) == (401, "session.invalid_token"), response.text
     elif row.permission in ROLE_PERMISSIONS[role]:
         assert response.status_code == row.ok, response.text
