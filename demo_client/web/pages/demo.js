@@ -21,6 +21,7 @@ function mount(session) {
   handle?.unmount();
   const element = document.getElementById("sdk");
   info.textContent = `Session ${session.session_id} (${session.journey}, ${session.locale})`;
+  info.dataset.sessionId = session.session_id;
   handle = Arabesque.mount(element, {
     url: window.location.origin, token: session.token, locale: session.locale,
     clientValidation: session.clientValidation,

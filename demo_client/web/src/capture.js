@@ -83,6 +83,7 @@ export function captureInput(ctx, component, pointer, bind) {
 
   function fallBack(messageKey) {
     stopCamera();
+    field.wrapper.dataset.camera = messageKey === "sdk.camera_denied" ? "denied" : "unavailable";
     open.hidden = true;
     status.textContent = ctx.t(messageKey);
     pick.classList.remove("arq-button--secondary");

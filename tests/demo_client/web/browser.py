@@ -61,7 +61,8 @@ async def capture(page: Page, at: Locator, image: Path, camera: Camera | None) -
                                            "v.addEventListener('loadeddata', r, {once: true}))")
         await at.locator("[data-role=shoot]").click()
     else:
-        await at.locator("[data-role=pick]").wait_for()
+        await page.wait_for_function("el => el.dataset.camera", arg=await at.element_handle())
+        assert await at.get_attribute("data-camera") == "denied"  # getUserMedia refused: the page says so
         await at.locator("input[type=file]").set_input_files(image)
     await page.wait_for_function("el => el.dataset.fileId", arg=await at.element_handle(), timeout=30_000)
     assert await at.get_attribute("data-source") == ("camera" if camera is not None else "file")

@@ -17,10 +17,13 @@ from tests.demo_client.web.browser import Camera, current, launch, walk
 from tests.server.backoffice.helpers import OUTPUT
 from tests.server.live import API_KEY, Server
 
+GALLERY = Path(__file__).parent / "journeys"
+
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("web"), {"ARABESQUE_DEMO": "on", "ARABESQUE_WORKERS": "2"}).start()
+    running = Server(tmp_path_factory.mktemp("web"), {"ARABESQUE_DEMO": "on", "ARABESQUE_WORKERS": "2",
+                                                      "ARABESQUE_JOURNEYS_DIR": str(GALLERY)}).start()
     yield running
     running.stop()
 
@@ -92,3 +95,30 @@ async def test_kyc_individual_with_the_camera_is_approved_and_every_screen_is_sa
     expected = ["welcome", "personal", "address", "document_choice", "document_front", "check_document_front",
                 "document_back", "check_document_back", "selfie", "check_selfie", "consent", "approved"]
     assert [name[3:-4] for name in shots.seen if name[3:-4] in expected] == expected, shots.seen
+
+
+async def test_without_camera_permission_the_photos_come_from_the_file_input(
+        web: Server, images: dict[str, Path], tmp_path: Path, chromium: object) -> None:
+    camera = Camera(tmp_path)
+    camera.show(images["document_front"])
+    browser = await launch(chromium, camera)  # type: ignore[arg-type]  # a camera is there,
+    context = await browser.new_context()  # but the page gets no permission to use it
+    page = await context.new_page()
+    await start_demo(page, web, "kyc_individual")
+    outcome = await walk(page, load_scenario("kyc_individual", "approve"), images, None)
+    await browser.close()
+    assert outcome == "approved"  # each capture saw the camera refused, then took the file (browser.capture)
+
+
+async def test_kyb_business_with_two_owners_and_company_documents_reaches_its_outcome(
+        web: Server, images: dict[str, Path], chromium: object) -> None:
+    browser = await launch(chromium)  # type: ignore[arg-type]
+    page = await (await browser.new_context()).new_page()
+    await start_demo(page, web, "kyb_business")
+    outcome = await walk(page, load_scenario("kyb_business", "approve"), images, None)
+    session_id = await page.locator("#session-info").get_attribute("data-session-id")
+    await browser.close()
+    assert outcome == "approved" and session_id
+    found = session_of(web, session_id)
+    owners = found["data"]["ownership"]["owners"]  # type: ignore[index]
+    assert [(o["first_name"], o["share"]) for o in owners] == [("Ada", 60), ("Charles", 40)]
