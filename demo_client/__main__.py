@@ -1,5 +1,6 @@
 """python -m demo_client run --server URL --api-key KEY --journey NAME --scenario approve|reject|review|retake
-[--review stop|wait|act --reviewer-key KEY]"""
+[--review stop|wait|act --reviewer-key KEY]; python -m demo_client images FOLDER (the sample captures, e.g. to
+upload them by hand on the demo page)"""
 
 from __future__ import annotations
 
@@ -30,7 +31,14 @@ def main(argv: list[str] | None = None) -> int:
                      help="when the session waits for a person: stop there (outcome manual_review), wait for a "
                           "reviewer (back office or cases API), or act as the reviewer with --reviewer-key")
     run.add_argument("--reviewer-key", default="", help="an API key with the reviewer or admin role (--review act)")
+    images_command = commands.add_parser("images", help="write the sample capture images into a folder")
+    images_command.add_argument("folder", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "images":
+        args.folder.mkdir(parents=True, exist_ok=True)
+        for path in generate(args.folder).values():
+            print(path)
+        return 0
 
     try:
         scenario = load_scenario(args.journey, args.scenario, *([args.scenarios] if args.scenarios else []))

@@ -55,8 +55,8 @@ from server.sockets import SocketBroadcaster, register_handlers
 from server.storage import open_store
 from server.tasks import FaceMatcher, TaskRunner
 from server.users import Users
-from server.webhooks.events import EVENT_DATA
 from server.web import build_web
+from server.webhooks.events import EVENT_DATA
 from server.webhooks.routes import build_webhook_routes
 from server.webhooks.wiring import build_webhooks
 from server.workers import WorkerPool

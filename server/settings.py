@@ -153,8 +153,9 @@ DOCUMENTED: dict[str, str] = {
     "ARABESQUE_LOG_FORMAT": "json (one object a line on stderr), text, or auto: text on a terminal, else json (auto)",
     "ARABESQUE_METRICS": "on: GET /metrics answers (Prometheus text format, no authentication), off: it is not "
                          "routed (on)",
-    "ARABESQUE_DEMO": "on: GET /demo serves the QA demo page, which opens sessions in ARABESQUE_TENANT for anyone "
-                      "who can reach it from this machine (loopback only; `make run` turns it on), off: not routed (off)",
+    "ARABESQUE_DEMO": "on: GET /demo serves the QA demo page, which opens sessions in ARABESQUE_TENANT for "
+                      "anyone who can reach it from this machine (loopback only; `make run` turns it on), off: not "
+                      "routed (off)",
     "ARABESQUE_S3_ENDPOINT_URL": "S3-compatible endpoint (MinIO, Ceph RGW, R2); unset for AWS S3",
     "ARABESQUE_S3_REGION": "bucket region (default: from AWS_REGION / AWS_DEFAULT_REGION)",
     "ARABESQUE_S3_ADDRESSING": "auto, path (MinIO, most self-hosted stores) or virtual",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,12 @@ def test_the_review_scenario_with_a_reviewer_asks_again_live_then_decides(server
                    (reviewer, "case.claimed", {"assignee": reviewer, "status": "assigned"})]
     rounds.append((reviewer, "case.decided", {"action": "approve" if outcome == "approved" else "reject"}))
     assert steps == rounds
+
+
+def test_the_images_command_writes_every_sample_capture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from demo_client.__main__ import main
+
+    assert main(["images", str(tmp_path / "samples")]) == 0
+    written = capsys.readouterr().out.split()
+    assert {Path(p).stem for p in written} >= {"document_front", "document_back", "selfie", "certificate"}
+    assert all(Path(p).is_file() and Path(p).stat().st_size > 10_000 for p in written)

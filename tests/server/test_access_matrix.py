@@ -436,10 +436,11 @@ def row_id(row: Row) -> str:
 
 def covered_elsewhere(path: str) -> bool:
     """Routes whose access is tested by their own modules: health checks and the API's reference (open to all,
-    tests/server/test_openapi.py), /metrics (open unless turned off, tests/server/test_metrics.py), the back office (tests/server/backoffice/) and the Rekognition-compatible API
-    (SigV4 or a key, tests/server/test_faces_api.py)."""
-    return path in ("/healthz", "/readyz", "/", "/openapi.json", "/docs", "/metrics") or path.startswith(("/backoffice",
-                                                                                          "/v1/faces/"))
+    tests/server/test_openapi.py), /metrics (open unless turned off, tests/server/test_metrics.py), the back office (tests/server/backoffice/), the Rekognition-compatible API
+    (SigV4 or a key, tests/server/test_faces_api.py), and the web SDK's public files and pages with the loopback-only
+    demo page (tests/server/test_web_routes.py)."""
+    return path in ("/healthz", "/readyz", "/", "/openapi.json", "/docs", "/metrics", "/continue") or path.startswith(
+        ("/backoffice", "/v1/faces/", "/sdk/web/", "/pages/", "/demo"))
 
 
 def test_the_table_has_one_row_for_every_route_of_the_app(tmp_path: Path) -> None:

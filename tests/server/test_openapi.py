@@ -20,8 +20,10 @@ Json = dict[str, object]
 
 def not_rest(path: str) -> bool:
     """Routes outside the REST API: the back office's pages, the Rekognition protocol (`POST /`, `/v1/faces/`:
-    Rekognition's shapes and errors), static files, and Prometheus's `/metrics` (its own text format)."""
-    return path in ("/", "/metrics") or path.startswith(("/backoffice", "/v1/faces/", "/socket.io"))
+    Rekognition's shapes and errors), static files, Prometheus's `/metrics` (its own text format), and the web SDK's
+    files and pages (`/sdk/web/`, `/continue`, `/pages/`, the QA page `/demo`: tests/server/test_web_routes.py)."""
+    return path in ("/", "/metrics", "/continue") or path.startswith(("/backoffice", "/v1/faces/", "/socket.io",
+                                                                      "/sdk/web/", "/pages/", "/demo"))
 
 
 @pytest.fixture(scope="module")

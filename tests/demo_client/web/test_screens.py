@@ -14,7 +14,7 @@ from playwright.async_api import Page
 
 from demo_client.client import load_scenario
 from sdk_protocol import ALL_COMPONENT_TYPES
-from tests.demo_client.web.browser import Camera, current, fill, launch, next_screen, submit, walk
+from tests.demo_client.web.browser import Camera, current, fill, launch, next_screen, submit
 from tests.demo_client.web.test_journeys import GALLERY, chromium, start_demo
 from tests.server.live import Server
 
@@ -227,3 +227,39 @@ async def test_every_component_type_passes_an_axe_scan_with_no_serious_violation
     scans["handoff dialog"] = await axe_violations(page)
     await browser.close()
     assert {state: found for state, found in scans.items() if found} == {}
+
+
+async def test_a_submit_made_while_the_server_is_down_is_sent_after_it_comes_back(
+        tmp_path: Path, chromium: object) -> None:
+    server = Server(tmp_path / "data", {"ARABESQUE_DEMO": "on"}).start()
+    browser = await launch(chromium)  # type: ignore[arg-type]
+    try:
+        page = await (await browser.new_context()).new_page()
+        await start_demo(page, server, "kyc_individual")
+        await submit(page)
+        await to_screen(page, "personal")
+        for name, value in PERSONAL.items():
+            await fill(page, f"/{name}", value, {}, None)
+        await submit(page)
+        await to_screen(page, "address")
+        for name, value in {"line1": "2101 NASA Parkway", "city": "Houston", "postal_code": "77058",
+                            "country": "US"}.items():
+            await fill(page, f"/{name}", value, {}, None)
+        server.kill()
+        await page.wait_for_selector(".arabesque[data-connection=reconnecting]")
+        await submit(page)  # nothing to send it to: it waits for the next hello
+        await page.wait_for_timeout(500)
+        assert (await current(page))["screenId"] == "address"
+        server.start()
+        await to_screen(page, "document_choice")
+        sent = [line for line in (await page.locator("#log").inner_text()).splitlines()
+                if line.startswith("→ screen.submit") and '"screen_id":"address"' in line]
+        keys = {line.split('"idempotency_key":"')[1].split('"')[0] for line in sent}
+        assert len(sent) >= 1 and len(keys) == 1  # one intent, one key, however often it went out
+        hellos = (await page.locator("#log").inner_text()).count("→ hello")
+        assert hellos >= 2  # a new handshake on the new connection
+        stored = server.api().get(f"/v1/sessions/{await page.locator('#session-info').get_attribute('data-session-id')}")
+        assert stored.json()["data"]["address"]["line1"] == "2101 NASA Parkway"
+    finally:
+        await browser.close()
+        server.stop()
