@@ -5,37 +5,16 @@ a screenshot, and kyb_business with its owners repeater and company documents.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
-import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, Playwright
 
 from demo_client.client import load_scenario
 from tests.demo_client.web.browser import Camera, current, launch, walk
+from tests.demo_client.web.conftest import start_demo
 from tests.server.backoffice.helpers import OUTPUT
 from tests.server.live import API_KEY, Server
-
-GALLERY = Path(__file__).parent / "journeys"
-
-
-@pytest.fixture(scope="module")
-def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("web"), {"ARABESQUE_DEMO": "on", "ARABESQUE_WORKERS": "2",
-                                                      "ARABESQUE_JOURNEYS_DIR": str(GALLERY)}).start()
-    yield running
-    running.stop()
-
-
-async def start_demo(page: Page, server: Server, journey: str, locale: str = "en", *,
-                     client_validation: bool = True) -> None:
-    await page.goto(f"{server.url}/demo")
-    await page.select_option("#journey", journey)
-    await page.select_option("#locale", locale)
-    await page.set_checked("#client-validation", client_validation)
-    await page.click("#start-button")
-    await page.wait_for_selector(".arabesque[data-screen-id]")
 
 
 def session_of(server: Server, session_id: str) -> dict[str, object]:
@@ -52,6 +31,7 @@ class Screenshots:
         self.page = page
         self.folder = folder
         self.seen: list[str] = []
+        self.checks: set[tuple[str, str]] = set()  # (check, status) lines of the waiting screens' checklists
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*.png"):
             old.unlink()
@@ -60,6 +40,8 @@ class Screenshots:
         last = ""
         while True:
             state = await current(self.page)
+            self.checks |= {tuple(row) for row in await self.page.locator(".arq-check").evaluate_all(
+                "rows => rows.map(r => [r.dataset.check, r.dataset.status])")}
             key = state.get("outcome") or f"{state.get('screenId')}@{state.get('revision')}"
             if key != last and (state.get("outcome") or state.get("screenId")):
                 last = key
@@ -69,17 +51,11 @@ class Screenshots:
             await asyncio.sleep(0.05)
 
 
-@pytest.fixture
-async def chromium() -> AsyncIterator[object]:
-    async with async_playwright() as playwright:
-        yield playwright
-
-
 async def test_kyc_individual_with_the_camera_is_approved_and_every_screen_is_saved(
-        web: Server, images: dict[str, Path], tmp_path: Path, chromium: object) -> None:
+        web: Server, images: dict[str, Path], tmp_path: Path, chromium: Playwright) -> None:
     camera = Camera(tmp_path)
     camera.show(images["document_front"])
-    browser = await launch(chromium, camera)  # type: ignore[arg-type]
+    browser = await launch(chromium, camera)
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["camera"])
     page = await context.new_page()
     await start_demo(page, web, "kyc_individual")
@@ -95,13 +71,15 @@ async def test_kyc_individual_with_the_camera_is_approved_and_every_screen_is_sa
     expected = ["welcome", "personal", "address", "document_choice", "document_front", "check_document_front",
                 "document_back", "check_document_back", "selfie", "check_selfie", "consent", "approved"]
     assert [name[3:-4] for name in shots.seen if name[3:-4] in expected] == expected, shots.seen
+    # verification.progress, shown as a live checklist while the checks ran
+    assert {check for check, status in shots.checks if status == "passed"} >= {"selfie.face_match"}, shots.checks
 
 
 async def test_without_camera_permission_the_photos_come_from_the_file_input(
-        web: Server, images: dict[str, Path], tmp_path: Path, chromium: object) -> None:
+        web: Server, images: dict[str, Path], tmp_path: Path, chromium: Playwright) -> None:
     camera = Camera(tmp_path)
     camera.show(images["document_front"])
-    browser = await launch(chromium, camera)  # type: ignore[arg-type]  # a camera is there,
+    browser = await launch(chromium, camera)  # a camera is there,
     context = await browser.new_context()  # but the page gets no permission to use it
     page = await context.new_page()
     await start_demo(page, web, "kyc_individual")
@@ -111,8 +89,8 @@ async def test_without_camera_permission_the_photos_come_from_the_file_input(
 
 
 async def test_kyb_business_with_two_owners_and_company_documents_reaches_its_outcome(
-        web: Server, images: dict[str, Path], chromium: object) -> None:
-    browser = await launch(chromium)  # type: ignore[arg-type]
+        web: Server, images: dict[str, Path], chromium: Playwright) -> None:
+    browser = await launch(chromium)
     page = await (await browser.new_context()).new_page()
     await start_demo(page, web, "kyb_business")
     outcome = await walk(page, load_scenario("kyb_business", "approve"), images, None)

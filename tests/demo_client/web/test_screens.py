@@ -4,33 +4,24 @@ and an axe-core scan of every component type."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, Playwright
 
 from demo_client.client import load_scenario
 from sdk_protocol import ALL_COMPONENT_TYPES
 from tests.demo_client.web.browser import Camera, current, fill, launch, next_screen, submit
-from tests.demo_client.web.test_journeys import GALLERY, chromium, start_demo
+from tests.demo_client.web.conftest import start_demo
 from tests.server.live import Server
 
-__all__ = ["chromium"]
 AXE = Path(__file__).resolve().parents[3] / "demo_client" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 MESSAGE_KEY = re.compile(r"\b(sdk|error|field|kyc|kyb|common|document|consent|guidance|retake|review)\.[a-z_]")
 PERSONAL = {"first_name": "Eileen", "last_name": "Collins", "date_of_birth": "1956-11-19", "nationality": "US",
             "email": "eileen.collins@example.com", "pep": "no"}
-
-
-@pytest.fixture(scope="module")
-def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("web"), {"ARABESQUE_DEMO": "on", "ARABESQUE_WORKERS": "2",
-                                                      "ARABESQUE_JOURNEYS_DIR": str(GALLERY)}).start()
-    yield running
-    running.stop()
 
 
 async def to_screen(page: Page, screen_id: str) -> None:
@@ -49,8 +40,8 @@ async def error_of(page: Page, pointer: str) -> str:
 
 
 async def test_errors_show_beside_their_fields_and_a_reload_resumes_the_screen_with_its_values(
-        web: Server, chromium: object) -> None:
-    browser = await launch(chromium)  # type: ignore[arg-type]
+        web: Server, chromium: Playwright) -> None:
+    browser = await launch(chromium)
     page = await (await browser.new_context()).new_page()
     await start_demo(page, web, "kyc_individual")
     await submit(page)
@@ -101,8 +92,8 @@ async def test_errors_show_beside_their_fields_and_a_reload_resumes_the_screen_w
 
 
 async def test_a_second_device_continues_from_the_handoff_link_and_both_follow_along(
-        web: Server, chromium: object) -> None:
-    browser = await launch(chromium)  # type: ignore[arg-type]
+        web: Server, chromium: Playwright) -> None:
+    browser = await launch(chromium)
     desktop = await (await browser.new_context()).new_page()
     phone = await (await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)).new_page()
     await start_demo(desktop, web, "kyc_individual")
@@ -145,8 +136,8 @@ async def test_a_second_device_continues_from_the_handoff_link_and_both_follow_a
 
 @pytest.mark.parametrize("locale", ["de", "es"])
 async def test_german_and_spanish_render_with_no_missing_string(
-        web: Server, images: dict[str, Path], locale: str, chromium: object) -> None:
-    browser = await launch(chromium)  # type: ignore[arg-type]
+        web: Server, images: dict[str, Path], locale: str, chromium: Playwright) -> None:
+    browser = await launch(chromium)
     page = await (await browser.new_context(locale="en-US")).new_page()
     missing: list[str] = []
     page.on("console", lambda message: missing.append(message.text) if "arabesque: no text" in message.text else None)
@@ -200,10 +191,10 @@ async def axe_violations(page: Page) -> list[str]:
 
 
 async def test_every_component_type_passes_an_axe_scan_with_no_serious_violation(
-        web: Server, images: dict[str, Path], tmp_path: Path, chromium: object) -> None:
+        web: Server, images: dict[str, Path], tmp_path: Path, chromium: Playwright) -> None:
     camera = Camera(tmp_path)
     camera.show(images["document_front"])
-    browser = await launch(chromium, camera)  # type: ignore[arg-type]
+    browser = await launch(chromium, camera)
     page = await (await browser.new_context(permissions=["camera"])).new_page()
     await start_demo(page, web, "component_gallery")
     await to_screen(page, "everything")
@@ -230,9 +221,9 @@ async def test_every_component_type_passes_an_axe_scan_with_no_serious_violation
 
 
 async def test_a_submit_made_while_the_server_is_down_is_sent_after_it_comes_back(
-        tmp_path: Path, chromium: object) -> None:
+        tmp_path: Path, chromium: Playwright) -> None:
     server = Server(tmp_path / "data", {"ARABESQUE_DEMO": "on"}).start()
-    browser = await launch(chromium)  # type: ignore[arg-type]
+    browser = await launch(chromium)
     try:
         page = await (await browser.new_context()).new_page()
         await start_demo(page, server, "kyc_individual")
@@ -256,8 +247,10 @@ async def test_a_submit_made_while_the_server_is_down_is_sent_after_it_comes_bac
                 if line.startswith("→ screen.submit") and '"screen_id":"address"' in line]
         keys = {line.split('"idempotency_key":"')[1].split('"')[0] for line in sent}
         assert len(sent) >= 1 and len(keys) == 1  # one intent, one key, however often it went out
-        hellos = (await page.locator("#log").inner_text()).count("→ hello")
-        assert hellos >= 2  # a new handshake on the new connection
+        hellos = [json.loads(line.split("  ", 1)[1]) for line in (await page.locator("#log").inner_text()).splitlines()
+                  if line.startswith("→ hello")]
+        assert len(hellos) >= 2  # a new handshake on the new connection
+        assert all(set(h["components"]) == ALL_COMPONENT_TYPES and h["sdk"]["platform"] == "web" for h in hellos)
         stored = server.api().get(f"/v1/sessions/{await page.locator('#session-info').get_attribute('data-session-id')}")
         assert stored.json()["data"]["address"]["line1"] == "2101 NASA Parkway"
     finally:
