@@ -72,7 +72,9 @@ async def test_kyc_individual_with_the_camera_is_approved_and_every_screen_is_sa
                 "document_back", "check_document_back", "selfie", "check_selfie", "consent", "approved"]
     assert [name[3:-4] for name in shots.seen if name[3:-4] in expected] == expected, shots.seen
     # verification.progress, shown as a live checklist while the checks ran
-    assert {check for check, status in shots.checks if status == "passed"} >= {"selfie.face_match"}, shots.checks
+    # (sampled every few tens of milliseconds, so not every status of every check is seen)
+    assert "selfie.face_match" in {check for check, _ in shots.checks}, shots.checks
+    assert len({check for check, status in shots.checks if status == "passed"}) >= 5, shots.checks
 
 
 async def test_without_camera_permission_the_photos_come_from_the_file_input(
