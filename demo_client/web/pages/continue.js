@@ -6,6 +6,18 @@ import Arabesque from "/sdk/web/arabesque.js";
 
 const SAVED = "arabesque.continue.session";
 const root = document.getElementById("sdk");
+let words = {};
+
+async function loadWords() {
+  try {
+    const response = await fetch(`/sdk/web/strings/${encodeURIComponent(navigator.language || "en")}.json`);
+    const body = await response.json();
+    words = body.messages;
+    document.documentElement.lang = body.locale;
+  } catch {
+    words = {};
+  }
+}
 
 function say(text) {
   const status = document.createElement("p");
@@ -21,13 +33,14 @@ async function exchange(code) {
   const body = await response.json().catch(() => ({}));
   if (response.status !== 201) {
     root.dataset.error = body.code || "unknown";
-    say(body.message || `The link could not be used (HTTP ${response.status}).`);
+    say(words[`sdk.error.${body.code}`] || body.message || `The link could not be used (HTTP ${response.status}).`);
     return null;
   }
   return body;
 }
 
 async function main() {
+  await loadWords();
   const code = decodeURIComponent(window.location.hash.slice(1));
   let session = null;
   if (code) {
@@ -36,7 +49,7 @@ async function main() {
     if (session) sessionStorage.setItem(SAVED, JSON.stringify(session));
   } else {
     session = JSON.parse(sessionStorage.getItem(SAVED) || "null");
-    if (!session) say("This page opens a verification from a link or QR code. Open the link you were given.");
+    if (!session) say(words["sdk.continue_no_link"] || "Open the link you were given.");
   }
   if (session) {
     Arabesque.mount(root, { url: window.location.origin, token: session.token,

@@ -11,6 +11,7 @@ import httpx
 from playwright.async_api import Page, Playwright
 
 from demo_client.client import load_scenario
+from tests.conftest import S3Server
 from tests.demo_client.web.browser import Camera, current, launch, walk
 from tests.demo_client.web.conftest import start_demo
 from tests.server.backoffice.helpers import OUTPUT
@@ -77,7 +78,7 @@ async def test_kyc_individual_with_the_camera_is_approved_and_every_screen_is_sa
     assert len({check for check, status in shots.checks if status == "passed"}) >= 5, shots.checks
 
 
-async def test_without_camera_permission_the_photos_come_from_the_file_input(
+async def test_without_camera_permission_the_photos_come_from_the_file_input_and_a_retake_shows_its_guidance(
         web: Server, images: dict[str, Path], tmp_path: Path, chromium: Playwright) -> None:
     camera = Camera(tmp_path)
     camera.show(images["document_front"])
@@ -85,9 +86,18 @@ async def test_without_camera_permission_the_photos_come_from_the_file_input(
     context = await browser.new_context()  # but the page gets no permission to use it
     page = await context.new_page()
     await start_demo(page, web, "kyc_individual")
-    outcome = await walk(page, load_scenario("kyc_individual", "approve"), images, None)
+    guidance: dict[str, str] = {}
+
+    async def note_retakes(page: Page, screen: dict[str, str]) -> None:
+        if screen.get("screenId", "").startswith("retake_"):
+            guidance["alert"] = await page.locator(".arq-view .arq-alert").inner_text()
+            guidance["capture"] = await page.locator(".arq-view .arq-guidance").inner_text()
+
+    # the first photo of the front is a degraded one: the server asks for it again, saying why
+    outcome = await walk(page, load_scenario("kyc_individual", "retake"), images, None, on_screen=note_retakes)
     await browser.close()
     assert outcome == "approved"  # each capture saw the camera refused, then took the file (browser.capture)
+    assert guidance["alert"] and guidance["capture"], guidance
 
 
 async def test_kyb_business_with_two_owners_and_company_documents_reaches_its_outcome(
@@ -102,3 +112,22 @@ async def test_kyb_business_with_two_owners_and_company_documents_reaches_its_ou
     found = session_of(web, session_id)
     owners = found["data"]["ownership"]["owners"]  # type: ignore[index]
     assert [(o["first_name"], o["share"]) for o in owners] == [("Ada", 60), ("Charles", 40)]
+
+
+async def test_on_s3_storage_the_photos_go_straight_to_the_bucket(
+        s3: S3Server, images: dict[str, Path], tmp_path: Path, chromium: Playwright) -> None:
+    server = Server(tmp_path / "data", {**s3.env("web-sdk"), "ARABESQUE_DEMO": "on"}).start()
+    camera = Camera(tmp_path)
+    camera.show(images["document_front"])
+    browser = await launch(chromium, camera)  # no permission for it: the photos are files
+    try:
+        page = await (await browser.new_context()).new_page()
+        await start_demo(page, server, "kyc_individual")
+        outcome = await walk(page, load_scenario("kyc_individual", "approve"), images, None)
+        log = await page.locator("#log").inner_text()
+    finally:
+        await browser.close()
+        server.stop()
+    assert outcome == "approved"
+    # presigned POST to the bucket, then upload.completed with the SHA-256 the page computed, then verified
+    assert log.count("→ upload.completed") == log.count("← upload.verified") == 3, log[-3000:]

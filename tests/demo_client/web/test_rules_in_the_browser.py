@@ -148,3 +148,25 @@ async def test_a_screen_can_be_filled_and_sent_with_the_keyboard_alone(web: Serv
     await page.keyboard.press("Enter")
     await page.wait_for_selector(".arabesque[data-screen-id=address]")
     assert await field(page, "/line1").count() == 1
+
+
+async def test_a_theme_sets_the_sdks_custom_properties(web: Server, chromium: Playwright) -> None:
+    page = await browser_page(chromium, web)
+    found = await page.evaluate("""async () => {
+        const { default: Arabesque } = await import('/sdk/web/arabesque.js');
+        const created = await (await fetch('/demo/sessions', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(
+            {journey: 'kyc_individual', locale: 'en'})})).json();
+        const element = document.createElement('div');
+        document.body.append(element);
+        const handle = Arabesque.mount(element, {url: location.origin, token: created.token,
+            theme: {'color-primary': 'rgb(11, 110, 79)', '--arabesque-radius': '3px'}});
+        await handle.started;
+        let button = null;
+        for (let i = 0; i < 200 && !button; i += 1) {  // the welcome screen arrives over the socket
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            button = element.querySelector('button[data-action=submit]');
+        }
+        const style = getComputedStyle(button);
+        return [style.backgroundColor, style.borderTopLeftRadius];
+    }""")
+    assert found == ["rgb(11, 110, 79)", "3px"]

@@ -129,6 +129,8 @@ async def test_a_second_device_continues_from_the_handoff_link_and_both_follow_a
     await third.goto(link)
     await third.wait_for_selector("#sdk[data-error='handoff.used']")
     assert await third.locator(".arabesque[data-screen-id]").count() == 0
+    said = httpx.get(f"{web.url}/sdk/web/strings/en.json").json()["messages"]["sdk.error.handoff.used"]
+    assert (await third.locator("#sdk [role=alert]").inner_text()) == said  # in words for a person
     used = httpx.post(f"{web.url}/v1/handoffs/exchange", json={"code": link.split("#", 1)[1]})
     assert used.status_code == 409 and used.json()["code"] == "handoff.used"
     await browser.close()
