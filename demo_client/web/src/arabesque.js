@@ -183,12 +183,15 @@ class Journey {
     delete this.root.dataset.outcome;
     this.view.replaceChildren(...parts);
     this.drawFooter();
+    // a new screen takes focus at its heading (screen readers announce it); the same screen sent again after a
+    // reconnect leaves focus alone, and so does the first screen of a page
+    const key = `${screen.screen_id}@${screen.revision}`;
     const heading = this.view.querySelector("h1, h2, h3, h4, h5, h6");
-    if (heading && this.focusOnScreen) {
+    if (heading && this.shownKey && key !== this.shownKey) {
       heading.setAttribute("tabindex", "-1");
       heading.focus();
     }
-    this.focusOnScreen = true;
+    this.shownKey = key;
     this.options.onScreen?.(screen);
   }
 
