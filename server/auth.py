@@ -27,8 +27,12 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+SESSION_TOKEN_PREFIX = "st_"
+"""every session token starts so (API keys never do), which tells the two bearer credentials apart"""
+
+
 def new_token() -> str:
-    return "st_" + secrets.token_urlsafe(32)
+    return SESSION_TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def new_api_key() -> str:
@@ -193,7 +197,6 @@ class Authenticator:
             raise p.InvalidToken("Expected a token for this session, got one for another session")
 
 
-__all__ = ["API_KEY_CACHE_SECONDS", "DEV_KEY_FILE", "DEV_REKOGNITION_FILE", "Authenticator", "Credentials",
-           "LoginLookup",
-           "TokenCache", "TokenGrant", "bearer", "digest", "new_api_key", "new_id", "new_token", "resolve_api_key",
-           "resolve_rekognition_keys"]
+__all__ = ["API_KEY_CACHE_SECONDS", "DEV_KEY_FILE", "DEV_REKOGNITION_FILE", "SESSION_TOKEN_PREFIX", "Authenticator",
+           "Credentials", "LoginLookup", "TokenCache", "TokenGrant", "bearer", "digest", "new_api_key", "new_id",
+           "new_token", "resolve_api_key", "resolve_rekognition_keys"]

@@ -10,16 +10,13 @@ from starlette.routing import Route
 import sdk_protocol as p
 from server.access import Permission
 from server.api_types import ExchangeHandoff, HandoffCreated, HandoffExchanged
-from server.auth import Authenticator, bearer
+from server.auth import SESSION_TOKEN_PREFIX, Authenticator, bearer
 from server.handoffs import Handoffs
 from server.http import Guard, json_response
 from server.http_input import read_json
 from server.openapi.spec import Doc, DocumentedRoute
 from server.ratelimit import RateLimiter
 from server.sessions import IntegratorSessions
-
-SESSION_TOKEN_PREFIX = "st_"
-"""a bearer credential with this prefix is a session token (server/auth.py `new_token`), any other an API key"""
 
 
 def _ip(request: Request) -> str:
@@ -65,4 +62,4 @@ def build_handoff_routes(*, handoffs: Handoffs, sessions: IntegratorSessions, au
     ]
 
 
-__all__ = ["SESSION_TOKEN_PREFIX", "build_handoff_routes"]
+__all__ = ["build_handoff_routes"]

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from sdk_protocol import Limits
 from server.access import Forbidden, Principal
 from server.api_types import CreateSession, JourneyInfo
+from server.handoffs import CONTINUE_PATH
 from server.http import json_response
 from server.http_input import read_json
 from server.sessions.integrator import IntegratorSessions
@@ -85,7 +86,7 @@ def build_pages(integrator: IntegratorSessions, *, locales: list[str], demo: boo
         return json_response(created, 201)
 
     routes: list[BaseRoute] = [
-        Route("/continue", continue_page, methods=["GET"]),
+        Route(CONTINUE_PATH, continue_page, methods=["GET"]),
         Route("/pages/{name:str}", page_file, methods=["GET"]),
     ]
     if demo:

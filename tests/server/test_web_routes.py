@@ -28,7 +28,9 @@ def test_the_sdk_modules_and_their_npm_imports_are_public_es_modules(server: Ser
         assert answer.headers["access-control-allow-origin"] == "*"
     assert "export" in httpx.get(server.url + "/sdk/web/vendor/socket.io.js").text
     assert httpx.get(server.url + "/sdk/web/arabesque.css").headers["content-type"].startswith("text/css")
-    for missing in ("/sdk/web/nothing.js", "/sdk/web/vendor/left-pad.js", "/sdk/web/../server/app.py"):
+    # only the SDK's own modules and its listed npm files: nothing else of its folder (nor of node_modules)
+    for missing in ("/sdk/web/nothing.js", "/sdk/web/vendor/left-pad.js", "/sdk/web/package.json",
+                    "/sdk/web/vendor/package.json", "/pages/continue.html"):
         answer = httpx.get(server.url + missing)
         assert answer.status_code == 404 and answer.json()["code"] == "request.not_found", missing
 

@@ -15,6 +15,8 @@ export const VERSION = "0.1.0";
 export const PROTOCOL_VERSION = "1.2.0";
 export const COMPONENT_TYPES = Object.freeze([...RENDERED_TYPES]);
 const CORE = new Set(["content.heading", "content.paragraph", "content.alert", "action.button"]);
+// codes after which this connection can do nothing more: the page says so in place of the screen
+const FATAL = new Set(["session.erased", "session.invalid_token", "session.expired", "protocol.unsupported_version"]);
 let mounted = 0;
 
 /** The component types to declare: all this SDK renders, or the integrator's subset of them. */
@@ -48,6 +50,7 @@ class Journey {
     this.busy = false;
     this.finished = false;
     this.sessionId = "";
+    this.pushes = Promise.resolve();
     this.uploader = new Uploader(() => ({ baseUrl: this.url, sessionId: this.sessionId, token: this.token }),
       (message) => this.channel.request(message));
   }
@@ -81,7 +84,10 @@ class Journey {
         sdk: { name: "arabesque-web", version: VERSION, platform: "web" }, components: this.components,
         locale: this.locale }),
       onWelcome: (welcome) => this.welcomed(welcome),
-      onPush: (message) => { this.queue = (this.queue || Promise.resolve()).then(() => this.pushed(message)); },
+      // one at a time, in order; a push that fails to render does not stop the ones after it
+      onPush: (message) => {
+        this.pushes = this.pushes.then(() => this.pushed(message)).catch((error) => console.error("arabesque:", error));
+      },
       onRefused: (error) => this.refused(error),
       onState: (state) => this.connection(state),
       trace: (direction, message) => this.trace(direction, message),
@@ -306,8 +312,7 @@ class Journey {
   fail(error) {
     const known = this.strings.has(`sdk.error.${error.code}`);
     this.root.dataset.error = error.code || "unknown";
-    if (error.code === "session.erased" || error.code === "session.invalid_token" || error.code === "session.expired"
-      || error.code === "protocol.unsupported_version") {
+    if (FATAL.has(error.code)) {
       this.form?.cleanup();
       this.view.replaceChildren(el("div", { class: "arq-alert arq-alert--error", role: "alert" },
         known ? this.t(`sdk.error.${error.code}`) : error.message));

@@ -33,6 +33,7 @@ class Screenshots:
         self.folder = folder
         self.seen: list[str] = []
         self.checks: set[tuple[str, str]] = set()  # (check, status) lines of the waiting screens' checklists
+        self.labels: dict[str, str] = {}  # what each line says the check is
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*.png"):
             old.unlink()
@@ -41,8 +42,11 @@ class Screenshots:
         last = ""
         while True:
             state = await current(self.page)
-            self.checks |= {tuple(row) for row in await self.page.locator(".arq-check").evaluate_all(
-                "rows => rows.map(r => [r.dataset.check, r.dataset.status])")}
+            for check, status, label in await self.page.locator(".arq-check").evaluate_all(
+                    "rows => rows.map(r => [r.dataset.check, r.dataset.status,"
+                    " r.querySelector('.arq-check-name').textContent])"):
+                self.checks.add((check, status))
+                self.labels[check] = label
             key = state.get("outcome") or f"{state.get('screenId')}@{state.get('revision')}"
             if key != last and (state.get("outcome") or state.get("screenId")):
                 last = key
@@ -76,6 +80,7 @@ async def test_kyc_individual_with_the_camera_is_approved_and_every_screen_is_sa
     # (sampled every few tens of milliseconds, so not every status of every check is seen)
     assert "selfie.face_match" in {check for check, _ in shots.checks}, shots.checks
     assert len({check for check, status in shots.checks if status == "passed"}) >= 5, shots.checks
+    assert [check for check, label in shots.labels.items() if label == check] == [], shots.labels  # words, not ids
 
 
 async def test_without_camera_permission_the_photos_come_from_the_file_input_and_a_retake_shows_its_guidance(
