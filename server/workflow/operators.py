@@ -79,10 +79,42 @@ def iequals(args: list[object]) -> object:
     return fold_text(a) == fold_text(b)
 
 
+_ICAO_EXPANSIONS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "å": "aa", "æ": "ae", "ø": "oe", "œ": "oe",
+                                   "ß": "ss", "þ": "th", "ĳ": "ij"})
+"""ICAO 9303's transliterations that write two letters for one (`Müller` is `MUELLER` or `MULLER`)."""
+
+
+def _name_words(value: str) -> list[set[str]]:
+    """Each word of a name in every spelling a machine-readable zone may give it."""
+    words = []
+    for word in value.replace("<", " ").replace("-", " ").replace("'", " ").replace(",", " ").split():
+        words.append({fold_text(word), fold_text(word.lower().translate(_ICAO_EXPANSIONS))})
+    return words
+
+
+def name_matches(args: list[object]) -> object:
+    """`{"name_matches": [on_document, typed]}`: every word typed is a word of the document's name, ignoring case,
+    accents, order, fillers (`<`) and hyphens, with ICAO's transliterations (`Müller` matches `MUELLER`).
+    A middle name left out of the form still matches; a different or extra word does not. `null` when either
+    side is missing."""
+    if len(args) != 2:
+        raise OperatorError(f"Invalid Arguments: name_matches takes 2 arguments, got {len(args)}")
+    document, typed = args
+    if document is None or typed is None or document == "" or typed == "":
+        return None
+    if not isinstance(document, str) or not isinstance(typed, str):
+        raise OperatorError("Invalid Arguments: name_matches expects two strings, "
+                            f"got {type(document).__name__} and {type(typed).__name__}")
+    on_document = set().union(*_name_words(document))
+    words = _name_words(typed)
+    return bool(words) and all(spellings & on_document for spellings in words)
+
+
 KYC_OPERATORS: dict[str, OperatorFn] = {
     "age_years": age_years,
     "days_until": days_until,
     "iequals": iequals,
+    "name_matches": name_matches,
 }
 """Operators that read `$now` when called with one argument are listed in NOW_DEFAULTED."""
 
@@ -110,4 +142,5 @@ __all__ = [
     "days_until",
     "fold_text",
     "iequals",
+    "name_matches",
 ]

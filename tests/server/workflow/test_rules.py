@@ -58,6 +58,27 @@ def test_iequals_ignores_case_accents_and_spacing(engine: RulesEngine, a: str, b
     assert (fold_text(a) == fold_text(b)) is same
 
 
+@pytest.mark.parametrize(("document", "typed", "same"), [
+    ("COLLINS<<EILEEN<MARIE", "Eileen", True),              # a middle name left out of the form
+    ("COLLINS<<EILEEN<MARIE", "Marie Eileen Collins", True),
+    ("MUELLER<<JOSE", "José Müller", True),                 # ICAO writes Ü as UE ...
+    ("MULLER<<JOSE", "Jose Müller", True),                  # ... or as U
+    ("GARCIA<MARQUEZ<<ANA<MARIA", "Ana-María García Márquez", True),
+    ("COLLINS<<EILEEN", "Eileen Marie", False),             # a word the document does not have
+    ("COLLINS<<EILEEN", "Ellen", False),
+    ("ANNA", "Ana", False),
+])
+def test_name_matches_takes_every_typed_word_from_the_document_name(engine: RulesEngine, document: str, typed: str,
+                                                                    same: bool) -> None:
+    rule = {"name_matches": [{"var": "mrz"}, {"var": "typed"}]}
+    assert value(engine, rule, {"mrz": document, "typed": typed}) is same
+
+
+def test_name_matches_is_null_when_a_name_is_missing(engine: RulesEngine) -> None:
+    assert value(engine, {"name_matches": [{"var": "mrz"}, "Eileen"]}, {}) is None
+    assert value(engine, {"name_matches": ["COLLINS", ""]}) is None
+
+
 def test_an_empty_object_is_truthy_as_in_javascript(engine: RulesEngine) -> None:
     assert value(engine, {"!!": {"var": "address"}}, {"address": {}}) is True
     assert value(engine, {"if": [{"var": "address"}, "has", "none"]}, {"address": {}}) == "has"
