@@ -11,6 +11,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+OCR_B = Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf")
+"""The machine-readable zone's typeface, from Debian's `fonts-ocr-b` (`make install` installs it)."""
+
+HOLDER = {"surname": "COLLINS", "given_names": "EILEEN MARIE", "birth_date": "561119", "sex": "F",
+          "expiry_date": "341125", "document_number": "X12345678", "state": "UTO"}
+"""The person on the card; the demo scenarios' form answers say the same."""
 
 NAMES = ("document_front", "document_back", "selfie", "document_front_degraded", "selfie_degraded", "certificate",
          "other_person")
@@ -52,13 +60,44 @@ def identity_card(side: str = "front") -> np.ndarray:
         for i, line in enumerate(lines):
             cv2.putText(card, line, (400, 210 + 70 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (30, 30, 30), 2, cv2.LINE_AA)
     else:
-        for i in range(3):
-            mrz = ["IDARBX1234567<<<<<<<<<<<<<<<", "5611196F3011253ARB<<<<<<<<<<6", "COLLINS<<EILEEN<MARIE<<<<<<<"][i]
-            cv2.putText(card, mrz, (60, 560 + 60 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.25, (20, 20, 20), 2, cv2.LINE_AA)
-        cv2.rectangle(card, (60, 170), (700, 470), (90, 90, 90), 2)
+        cv2.rectangle(card, (60, 170), (700, 440), (90, 90, 90), 2)
+        card = _print_mrz(card, td1_lines(), top=500)
     x, y = 200, 220
     scene[y:y + card_h, x:x + card_w] = card
     return scene
+
+
+def check_digit(field: str) -> str:
+    """ICAO 9303 check digit: weights 7, 3, 1 over digits, letters (A=10 ...) and fillers (0)."""
+    values = [int(c) if c.isdigit() else ord(c) - 55 if c.isalpha() else 0 for c in field]
+    return str(sum(v * (7, 3, 1)[i % 3] for i, v in enumerate(values)) % 10)
+
+
+def td1_lines() -> list[str]:
+    """The card's three-line machine-readable zone (TD1), every check digit valid."""
+    h = HOLDER
+    number = h["document_number"]
+    line1 = f"ID{h['state']}{number}{check_digit(number)}".ljust(30, "<")
+    birth, expiry = h["birth_date"], h["expiry_date"]
+    middle = f"{birth}{check_digit(birth)}{h['sex']}{expiry}{check_digit(expiry)}{h['state']}".ljust(29, "<")
+    composite = line1[5:30] + middle[0:7] + middle[8:15] + middle[18:29]
+    line2 = middle + check_digit(composite)
+    name = f"{h['surname']}<<{h['given_names'].replace(' ', '<')}".ljust(30, "<")
+    return [line1, line2, name]
+
+
+def _print_mrz(card: np.ndarray, lines: list[str], top: int) -> np.ndarray:
+    """The lines in OCR-B, spread across the card as ICAO prints them (about 2.54 mm a character)."""
+    image = Image.fromarray(cv2.cvtColor(card, cv2.COLOR_BGR2RGB))
+    draw = ImageDraw.Draw(image)
+    width = card.shape[1] * 0.89
+    font = ImageFont.truetype(str(OCR_B), 10)
+    size = 10 * width / draw.textlength(lines[0], font=font)
+    font = ImageFont.truetype(str(OCR_B), round(size))
+    for i, line in enumerate(lines):
+        draw.text((card.shape[1] * 0.055, top + i * size * 1.25), line, font=font, fill=(20, 20, 20))
+    printed: np.ndarray = cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+    return printed
 
 
 def selfie() -> np.ndarray:
@@ -112,4 +151,4 @@ def generate(folder: Path) -> dict[str, Path]:
     return paths
 
 
-__all__ = ["NAMES", "certificate", "degraded", "generate", "identity_card", "selfie"]
+__all__ = ["HOLDER", "NAMES", "OCR_B", "certificate", "check_digit", "degraded", "generate", "identity_card", "selfie", "td1_lines"]
