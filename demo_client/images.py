@@ -89,6 +89,9 @@ def td1_lines() -> list[str]:
 def _print_mrz(card: np.ndarray, lines: list[str], top: int) -> np.ndarray:
     """The lines in OCR-B, spread across the card as ICAO prints them (about 2.54 mm a character)."""
     image = Image.fromarray(cv2.cvtColor(card, cv2.COLOR_BGR2RGB))
+    if not OCR_B.exists():
+        raise FileNotFoundError(f"Expected the OCR-B font at {OCR_B} (Debian's fonts-ocr-b; `make install` "
+                                "installs it), found nothing there")
     draw = ImageDraw.Draw(image)
     width = card.shape[1] * 0.89
     font = ImageFont.truetype(str(OCR_B), 10)
