@@ -166,6 +166,40 @@ def test_kyc_individual_sends_risky_cases_to_manual_review(registry: Registry, p
     assert len(reasons) == 1
 
 
+def mrz(**fields: object) -> dict[str, object]:
+    """`checks.<capture>.read.mrz` as verify_document records it, for Ada's passport."""
+    return {"found": True, "valid": True, "format": "TD3", "surname": "LOVELACE", "given_names": "ADA",
+            "birth_date": "1990-12-10", "expiry_date": "2031-06-30", **fields}
+
+
+@pytest.mark.parametrize(("reading", "document", "state", "outcome", "rule"), [
+    (mrz(), "passport", "approved", "approved", None),
+    (mrz(given_names="ADA<AUGUSTA"), "passport", "approved", "approved", None),   # a middle name left off the form
+    (mrz(surname="BYRON"), "passport", "manual_review", None, "mrz_front_disagrees"),
+    (mrz(birth_date="1990-12-01"), "passport", "manual_review", None, "mrz_front_disagrees"),
+    (mrz(expiry_date="2026-11-24"), "passport", "rejected", "rejected", "document_expired"),
+    (mrz(surname="BYRON", valid=False), "passport", "approved", "approved", None),  # a misread is not evidence
+    (mrz(surname="BYRON"), "id_card", "manual_review", None, "mrz_back_disagrees"),
+    (mrz(expiry_date="2020-01-31"), "id_card", "rejected", "rejected", "document_expired"),
+])
+def test_the_machine_readable_zone_is_held_against_the_form(registry: Registry, reading: dict[str, object],
+                                                            document: str, state: str, outcome: str | None,
+                                                            rule: str | None) -> None:
+    walk = kyc(registry)
+    to_documents(walk, document=document)
+    walk.submit({"file": FILE})
+    walk.task_done(passed=True, read={"mrz": reading} if document == "passport" else {})
+    if document == "id_card":
+        walk.submit({"file": FILE})
+        walk.task_done(passed=True, read={"mrz": {**reading, "format": "TD1"}})
+    walk.submit({"file": FILE})
+    walk.task_done(passed=True, face_match=face_match(97))
+    walk.submit({"data_processing": True})
+    assert (walk.state, walk.snapshot.outcome) == (state, outcome)
+    decided = [e.rule for e in decision_of(walk, "decide").evaluations if e.result is True]
+    assert decided == ([rule] if rule else [])
+
+
 def test_an_identity_card_asks_for_its_back(registry: Registry) -> None:
     walk = kyc(registry)
     to_documents(walk, document="id_card")
@@ -409,9 +443,9 @@ def test_sessions_pinned_to_selfie_reverification_v1_still_judge_the_similarity(
 
 
 def test_the_shipped_journeys_guard_on_the_verdict_not_on_a_similarity(registry: Registry) -> None:
-    for name in ("kyc_individual", "selfie_reverification"):
+    for name, version in (("kyc_individual", 4), ("selfie_reverification", 3)):
         journey = registry.get(name)
-        assert journey is not None and journey.journey.version == 3
+        assert journey is not None and journey.journey.version == version
         text = msgspec.json.encode(journey.journey.rules).decode()
         assert "face_match.verdict" in text and "face_match.similarity" not in text
 
