@@ -27,6 +27,12 @@ _TO_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6
 _ALPHABET = re.compile(r"[A-Z0-9<]*")
 _NAMES = re.compile(r"[A-Z]+(<{1,2}[A-Z]+)*<*")
 _STATE = re.compile(r"[A-Z]{3}|[A-Z]{2}<|[A-Z]<<")
+# Positions (line, first, end) of the fields no check digit covers: code, state, names, nationality, sex.
+_UNCHECKED: dict[MrzFormat, list[tuple[int, int, int]]] = {
+    "TD1": [(0, 0, 5), (1, 7, 8), (1, 15, 18), (2, 0, 30)],
+    "TD2": [(0, 0, 36), (1, 10, 13), (1, 20, 21)],
+    "TD3": [(0, 0, 44), (1, 10, 13), (1, 20, 21)],
+}
 
 
 class MrzZone(msgspec.Struct, frozen=True, kw_only=True):
@@ -186,7 +192,10 @@ def _problems(fields: _Fields, birth: str, expiry: str) -> list[str]:
 
 def parse_mrz(lines: list[str], *, today: dt.date) -> MrzReading:
     """Fields of the zone made of `lines` (the format follows from their count and length); `today` decides
-    the century of the dates. Lines of the wrong shape give a reading that is found but not valid."""
+    the century of the dates. Lines of the wrong shape give a reading that is found but not valid. A character
+    the OCR was unsure of comes in lower case: in a field without a check digit it makes the reading invalid."""
+    unsure = {(i, j) for i, line in enumerate(lines) for j, char in enumerate(line) if char.islower()}
+    lines = [line.upper() for line in lines]
     fmt = next((f for f, (count, width) in LENGTHS.items()
                 if len(lines) == count and all(len(line) == width for line in lines)), None)
     if fmt is None or not all(_ALPHABET.fullmatch(line) for line in lines):
@@ -195,6 +204,8 @@ def parse_mrz(lines: list[str], *, today: dt.date) -> MrzReading:
     birth, expiry = _date(fields.birth, today, past=True), _date(fields.expiry, today, past=False)
     surname, _, given = fields.names.rstrip("<").partition("<<")
     checks, problems = _checks(fields), _problems(fields, birth, expiry)
+    if any(i == line and first <= j < end for i, j in unsure for line, first, end in _UNCHECKED[fmt]):
+        problems.append("uncertain")
     return MrzReading(
         found=True, valid=not problems and all(c.valid for c in checks), format=fmt, lines=lines,
         document_code=fields.code.rstrip("<"), issuing_state=fields.state.rstrip("<"),

@@ -1,0 +1,141 @@
+"""Reading an MRZ line by matching its characters against the OCR-B font (Debian's fonts-ocr-b).
+
+Every MRZ is printed in OCR-B at a fixed pitch, so a line splits into one connected blob per character and
+each blob is matched against the 37 glyphs of the alphabet rendered from the font, placed in the line's
+band the same way (digits stand taller than letters in OCR-B, the filler `<` lower: the band keeps that).
+Tesseract's English model reads the filler as K, E or R and loses count of it; this does not.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+__all__ = ["OCRB_FONT", "OcrbLines", "segment"]
+
+OCRB_FONT = "/usr/share/fonts/opentype/ocr-b/OCRB.otf"
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
+SIZE = 24  # side of the square a glyph is compared in, pixels
+CAP_PER_PITCH = 0.99
+MIN_SCORE = 0.7  # cosine similarity to the best glyph
+MIN_MARGIN = 0.04  # over the second best
+Blob = tuple[int, int, int, int, int]  # label, left, top, right, bottom (exclusive)
+Band = tuple[float, float, float]  # baseline slope and intercept, cap height
+
+
+def _window(labels: np.ndarray, blob: Blob, top: float, bottom: float) -> np.ndarray:
+    """The blob's ink in a square centred on it, spanning the line's band (cap height plus a margin)."""
+    label, left, _, right, _ = blob
+    cap = bottom - top
+    half = 0.6 * cap
+    centre = (left + right) / 2
+    y0, y1 = round(top - 0.2 * cap), round(bottom + 0.2 * cap)
+    x0, x1 = round(centre - half - 0.1 * cap), round(centre + half + 0.1 * cap)
+    canvas = np.zeros((y1 - y0, x1 - x0), np.float32)
+    sy0, sy1, sx0, sx1 = max(0, y0), min(labels.shape[0], y1), max(0, x0), min(labels.shape[1], x1)
+    canvas[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = labels[sy0:sy1, sx0:sx1] == label
+    small = cv2.GaussianBlur(cv2.resize(canvas, (SIZE, SIZE), interpolation=cv2.INTER_AREA), (3, 3), 0).ravel()
+    small -= small.mean()
+    norm = float(np.linalg.norm(small))
+    return small / norm if norm > 0 else small
+
+
+def segment(ink: np.ndarray) -> tuple[np.ndarray, list[Blob], Band]:
+    """Connected blobs of a binarised line (ink = nonzero), left to right, with fragments of one character
+    merged and touching characters split; plus the line's band (its baseline may slope)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
+    if count < 2:
+        return labels, [], (0.0, 0.0, 0.0)
+    tall = float(np.percentile(stats[1:, cv2.CC_STAT_HEIGHT], 75))
+    blobs: list[Blob] = []
+    for label in np.argsort(stats[1:, cv2.CC_STAT_LEFT]) + 1:
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        if h < 0.3 * tall and w < 0.3 * tall:
+            continue  # a speck of noise
+        if blobs and x < blobs[-1][3] - 0.4 * min(w, blobs[-1][3] - blobs[-1][1]):
+            last = blobs.pop()  # overlaps the previous blob: a broken character, one label for both
+            labels[labels == label] = last[0]
+            blobs.append((last[0], min(last[1], x), min(last[2], y), max(last[3], x + w), max(last[4], y + h)))
+            continue
+        blobs.append((int(label), x, y, x + w, y + h))
+    main = [b for b in blobs if b[4] - b[2] >= 0.6 * tall]
+    centres = np.array([(b[1] + b[3]) / 2 for b in main])
+    # The band's height follows from the pitch (fixed in OCR-B: a capital is ~0.99 pitch tall), so a line of
+    # digits (taller than capitals) and a line of letters are scaled alike.
+    pitch = float(np.median(np.diff(centres))) if len(main) >= 8 else tall
+    cap = CAP_PER_PITCH * pitch
+    bottoms = np.array([b[4] for b in main], np.float64)
+    slope, intercept = 0.0, float(np.median(bottoms))
+    for _ in range(2):  # a slanted line: fit the baseline, then again without the blobs that sit off it
+        near = np.abs(bottoms - (slope * centres + intercept)) < 0.12 * cap
+        if near.sum() >= 8:
+            slope, intercept = (float(v) for v in np.polyfit(centres[near], bottoms[near], 1))
+    band = (slope, intercept, cap)
+    # Parts of the lines above and below that the crop caught lie outside the band.
+    kept = [b for b in blobs if _band(band, b)[0] - 0.2 * cap <= (b[2] + b[4]) / 2 <= _band(band, b)[1]]
+    return labels, _split_wide(labels, kept, pitch), band
+
+
+def _band(band: Band, blob: Blob) -> tuple[float, float]:
+    slope, intercept, cap = band
+    bottom = slope * (blob[1] + blob[3]) / 2 + intercept
+    return bottom - cap, bottom
+
+
+def _split_wide(labels: np.ndarray, blobs: list[Blob], pitch: float) -> list[Blob]:
+    """Characters that touch (fillers, mostly, at low resolution) split at the pitch."""
+    out: list[Blob] = []
+    fresh = int(labels.max()) + 1
+    for label, left, top, right, bottom in blobs:
+        parts = round((right - left) / pitch) if right - left > 1.4 * pitch else 1
+        if parts <= 1:
+            out.append((label, left, top, right, bottom))
+            continue
+        step = (right - left) / parts
+        for k in range(parts):
+            x0, x1 = round(left + k * step), round(left + (k + 1) * step)
+            block = labels[:, x0:x1]
+            block[block == label] = fresh
+            out.append((fresh, x0, top, x1, bottom))
+            fresh += 1
+    return out
+
+
+def _templates(font_path: str) -> np.ndarray:
+    font = ImageFont.truetype(font_path, 64)
+    line = Image.new("L", (60 * len(ALPHABET), 110), 0)
+    ImageDraw.Draw(line).text((20, 10), ALPHABET, font=font, fill=255)
+    _, _, band = segment(np.asarray(line))  # the band as a printed line gives it
+    vectors = []
+    for char in ALPHABET:
+        image = Image.new("L", (110, 110), 0)
+        ImageDraw.Draw(image).text((20, 10), char, font=font, fill=255)
+        glyph = np.asarray(image).copy()
+        labels, blobs, _ = segment(glyph)
+        for label, *_ in blobs[1:]:
+            labels[labels == label] = blobs[0][0]
+        left, right = min(b[1] for b in blobs), max(b[3] for b in blobs)
+        blob = (blobs[0][0], left, 0, right, 0)
+        vectors.append(_window(labels, blob, *_band(band, blob)))
+    return np.stack(vectors)
+
+
+class OcrbLines:
+    """Reads binarised-or-gray MRZ lines by template matching; holds the 37 rendered glyphs."""
+
+    def __init__(self, font_path: str = OCRB_FONT) -> None:
+        self._templates = _templates(font_path)
+
+    def __call__(self, line: np.ndarray) -> str:
+        _, ink = cv2.threshold(line, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+        labels, blobs, band = segment(ink)
+        if not blobs:
+            return ""
+        windows = np.stack([_window(labels, blob, *_band(band, blob)) for blob in blobs])
+        scores = windows @ self._templates.T
+        ranked = np.sort(scores, axis=1)
+        best = np.argmax(scores, axis=1)
+        sure = (ranked[:, -1] >= MIN_SCORE) & (ranked[:, -1] - ranked[:, -2] >= MIN_MARGIN)
+        # An unsure character comes back in lower case: a field without a check digit must not rest on it.
+        return "".join(ALPHABET[i] if ok else ALPHABET[i].lower() for i, ok in zip(best, sure, strict=True))

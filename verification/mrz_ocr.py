@@ -1,0 +1,131 @@
+"""Finding and reading the machine-readable zone in an image of a document.
+
+`locate_mrz` is morphology only (a few milliseconds, no OCR), so it also serves to tell a passport data
+page (two long lines at the bottom) from the back of an ID card (three) and a front (none). `read_mrz`
+OCRs the zone line by line through an injected `LineOcr` (`verification.mrz_glyphs.OcrbLines`: OCR-B template
+matching, built once per worker) and hands the lines to `parse_mrz`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from verification.mrz import LENGTHS, MrzFormat, MrzReading, MrzZone, parse_mrz
+
+__all__ = ["LineOcr", "locate_mrz", "read_mrz"]
+
+WORK_WIDTH = 640
+CHAR_HEIGHT = 36  # pixels a character is scaled to before OCR
+
+
+class LineOcr(Protocol):
+    """Reads one line of MRZ text from a grayscale crop (dark characters on light)."""
+
+    def __call__(self, line: np.ndarray) -> str: ...
+
+
+def _line_boxes(gray: np.ndarray) -> tuple[list[tuple[int, int, int, int]], float]:
+    """Boxes of text lines (in working pixels) found by closing the dark characters into bars."""
+    scale = WORK_WIDTH / gray.shape[1]
+    small = cv2.resize(gray, (WORK_WIDTH, max(1, round(gray.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    blackhat = cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 7)))
+    _, ink = cv2.threshold(blackhat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bars = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (13, 1)))
+    bars = cv2.morphologyEx(bars, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(bars)
+    boxes = [(int(x), int(y), int(w), int(h)) for x, y, w, h, _ in stats[1:count]
+             if w >= 0.3 * WORK_WIDTH and 4 <= h <= 0.06 * WORK_WIDTH and w >= 12 * h]
+    return sorted(boxes, key=lambda b: b[1]), scale
+
+
+def _group(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The lowest run of 2-3 stacked lines of like length, start and height (the MRZ is the last block)."""
+    best: list[tuple[int, int, int, int]] = []
+    for i in range(len(boxes)):
+        run = [boxes[i]]
+        for box in boxes[i + 1:]:
+            last = run[-1]
+            if box[1] - last[1] > 2.6 * max(box[3], last[3]):
+                break
+            alike = abs(box[0] - last[0]) < 0.05 * WORK_WIDTH and abs(box[2] - last[2]) < 0.08 * WORK_WIDTH
+            if alike and 0.6 < box[3] / last[3] < 1.6:
+                run.append(box)
+        if 2 <= len(run) <= 3 and (len(run) > len(best) or (len(run) == len(best) and run[0][1] > best[0][1])):
+            best = run
+    return best
+
+
+def _guess(lines: int, width: float, height: float) -> MrzFormat | None:
+    if lines == 3:
+        return "TD1"
+    if lines != 2:
+        return None
+    # Characters are ~1.1 pitch tall at 10 per inch: a TD3 line is ~44 heights long, a TD2 line ~36.
+    return "TD3" if width / height > 37 else "TD2"
+
+
+def locate_mrz(gray: np.ndarray) -> MrzZone | None:
+    """The box of the machine-readable zone (relative to the image, 0..1), its lines and likely format."""
+    boxes, scale = _line_boxes(gray)
+    group = _group(boxes)
+    if not group:
+        return None
+    height, width = gray.shape
+    line_boxes = [(round(x / scale), round(y / scale), round(w / scale), round(h / scale)) for x, y, w, h in group]
+    left, top = min(b[0] for b in line_boxes), min(b[1] for b in line_boxes)
+    right = max(b[0] + b[2] for b in line_boxes)
+    bottom = max(b[1] + b[3] for b in line_boxes)
+    mean_width = float(np.mean([b[2] for b in line_boxes]))
+    mean_height = float(np.mean([b[3] for b in line_boxes]))
+    return MrzZone(left=left / width, top=top / height, right=right / width, bottom=bottom / height,
+                   lines=len(group), format=_guess(len(group), mean_width, mean_height), line_boxes=line_boxes)
+
+
+def _crop(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    x, y, w, h = box
+    pad_x, pad_y = round(0.03 * w), round(0.45 * h)
+    region = gray[max(0, y - pad_y):y + h + pad_y, max(0, x - pad_x):x + w + pad_x]
+    factor = CHAR_HEIGHT / max(1, h)
+    line = cv2.resize(region, None, fx=factor, fy=factor,
+                      interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+    # Flatten the paper (guilloches, gradients, shade) so one threshold fits the whole line: closing the strokes
+    # away leaves the background, and the line divided by it is ink on even white.
+    paper = cv2.morphologyEx(line, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15)))
+    return cv2.divide(line, paper, scale=255)
+
+
+def _fit(text: str, width: int) -> str:
+    """Bring a line to its length by lengthening or shortening its longest run of fillers (Tesseract tends to
+    miscount `<<<<`); characters are never invented, so a line off by more than fillers stays wrong."""
+    while len(text) != width:
+        runs = list(re.finditer(r"<+", text))
+        if not runs:
+            return text
+        run = max(runs, key=lambda m: (m.end() - m.start(), m.start()))
+        if len(text) < width:
+            text = text[:run.end()] + "<" + text[run.end():]
+        else:
+            text = text[:run.start()] + text[run.start() + 1:]
+    return text
+
+
+def read_mrz(gray: np.ndarray, zone: MrzZone | None = None, *, ocr: LineOcr, today: dt.date) -> MrzReading:
+    """OCR the zone (located when not given) and parse it; `today` decides the century of the dates."""
+    zone = zone or locate_mrz(gray)
+    if zone is None:
+        return MrzReading(found=False)
+    fmt = zone.format
+    raw = [ocr(_crop(gray, box)) for box in zone.line_boxes]
+    if fmt is None:
+        return MrzReading(found=True, lines=raw, problems=["shape"])
+    width = LENGTHS[fmt][1]
+    if fmt != "TD1":
+        # The characters' count decides between TD2 and TD3 better than the box's shape.
+        fmt = "TD2" if abs(sum(map(len, raw)) - 72) < abs(sum(map(len, raw)) - 88) else "TD3"
+        width = LENGTHS[fmt][1]
+    return parse_mrz([_fit(line, width) for line in raw], today=today)
