@@ -27,11 +27,13 @@ _TO_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6
 _ALPHABET = re.compile(r"[A-Z0-9<]*")
 _NAMES = re.compile(r"[A-Z]+(<{1,2}[A-Z]+)*<*")
 _STATE = re.compile(r"[A-Z]{3}|[A-Z]{2}<|[A-Z]<<")
-# Positions (line, first, end) of the fields no check digit covers: code, state, names, nationality, sex.
-_UNCHECKED: dict[MrzFormat, list[tuple[int, int, int]]] = {
-    "TD1": [(0, 0, 5), (1, 7, 8), (1, 15, 18), (2, 0, 30)],
-    "TD2": [(0, 0, 36), (1, 10, 13), (1, 20, 21)],
-    "TD3": [(0, 0, 44), (1, 10, 13), (1, 20, 21)],
+# Positions (line, first, end) that must be digits: dates and check digits. A check digit catches any one
+# misread digit there; in the other fields it misses some (G/6 and S/8 differ by a multiple of 10, two O/0
+# swaps can cancel) or there is none, so an unsure character anywhere else makes the reading invalid.
+_DIGITS: dict[MrzFormat, list[tuple[int, int, int]]] = {
+    "TD1": [(0, 14, 15), (1, 0, 7), (1, 8, 15), (1, 29, 30)],
+    "TD2": [(1, 9, 10), (1, 13, 20), (1, 21, 28), (1, 35, 36)],
+    "TD3": [(1, 9, 10), (1, 13, 20), (1, 21, 28), (1, 42, 44)],
 }
 
 
@@ -129,7 +131,7 @@ class _Fields(msgspec.Struct, kw_only=True):
     optional: str
     optional_cd: str | None  # TD3 only
     optional_2: str
-    composite_cd: str
+    composite_cd: str | None  # None on visas
     composite: str  # the text the composite check digit covers
 
 
@@ -151,6 +153,14 @@ def _split(fmt: MrzFormat, lines: list[str]) -> _Fields:
             fields.number_cd = _as("digits", fields.number_cd)
         return fields
     one, two = lines
+    if one[0] == "V":
+        # A machine-readable visa (MRV-A in TD3's size, MRV-B in TD2's) has optional data to the end of line 2
+        # and neither a personal-number nor a composite check digit.
+        return _Fields(code=_as("letters", one[:2]), state=_as("letters", one[2:5]), names=_as("letters", one[5:]),
+                       number=two[:9], number_cd=_as("digits", two[9]), nationality=_as("letters", two[10:13]),
+                       birth=_as("digits", two[13:19]), birth_cd=_as("digits", two[19]), sex=_as("letters", two[20]),
+                       expiry=_as("digits", two[21:27]), expiry_cd=_as("digits", two[27]), optional=two[28:],
+                       optional_cd=None, optional_2="", composite_cd=None, composite="")
     end = 42 if fmt == "TD3" else 35
     fields = _Fields(code=_as("letters", one[:2]), state=_as("letters", one[2:5]), names=_as("letters", one[5:]),
                      number=two[:9], number_cd=_as("digits", two[9]), nationality=_as("letters", two[10:13]),
@@ -170,7 +180,8 @@ def _checks(fields: _Fields) -> list[CheckDigit]:
         # An empty personal number may carry < instead of 0 as its check digit.
         blank = fields.optional_cd == "<" and set(fields.optional) <= {"<"}
         covered.append(("optional_data", fields.optional, "0" if blank else fields.optional_cd))
-    covered.append(("composite", fields.composite, fields.composite_cd))
+    if fields.composite_cd is not None:
+        covered.append(("composite", fields.composite, fields.composite_cd))
     return [CheckDigit(field=name, printed=printed, valid=printed.isdigit() and check_digit(text) == printed)
             for name, text, printed in covered]
 
@@ -193,7 +204,7 @@ def _problems(fields: _Fields, birth: str, expiry: str) -> list[str]:
 def parse_mrz(lines: list[str], *, today: dt.date) -> MrzReading:
     """Fields of the zone made of `lines` (the format follows from their count and length); `today` decides
     the century of the dates. Lines of the wrong shape give a reading that is found but not valid. A character
-    the OCR was unsure of comes in lower case: in a field without a check digit it makes the reading invalid."""
+    the OCR was unsure of comes in lower case: outside the dates and check digits it makes the reading invalid."""
     unsure = {(i, j) for i, line in enumerate(lines) for j, char in enumerate(line) if char.islower()}
     lines = [line.upper() for line in lines]
     fmt = next((f for f, (count, width) in LENGTHS.items()
@@ -204,7 +215,7 @@ def parse_mrz(lines: list[str], *, today: dt.date) -> MrzReading:
     birth, expiry = _date(fields.birth, today, past=True), _date(fields.expiry, today, past=False)
     surname, _, given = fields.names.rstrip("<").partition("<<")
     checks, problems = _checks(fields), _problems(fields, birth, expiry)
-    if any(i == line and first <= j < end for i, j in unsure for line, first, end in _UNCHECKED[fmt]):
+    if any(not any(i == line and first <= j < end for line, first, end in _DIGITS[fmt]) for i, j in unsure):
         problems.append("uncertain")
     return MrzReading(
         found=True, valid=not problems and all(c.valid for c in checks), format=fmt, lines=lines,

@@ -21,7 +21,7 @@ CAP_PER_PITCH = 0.99
 MIN_SCORE = 0.7  # cosine similarity to the best glyph
 MIN_MARGIN = 0.04  # over the second best
 Blob = tuple[int, int, int, int, int]  # label, left, top, right, bottom (exclusive)
-Band = tuple[float, float, float]  # baseline slope and intercept, cap height
+Band = tuple[float, float, float]  # slope and intercept of the characters' middle line, cap height
 
 
 def _window(labels: np.ndarray, blob: Blob, top: float, bottom: float) -> np.ndarray:
@@ -65,12 +65,14 @@ def segment(ink: np.ndarray) -> tuple[np.ndarray, list[Blob], Band]:
     # digits (taller than capitals) and a line of letters are scaled alike.
     pitch = float(np.median(np.diff(centres))) if len(main) >= 8 else tall
     cap = CAP_PER_PITCH * pitch
-    bottoms = np.array([b[4] for b in main], np.float64)
-    slope, intercept = 0.0, float(np.median(bottoms))
-    for _ in range(2):  # a slanted line: fit the baseline, then again without the blobs that sit off it
-        near = np.abs(bottoms - (slope * centres + intercept)) < 0.12 * cap
+    # The band follows the characters' middles: fillers sit higher than capitals on the baseline, so a line of
+    # letters then fillers would tilt a fitted baseline; their middles differ by a few percent of the height.
+    middles = np.array([(b[2] + b[4]) / 2 for b in main], np.float64)
+    slope, intercept = 0.0, float(np.median(middles))
+    for _ in range(2):  # a slanted line: fit, then again without the blobs that sit off it
+        near = np.abs(middles - (slope * centres + intercept)) < 0.12 * cap
         if near.sum() >= 8:
-            slope, intercept = (float(v) for v in np.polyfit(centres[near], bottoms[near], 1))
+            slope, intercept = (float(v) for v in np.polyfit(centres[near], middles[near], 1))
     band = (slope, intercept, cap)
     # Parts of the lines above and below that the crop caught lie outside the band.
     kept = [b for b in blobs if _band(band, b)[0] - 0.2 * cap <= (b[2] + b[4]) / 2 <= _band(band, b)[1]]
@@ -79,8 +81,8 @@ def segment(ink: np.ndarray) -> tuple[np.ndarray, list[Blob], Band]:
 
 def _band(band: Band, blob: Blob) -> tuple[float, float]:
     slope, intercept, cap = band
-    bottom = slope * (blob[1] + blob[3]) / 2 + intercept
-    return bottom - cap, bottom
+    middle = slope * (blob[1] + blob[3]) / 2 + intercept
+    return middle - cap / 2, middle + cap / 2
 
 
 def _split_wide(labels: np.ndarray, blobs: list[Blob], pitch: float) -> list[Blob]:
