@@ -35,7 +35,8 @@ def _line_boxes(gray: np.ndarray) -> tuple[list[tuple[int, int, int, int]], floa
     small = cv2.resize(gray, (WORK_WIDTH, max(1, round(gray.shape[0] * scale))), interpolation=cv2.INTER_AREA)
     blackhat = cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 7)))
     _, ink = cv2.threshold(blackhat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    bars = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (13, 1)))
+    # Wide enough to bridge a run of fillers (thin chevrons), tall enough to join their two arms.
+    bars = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 3)))
     bars = cv2.morphologyEx(bars, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))
     count, _, stats, _ = cv2.connectedComponentsWithStats(bars)
     boxes = [(int(x), int(y), int(w), int(h)) for x, y, w, h, _ in stats[1:count]

@@ -6,13 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 import cv2
+import msgspec
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from verification import degrade
+from verification.document import WORK_SIDE, find_document, rectify
 from verification.mrz import LENGTHS, MrzFormat, check_digit
 from verification.mrz_glyphs import OCRB_FONT
 
-__all__ = ["random_mrz", "render_mrz"]
+__all__ = ["capture", "random_mrz", "render_mrz"]
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _STATES = ("UTO", "D<<", "FRA", "CHE", "NLD", "GBR", "USA", "CAN", "ITA", "ESP")
@@ -77,9 +80,22 @@ def render_mrz(lines: list[str], rng: np.random.Generator, *, char_height: int =
     top = height - round(0.8 * char_height) - step * len(lines)
     for i, line in enumerate(lines):
         draw.text((round(2 * pitch), top + i * step), line, font=font, fill=int(rng.integers(10, 60)))
-    image = np.asarray(card, np.float32)
-    image = cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.4, 1.1)))
-    image = image + rng.normal(0, float(rng.uniform(2, 7)), image.shape)
-    image = np.clip(image, 0, 255).astype(np.uint8)
-    _, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 90))])
-    return cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)
+    blurred = cv2.GaussianBlur(np.asarray(card, np.float32), (0, 0), float(rng.uniform(0.4, 1.1)))
+    noisy = np.clip(blurred + rng.normal(0, float(rng.uniform(2, 7)), blurred.shape), 0, 255).astype(np.uint8)
+    _, jpeg = cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 90))])
+    photo = cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)
+    assert photo is not None  # a JPEG just encoded decodes
+    return np.asarray(photo, np.uint8)
+
+
+def capture(document: np.ndarray, rng: np.random.Generator, *, doc_width: int = 1000) -> np.ndarray | None:
+    """The document photographed on a desk (`degrade.photograph`: turned, in perspective, noisy), found and
+    rectified from the full-resolution frame to `doc_width` pixels wide, in grayscale; None if not found."""
+    frame = degrade.photograph(document, rng, doc_width=doc_width)
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+    scale = min(1.0, WORK_SIDE / max(gray.shape[:2]))
+    quad = find_document(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+    if quad is None:
+        return None
+    full = msgspec.structs.replace(quad, points=[(x / scale, y / scale) for x, y in quad.points])
+    return rectify(gray, full, width=doc_width)
