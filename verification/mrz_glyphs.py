@@ -118,7 +118,7 @@ def _templates(font_path: str) -> np.ndarray:
         for label, *_ in blobs[1:]:
             labels[labels == label] = blobs[0][0]
         left, right = min(b[1] for b in blobs), max(b[3] for b in blobs)
-        blob = (blobs[0][0], left, 0, right, 0)
+        blob = (blobs[0][0], left, min(b[2] for b in blobs), right, max(b[4] for b in blobs))
         vectors.append(_window(labels, blob, *_band(band, blob)))
     return np.stack(vectors)
 

@@ -20,7 +20,8 @@ from verification.mrz import LENGTHS, MrzFormat, MrzReading, MrzZone, parse_mrz
 __all__ = ["LineOcr", "locate_mrz", "read_mrz"]
 
 WORK_WIDTH = 640
-CHAR_HEIGHT = 36  # pixels a character is scaled to before OCR
+# (character height in pixels, shift of Otsu's threshold) for each try at a zone, the usual one first
+ATTEMPTS = ((36, 0.0), (36, -20.0), (36, 15.0), (48, 0.0), (28, 0.0))
 
 
 class LineOcr(Protocol):
@@ -87,17 +88,22 @@ def locate_mrz(gray: np.ndarray) -> MrzZone | None:
                    lines=len(group), format=_guess(len(group), mean_width, mean_height), line_boxes=line_boxes)
 
 
-def _crop(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+def _crop(gray: np.ndarray, box: tuple[int, int, int, int], height: int, bias: float) -> np.ndarray:
+    """The line scaled to characters `height` pixels tall, binarised (ink 0, paper 255) at Otsu's threshold
+    moved by `bias` grey levels."""
     x, y, w, h = box
     pad_x, pad_y = round(0.03 * w), round(0.45 * h)
     region = gray[max(0, y - pad_y):y + h + pad_y, max(0, x - pad_x):x + w + pad_x]
-    factor = CHAR_HEIGHT / max(1, h)
+    factor = height / max(1, h)
     line = cv2.resize(region, None, fx=factor, fy=factor,
                       interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
     # Flatten the paper (guilloches, gradients, shade) so one threshold fits the whole line: closing the strokes
     # away leaves the background, and the line divided by it is ink on even white.
     paper = cv2.morphologyEx(line, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15)))
-    return cv2.divide(line, paper, scale=255)
+    flat = cv2.divide(line, paper, scale=255)
+    otsu, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    _, binary = cv2.threshold(flat, otsu + bias, 255, cv2.THRESH_BINARY)
+    return binary
 
 
 def _fit(text: str, width: int) -> str:
@@ -115,18 +121,33 @@ def _fit(text: str, width: int) -> str:
     return text
 
 
-def read_mrz(gray: np.ndarray, zone: MrzZone | None = None, *, ocr: LineOcr, today: dt.date) -> MrzReading:
-    """OCR the zone (located when not given) and parse it; `today` decides the century of the dates."""
-    zone = zone or locate_mrz(gray)
-    if zone is None:
-        return MrzReading(found=False)
-    fmt = zone.format
-    raw = [ocr(_crop(gray, box)) for box in zone.line_boxes]
-    if fmt is None:
+def _attempt(gray: np.ndarray, zone: MrzZone, height: int, bias: float, ocr: LineOcr, today: dt.date
+             ) -> MrzReading:
+    raw = [ocr(_crop(gray, box, height, bias)) for box in zone.line_boxes]
+    if zone.format is None:
         return MrzReading(found=True, lines=raw, problems=["shape"])
-    width = LENGTHS[fmt][1]
+    fmt: MrzFormat = zone.format
     if fmt != "TD1":
         # The characters' count decides between TD2 and TD3 better than the box's shape.
         fmt = "TD2" if abs(sum(map(len, raw)) - 72) < abs(sum(map(len, raw)) - 88) else "TD3"
-        width = LENGTHS[fmt][1]
-    return parse_mrz([_fit(line, width) for line in raw], today=today)
+    return parse_mrz([_fit(line, LENGTHS[fmt][1]) for line in raw], today=today)
+
+
+def read_mrz(gray: np.ndarray, zone: MrzZone | None = None, *, ocr: LineOcr, today: dt.date) -> MrzReading:
+    """OCR the zone (located when not given) and parse it; `today` decides the century of the dates.
+
+    A reading that does not validate is tried again at other scales and thresholds (only then: a clean zone
+    costs one pass); the first valid one wins, else the one with the fewest faults."""
+    zone = zone or locate_mrz(gray)
+    if zone is None:
+        return MrzReading(found=False)
+    best: MrzReading | None = None
+    for height, bias in ATTEMPTS:
+        reading = _attempt(gray, zone, height, bias, ocr, today)
+        if reading.valid:
+            return reading
+        faults = len(reading.problems) + sum(not c.valid for c in reading.check_digits)
+        if best is None or faults < len(best.problems) + sum(not c.valid for c in best.check_digits):
+            best = reading
+    assert best is not None
+    return best
