@@ -16,7 +16,7 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["LENGTHS", "CheckDigit", "MrzFormat", "MrzReading", "MrzZone", "check_digit", "parse_mrz"]
+__all__ = ["DIGIT_POSITIONS", "LENGTHS", "CheckDigit", "MrzFormat", "MrzReading", "MrzZone", "check_digit", "parse_mrz"]
 
 MrzFormat = Literal["TD1", "TD2", "TD3"]
 LENGTHS: dict[MrzFormat, tuple[int, int]] = {"TD1": (3, 30), "TD2": (2, 36), "TD3": (2, 44)}  # lines, characters
@@ -30,7 +30,7 @@ _STATE = re.compile(r"[A-Z]{3}|[A-Z]{2}<|[A-Z]<<")
 # Positions (line, first, end) that must be digits: dates and check digits. A check digit catches any one
 # misread digit there; in the other fields it misses some (G/6 and S/8 differ by a multiple of 10, two O/0
 # swaps can cancel) or there is none, so an unsure character anywhere else makes the reading invalid.
-_DIGITS: dict[MrzFormat, list[tuple[int, int, int]]] = {
+DIGIT_POSITIONS: dict[MrzFormat, list[tuple[int, int, int]]] = {
     "TD1": [(0, 14, 15), (1, 0, 7), (1, 8, 15), (1, 29, 30)],
     "TD2": [(1, 9, 10), (1, 13, 20), (1, 21, 28), (1, 35, 36)],
     "TD3": [(1, 9, 10), (1, 13, 20), (1, 21, 28), (1, 42, 44)],
@@ -215,7 +215,7 @@ def parse_mrz(lines: list[str], *, today: dt.date) -> MrzReading:
     birth, expiry = _date(fields.birth, today, past=True), _date(fields.expiry, today, past=False)
     surname, _, given = fields.names.rstrip("<").partition("<<")
     checks, problems = _checks(fields), _problems(fields, birth, expiry)
-    if any(not any(i == line and first <= j < end for line, first, end in _DIGITS[fmt]) for i, j in unsure):
+    if any(not any(i == line and first <= j < end for line, first, end in DIGIT_POSITIONS[fmt]) for i, j in unsure):
         problems.append("uncertain")
     return MrzReading(
         found=True, valid=not problems and all(c.valid for c in checks), format=fmt, lines=lines,

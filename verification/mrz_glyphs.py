@@ -124,20 +124,34 @@ def _templates(font_path: str) -> np.ndarray:
 
 
 class OcrbLines:
-    """Reads binarised-or-gray MRZ lines by template matching; holds the 37 rendered glyphs."""
+    """Reads MRZ lines (binarised, ink dark) by template matching; holds the 37 rendered glyphs."""
 
     def __init__(self, font_path: str = OCRB_FONT) -> None:
         self._templates = _templates(font_path)
 
-    def __call__(self, line: np.ndarray) -> str:
+    def windows(self, line: np.ndarray) -> np.ndarray:
+        """One normalised glyph vector per character blob of the line, left to right (n x SIZE*SIZE)."""
         _, ink = cv2.threshold(line, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
         labels, blobs, band = segment(ink)
         if not blobs:
-            return ""
-        windows = np.stack([_window(labels, blob, *_band(band, blob)) for blob in blobs])
+            return np.zeros((0, SIZE * SIZE), np.float32)
+        return np.stack([_window(labels, blob, *_band(band, blob)) for blob in blobs])
+
+    def classify(self, windows: np.ndarray, own: dict[str, np.ndarray] | None = None) -> str:
+        """The characters of the glyph vectors; `own` adds templates taken from the document itself (a class
+        scores its better match). An unsure character comes back in lower case."""
         scores = windows @ self._templates.T
+        for char, template in (own or {}).items():
+            column = ALPHABET.index(char)
+            scores[:, column] = np.maximum(scores[:, column], windows @ template)
         ranked = np.sort(scores, axis=1)
         best = np.argmax(scores, axis=1)
         sure = (ranked[:, -1] >= MIN_SCORE) & (ranked[:, -1] - ranked[:, -2] >= MIN_MARGIN)
-        # An unsure character comes back in lower case: a field without a check digit must not rest on it.
         return "".join(ALPHABET[i] if ok else ALPHABET[i].lower() for i, ok in zip(best, sure, strict=True))
+
+    def digits(self, windows: np.ndarray) -> str:
+        """The best digit for each glyph vector (for positions ICAO fixes as digits)."""
+        return "".join(ALPHABET[26 + i] for i in np.argmax(windows @ self._templates[26:36].T, axis=1))
+
+    def __call__(self, line: np.ndarray) -> str:
+        return self.classify(self.windows(line))

@@ -15,7 +15,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from verification.mrz import LENGTHS, MrzFormat, MrzReading, MrzZone, parse_mrz
+from verification.mrz import DIGIT_POSITIONS, LENGTHS, MrzFormat, MrzReading, MrzZone, parse_mrz
 
 __all__ = ["LineOcr", "locate_mrz", "read_mrz"]
 
@@ -25,9 +25,13 @@ ATTEMPTS = ((36, 0.0), (36, -20.0), (36, 15.0), (48, 0.0), (28, 0.0))
 
 
 class LineOcr(Protocol):
-    """Reads one line of MRZ text from a grayscale crop (dark characters on light)."""
+    """Reads MRZ lines (binarised, ink dark) as glyph vectors, one per character, and classifies them."""
 
-    def __call__(self, line: np.ndarray) -> str: ...
+    def windows(self, line: np.ndarray) -> np.ndarray: ...
+
+    def classify(self, windows: np.ndarray, own: dict[str, np.ndarray] | None = None) -> str: ...
+
+    def digits(self, windows: np.ndarray) -> str: ...
 
 
 def _line_boxes(gray: np.ndarray) -> tuple[list[tuple[int, int, int, int]], float]:
@@ -121,16 +125,34 @@ def _fit(text: str, width: int) -> str:
     return text
 
 
+def _own_digits(ocr: LineOcr, glyphs: list[np.ndarray], text: list[str], fmt: MrzFormat) -> dict[str, np.ndarray]:
+    """The digits as this document prints them, taken where ICAO allows only digits (dates, check digits):
+    matched against them, a 0 in the document number is told from an O by the issuer's own 0."""
+    samples: dict[str, list[np.ndarray]] = {}
+    for line, first, end in DIGIT_POSITIONS[fmt]:
+        windows = glyphs[line][first:end]
+        for char, window, read in zip(ocr.digits(windows), windows, text[line][first:end], strict=True):
+            if read != "<":
+                samples.setdefault(char, []).append(window)
+    own = {char: np.mean(vectors, axis=0) for char, vectors in samples.items()}
+    return {char: vector / max(1e-6, float(np.linalg.norm(vector))) for char, vector in own.items()}
+
+
 def _attempt(gray: np.ndarray, zone: MrzZone, height: int, bias: float, ocr: LineOcr, today: dt.date
              ) -> MrzReading:
-    raw = [ocr(_crop(gray, box, height, bias)) for box in zone.line_boxes]
+    glyphs = [ocr.windows(_crop(gray, box, height, bias)) for box in zone.line_boxes]
+    raw = [ocr.classify(windows) for windows in glyphs]
     if zone.format is None:
         return MrzReading(found=True, lines=raw, problems=["shape"])
     fmt: MrzFormat = zone.format
     if fmt != "TD1":
         # The characters' count decides between TD2 and TD3 better than the box's shape.
         fmt = "TD2" if abs(sum(map(len, raw)) - 72) < abs(sum(map(len, raw)) - 88) else "TD3"
-    return parse_mrz([_fit(line, LENGTHS[fmt][1]) for line in raw], today=today)
+    width = LENGTHS[fmt][1]
+    if all(len(windows) == width for windows in glyphs):
+        own = _own_digits(ocr, glyphs, raw, fmt)
+        raw = [ocr.classify(windows, own) for windows in glyphs]
+    return parse_mrz([_fit(line, width) for line in raw], today=today)
 
 
 def read_mrz(gray: np.ndarray, zone: MrzZone | None = None, *, ocr: LineOcr, today: dt.date) -> MrzReading:
