@@ -76,6 +76,11 @@ def segment(ink: np.ndarray) -> tuple[np.ndarray, list[Blob], Band]:
     band = (slope, intercept, cap)
     # Parts of the lines above and below that the crop caught lie outside the band.
     kept = [b for b in blobs if _band(band, b)[0] - 0.2 * cap <= (b[2] + b[4]) / 2 <= _band(band, b)[1]]
+    # A mark apart from the line's ends (a card's edge, a frame) is no character: the pitch leaves no gap.
+    while len(kept) > 2 and (kept[1][1] + kept[1][3] - kept[0][1] - kept[0][3]) / 2 > 1.7 * pitch:
+        kept.pop(0)
+    while len(kept) > 2 and (kept[-1][1] + kept[-1][3] - kept[-2][1] - kept[-2][3]) / 2 > 1.7 * pitch:
+        kept.pop()
     return labels, _split_wide(labels, kept, pitch), band
 
 
