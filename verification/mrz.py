@@ -15,8 +15,9 @@ import re
 from typing import Literal
 
 import msgspec
+import pycountry
 
-__all__ = ["DIGIT_POSITIONS", "LENGTHS", "CheckDigit", "MrzFormat", "MrzReading", "MrzZone", "check_digit", "parse_mrz"]
+__all__ = ["COUNTRIES", "DIGIT_POSITIONS", "LENGTHS", "CheckDigit", "MrzFormat", "MrzReading", "MrzZone", "check_digit", "parse_mrz"]
 
 MrzFormat = Literal["TD1", "TD2", "TD3"]
 LENGTHS: dict[MrzFormat, tuple[int, int]] = {"TD1": (3, 30), "TD2": (2, 36), "TD3": (2, 44)}  # lines, characters
@@ -26,7 +27,12 @@ _TO_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L"
 _TO_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "4": "A", "7": "T"})
 _ALPHABET = re.compile(r"[A-Z0-9<]*")
 _NAMES = re.compile(r"[A-Z]+(<{1,2}[A-Z]+)*<*")
-_STATE = re.compile(r"[A-Z]{3}|[A-Z]{2}<|[A-Z]<<")
+# ISO 3166-1 alpha-3 and the codes ICAO 9303 part 3 adds (Germany's D, the British variants, organisations,
+# stateless and refugee), plus UTO, the Utopia of ICAO's examples. A state or nationality has no check digit:
+# an OCR slip (TWN read YWN) is caught only by not being a code.
+COUNTRIES = frozenset(country.alpha_3 for country in pycountry.countries) | frozenset({
+    "D", "GBD", "GBN", "GBO", "GBP", "GBS", "UNO", "UNA", "UNK", "EUE", "RKS", "XBA", "XIM", "XCC", "XCE", "XCO",
+    "XEC", "XES", "XMP", "XOM", "XDC", "XPO", "XXA", "XXB", "XXC", "XXX", "UTO"})
 # Positions (line, first, end) that must be digits: dates and check digits. A check digit catches any one
 # misread digit there; in the other fields it misses some (G/6 and S/8 differ by a multiple of 10, two O/0
 # swaps can cancel) or there is none, so an unsure character anywhere else makes the reading invalid.
@@ -47,6 +53,7 @@ class MrzZone(msgspec.Struct, frozen=True, kw_only=True):
     lines: int
     format: MrzFormat | None
     line_boxes: list[tuple[int, int, int, int]] = []  # x, y, width, height of each line in image pixels
+    rotation: int = 0  # degrees the image was turned clockwise for the box and lines to apply (0, 90, 180, 270)
 
 
 class CheckDigit(msgspec.Struct, frozen=True, kw_only=True):
@@ -189,8 +196,8 @@ def _checks(fields: _Fields) -> list[CheckDigit]:
 def _problems(fields: _Fields, birth: str, expiry: str) -> list[str]:
     shapes = {
         "document_code": bool(re.fullmatch(r"[A-Z][A-Z<]", fields.code)),
-        "issuing_state": bool(_STATE.fullmatch(fields.state)),
-        "nationality": bool(_STATE.fullmatch(fields.nationality)),
+        "issuing_state": fields.state.rstrip("<") in COUNTRIES and "<" not in fields.state.rstrip("<"),
+        "nationality": fields.nationality.rstrip("<") in COUNTRIES and "<" not in fields.nationality.rstrip("<"),
         "sex": fields.sex in {"M", "F", "X", "<"},
         "names": bool(_NAMES.fullmatch(fields.names)) and "<<<" not in fields.names.rstrip("<"),
         "birth_date": bool(birth),

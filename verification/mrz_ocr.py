@@ -75,8 +75,12 @@ def _guess(lines: int, width: float, height: float) -> MrzFormat | None:
     return "TD3" if width / height > 37 else "TD2"
 
 
-def locate_mrz(gray: np.ndarray) -> MrzZone | None:
-    """The box of the machine-readable zone (relative to the image, 0..1), its lines and likely format."""
+def _turn(gray: np.ndarray, rotation: int) -> np.ndarray:
+    turns = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    return cv2.rotate(gray, turns[rotation]) if rotation in turns else gray
+
+
+def _zone(gray: np.ndarray, rotation: int) -> MrzZone | None:
     boxes, scale = _line_boxes(gray)
     group = _group(boxes)
     if not group:
@@ -89,7 +93,14 @@ def locate_mrz(gray: np.ndarray) -> MrzZone | None:
     mean_width = float(np.mean([b[2] for b in line_boxes]))
     mean_height = float(np.mean([b[3] for b in line_boxes]))
     return MrzZone(left=left / width, top=top / height, right=right / width, bottom=bottom / height,
-                   lines=len(group), format=_guess(len(group), mean_width, mean_height), line_boxes=line_boxes)
+                   lines=len(group), format=_guess(len(group), mean_width, mean_height), line_boxes=line_boxes,
+                   rotation=rotation)
+
+
+def locate_mrz(gray: np.ndarray) -> MrzZone | None:
+    """The box of the machine-readable zone (relative to the image, 0..1), its lines and likely format; no OCR.
+    The document is expected rectified, the right way up or upside down (`read_mrz` turns it over)."""
+    return _zone(gray, 0)
 
 
 def _crop(gray: np.ndarray, box: tuple[int, int, int, int], height: int, bias: float) -> np.ndarray:
@@ -165,11 +176,17 @@ def read_mrz(gray: np.ndarray, zone: MrzZone | None = None, *, ocr: LineOcr, tod
         return MrzReading(found=False)
     best: MrzReading | None = None
     for height, bias in ATTEMPTS:
-        reading = _attempt(gray, zone, height, bias, ocr, today)
+        reading = _attempt(_turn(gray, zone.rotation), zone, height, bias, ocr, today)
         if reading.valid:
             return reading
         faults = len(reading.problems) + sum(not c.valid for c in reading.check_digits)
         if best is None or faults < len(best.problems) + sum(not c.valid for c in best.check_digits):
             best = reading
+    # Upside down, the zone is found all the same but reads as nothing: turned over, it is tried once more.
+    flipped = (zone.rotation + 180) % 360
+    turned = _turn(gray, flipped)
+    other = _zone(turned, flipped)
+    if other is not None and (reading := _attempt(turned, other, *ATTEMPTS[0], ocr, today)).valid:
+        return reading
     assert best is not None
     return best
