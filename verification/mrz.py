@@ -17,7 +17,8 @@ from typing import Literal
 import msgspec
 import pycountry
 
-__all__ = ["COUNTRIES", "DIGIT_POSITIONS", "LENGTHS", "CheckDigit", "MrzFormat", "MrzReading", "MrzZone", "check_digit", "parse_mrz"]
+__all__ = ["COUNTRIES", "DIGIT_POSITIONS", "LENGTHS", "CheckDigit", "MrzFormat", "MrzReading", "MrzZone",
+           "check_digit", "parse_mrz"]
 
 MrzFormat = Literal["TD1", "TD2", "TD3"]
 LENGTHS: dict[MrzFormat, tuple[int, int]] = {"TD1": (3, 30), "TD2": (2, 36), "TD3": (2, 44)}  # lines, characters
