@@ -13,6 +13,7 @@ import re
 from typing import Protocol
 
 import cv2
+import msgspec
 import numpy as np
 
 from verification.mrz import DIGIT_POSITIONS, LENGTHS, MrzFormat, MrzReading, MrzZone, parse_mrz
@@ -166,27 +167,51 @@ def _attempt(gray: np.ndarray, zone: MrzZone, height: int, bias: float, ocr: Lin
     return parse_mrz([_fit(line, width) for line in raw], today=today)
 
 
+def _agree(reading: MrzReading, other: MrzReading) -> bool:
+    """Both readings give the same characters wherever no check digit would catch a slip (all but the digit
+    positions): a confident misread of a name at one threshold rarely repeats at another."""
+    if reading.format is None or reading.format != other.format:
+        return False
+    digits = {(line, j) for line, first, end in DIGIT_POSITIONS[reading.format] for j in range(first, end)}
+    return all(a == b or (i, j) in digits for i, (one, two) in enumerate(zip(reading.lines, other.lines, strict=True))
+               for j, (a, b) in enumerate(zip(one, two, strict=True)))
+
+
+def _faults(reading: MrzReading) -> int:
+    return len(reading.problems) + sum(not c.valid for c in reading.check_digits)
+
+
+def _confirmed(gray: np.ndarray, zone: MrzZone, attempts: tuple[tuple[int, float], ...], ocr: LineOcr,
+               today: dt.date) -> tuple[MrzReading | None, MrzReading | None]:
+    """The first valid reading that another attempt confirms, and the reading with the fewest faults."""
+    readings: list[MrzReading] = []
+    for height, bias in attempts:
+        reading = _attempt(gray, zone, height, bias, ocr, today)
+        if reading.valid and any(_agree(reading, other) for other in readings):
+            return reading, reading
+        readings.append(reading)
+    best = min(readings, key=_faults, default=None)
+    if best is not None and best.valid:  # valid once, never confirmed: not to be trusted
+        best = msgspec.structs.replace(best, valid=False, problems=[*best.problems, "unconfirmed"])
+    return None, best
+
+
 def read_mrz(gray: np.ndarray, zone: MrzZone | None = None, *, ocr: LineOcr, today: dt.date) -> MrzReading:
     """OCR the zone (located when not given) and parse it; `today` decides the century of the dates.
 
-    A reading that does not validate is tried again at other scales and thresholds (only then: a clean zone
-    costs one pass); the first valid one wins, else the one with the fewest faults."""
+    The zone is read at several scales and thresholds until a valid reading is confirmed by another one
+    (the same characters wherever no check digit covers them): a clean zone costs two passes. Without a
+    confirmed reading, the one with the fewest faults, not valid. An upside-down zone is turned over."""
     zone = zone or locate_mrz(gray)
     if zone is None:
         return MrzReading(found=False)
-    best: MrzReading | None = None
-    for height, bias in ATTEMPTS:
-        reading = _attempt(_turn(gray, zone.rotation), zone, height, bias, ocr, today)
-        if reading.valid:
-            return reading
-        faults = len(reading.problems) + sum(not c.valid for c in reading.check_digits)
-        if best is None or faults < len(best.problems) + sum(not c.valid for c in best.check_digits):
-            best = reading
-    # Upside down, the zone is found all the same but reads as nothing: turned over, it is tried once more.
-    flipped = (zone.rotation + 180) % 360
-    turned = _turn(gray, flipped)
-    other = _zone(turned, flipped)
-    if other is not None and (reading := _attempt(turned, other, *ATTEMPTS[0], ocr, today)).valid:
-        return reading
-    assert best is not None
-    return best
+    confirmed, best = _confirmed(_turn(gray, zone.rotation), zone, ATTEMPTS, ocr, today)
+    if confirmed is None:
+        flipped = (zone.rotation + 180) % 360
+        turned = _turn(gray, flipped)
+        other = _zone(turned, flipped)
+        if other is not None:
+            confirmed, _ = _confirmed(turned, other, ATTEMPTS[:2], ocr, today)
+    result = confirmed or best
+    assert result is not None
+    return result
