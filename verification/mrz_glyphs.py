@@ -76,6 +76,7 @@ def segment(ink: np.ndarray) -> tuple[np.ndarray, list[Blob], Band]:
     band = (slope, intercept, cap)
     # Parts of the lines above and below that the crop caught lie outside the band.
     kept = [b for b in blobs if _band(band, b)[0] - 0.2 * cap <= (b[2] + b[4]) / 2 <= _band(band, b)[1]]
+    kept = _merge_fragments(labels, kept, pitch)
     # A mark apart from the line's ends (a card's edge, a frame) is no character: the pitch leaves no gap.
     while len(kept) > 2 and (kept[1][1] + kept[1][3] - kept[0][1] - kept[0][3]) / 2 > 1.7 * pitch:
         kept.pop(0)
@@ -88,6 +89,20 @@ def _band(band: Band, blob: Blob) -> tuple[float, float]:
     slope, intercept, cap = band
     middle = slope * (blob[1] + blob[3]) / 2 + intercept
     return middle - cap / 2, middle + cap / 2
+
+
+def _merge_fragments(labels: np.ndarray, blobs: list[Blob], pitch: float) -> list[Blob]:
+    """Neighbours that fit in one pitch together are one character broken in two (a W's thin joins); two
+    characters, even narrow ones (I1), span more than a pitch."""
+    out: list[Blob] = []
+    for blob in blobs:
+        if out and blob[3] - out[-1][1] <= 0.95 * pitch:
+            last = out.pop()
+            labels[labels == blob[0]] = last[0]
+            out.append((last[0], last[1], min(last[2], blob[2]), blob[3], max(last[4], blob[4])))
+        else:
+            out.append(blob)
+    return out
 
 
 def _split_wide(labels: np.ndarray, blobs: list[Blob], pitch: float) -> list[Blob]:
