@@ -64,13 +64,13 @@ def run(directory: Path, *, rendered: int = 60, today: dt.date | None = None) ->
     read_ms: list[float] = []
     for k, (name, lines) in enumerate(sorted(SPECIMENS.items())):
         expected = parse_mrz(lines, today=today)
-        gray = cv2.imread(str(directory / "passporteye" / name), cv2.IMREAD_GRAYSCALE)
-        if gray is None:
+        colour = cv2.imread(str(directory / "passporteye" / name))
+        if colour is None:
             raise ValueError(f"Expected the specimen {name} in {directory / 'passporteye'}, found none")
-        scans.add(name, read_mrz(gray, ocr=ocr, today=today), expected)
+        scans.add(name, read_mrz(cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY), ocr=ocr, today=today), expected)
         if name in NOT_VALID_AS_PRINTED:
             continue
-        rectified = capture(cv2.imread(str(directory / "passporteye" / name)), np.random.default_rng(k))
+        rectified = capture(colour, np.random.default_rng(k))
         reading = _timed(rectified, ocr, today, locate_ms, read_ms) if rectified is not None else MrzReading(
             found=False)
         photos.add(name, reading, expected)

@@ -216,9 +216,11 @@ def test_an_upside_down_document_is_turned_over_and_read(ocr: OcrbLines) -> None
 
 
 def test_photographed_specimens_read_exactly_or_not_at_all(shared_data: Path, ocr: OcrbLines) -> None:
-    exact, wrong = [], []
+    exact: list[str] = []
+    wrong: list[str] = []
     for k, name in enumerate(n for n in sorted(SPECIMENS) if n not in NOT_VALID_AS_PRINTED and n not in MISREAD):
         colour = cv2.imread(str(shared_data / "documents" / "passporteye" / name))
+        assert colour is not None, name
         rectified = capture(colour, np.random.default_rng(k), doc_width=1000)
         reading = read_mrz(rectified, ocr=ocr, today=TODAY) if rectified is not None else MrzReading(found=False)
         same = fields(reading) == fields(parse_mrz(SPECIMENS[name], today=TODAY))
