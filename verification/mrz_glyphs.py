@@ -19,7 +19,7 @@ ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 SIZE = 24  # side of the square a glyph is compared in, pixels
 CAP_PER_PITCH = 0.99
 MIN_SCORE = 0.7  # cosine similarity to the best glyph
-MIN_MARGIN = 0.04  # over the second best
+MIN_MARGIN = 0.07  # over the second best, per unit of distance between the two glyphs
 Blob = tuple[int, int, int, int, int]  # label, left, top, right, bottom (exclusive)
 Band = tuple[float, float, float]  # slope and intercept of the characters' middle line, cap height
 
@@ -152,6 +152,7 @@ class OcrbLines:
         templates = _templates(font_path)
         self._columns = np.ascontiguousarray(templates.T)
         self._digit_columns = np.ascontiguousarray(templates[26:36].T)
+        self._distances = np.maximum(1e-6, np.linalg.norm(templates[:, None] - templates[None], axis=2))
 
     def windows(self, line: np.ndarray) -> np.ndarray:
         """One normalised glyph vector per character blob of the line, left to right (n x SIZE*SIZE)."""
@@ -168,9 +169,13 @@ class OcrbLines:
         for char, template in (own or {}).items():
             column = ALPHABET.index(char)
             scores[:, column] = np.maximum(scores[:, column], windows @ template)
-        ranked = np.sort(scores, axis=1)
-        best = np.argmax(scores, axis=1)
-        sure = (ranked[:, -1] >= MIN_SCORE) & (ranked[:, -1] - ranked[:, -2] >= MIN_MARGIN)
+        order = np.argsort(scores, axis=1)
+        best, second = order[:, -1], order[:, -2]
+        rows = np.arange(len(scores))
+        # The margin is weighed by how far apart the two glyphs are: T and Y differ in few pixels, so a small
+        # margin between them means more than the same margin between T and O.
+        margin = (scores[rows, best] - scores[rows, second]) / self._distances[best, second]
+        sure = (scores[rows, best] >= MIN_SCORE) & (margin >= MIN_MARGIN)
         return "".join(ALPHABET[i] if ok else ALPHABET[i].lower() for i, ok in zip(best, sure, strict=True))
 
     def digits(self, windows: np.ndarray) -> str:
