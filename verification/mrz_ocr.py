@@ -123,8 +123,8 @@ def _crop(gray: np.ndarray, box: tuple[int, int, int, int], height: int, bias: f
 
 
 def _fit(text: str, width: int) -> str:
-    """Bring a line to its length by lengthening or shortening its longest run of fillers (Tesseract tends to
-    miscount `<<<<`); characters are never invented, so a line off by more than fillers stays wrong."""
+    """Bring a line to its length by lengthening or shortening its longest run of fillers, so that a reading
+    with a character too many or too few still shows its fields (it is never valid)."""
     while len(text) != width:
         runs = list(re.finditer(r"<+", text))
         if not runs:
@@ -161,10 +161,13 @@ def _attempt(gray: np.ndarray, zone: MrzZone, height: int, bias: float, ocr: Lin
         # The characters' count decides between TD2 and TD3 better than the box's shape.
         fmt = "TD2" if abs(sum(map(len, raw)) - 72) < abs(sum(map(len, raw)) - 88) else "TD3"
     width = LENGTHS[fmt][1]
-    if all(len(windows) == width for windows in glyphs):
-        own = _own_digits(ocr, glyphs, raw, fmt)
-        raw = [ocr.classify(windows, own) for windows in glyphs]
-    return parse_mrz([_fit(line, width) for line in raw], today=today)
+    if not all(len(windows) == width for windows in glyphs):
+        # A character lost or split shifts everything after it; fillers added or dropped to make up the count
+        # could hide that in a name, which no check digit covers: such a reading is shown, never valid.
+        reading = parse_mrz([_fit(line, width) for line in raw], today=today)
+        return msgspec.structs.replace(reading, valid=False, problems=[*reading.problems, "count"])
+    own = _own_digits(ocr, glyphs, raw, fmt)
+    return parse_mrz([ocr.classify(windows, own) for windows in glyphs], today=today)
 
 
 def _agree(reading: MrzReading, other: MrzReading) -> bool:
