@@ -76,16 +76,19 @@ def run(directory: Path, *, rendered: int = 60, today: dt.date | None = None) ->
         photos.add(name, reading, expected)
     rng = np.random.default_rng(20261128)
     formats: tuple[MrzFormat, ...] = ("TD1", "TD2", "TD3")
+    by_height: dict[int, _Tally] = {height: _Tally() for height in (14, 18, 24, 32)}
     for k in range(rendered):
         lines = random_mrz(formats[k % 3], rng, today)
-        image = render_mrz(lines, rng, char_height=int(rng.choice([14, 18, 24, 32])))
-        synthetic.add(f"{formats[k % 3]}:{'/'.join(lines)}", _timed(image, ocr, today, locate_ms, read_ms),
-                      parse_mrz(lines, today=today))
+        height = int(rng.choice(list(by_height)))
+        reading = _timed(render_mrz(lines, rng, char_height=height), ocr, today, locate_ms, read_ms)
+        synthetic.add(f"{formats[k % 3]}@{height}px:{'/'.join(lines)}", reading, parse_mrz(lines, today=today))
+        by_height[height].add("", reading, parse_mrz(lines, today=today))
     return {
         "specimens": msgspec.to_builtins(scans),
         "specimens_valid_as_printed": scans.total - len(NOT_VALID_AS_PRINTED),
         "photographed_specimens": msgspec.to_builtins(photos),
         "rendered": {**msgspec.to_builtins(synthetic), "not_exact": synthetic.not_exact[:10]},
+        "rendered_exact_by_character_height": {f"{h}px": f"{t.exact}/{t.total}" for h, t in by_height.items()},
         "ms_locate": percentiles(locate_ms),
         "ms_read": percentiles(read_ms),
         "ms_locate_and_read": percentiles([a + b for a, b in zip(locate_ms, read_ms, strict=True)]),
