@@ -23,6 +23,7 @@ __all__ = ["LineOcr", "locate_mrz", "read_mrz"]
 WORK_WIDTH = 640
 # (character height in pixels, shift of Otsu's threshold) for each try at a zone, the usual one first
 ATTEMPTS = ((36, 0.0), (36, -20.0), (36, 15.0), (48, 0.0), (28, 0.0))
+MIN_PASSES = 3  # readings that must agree (where no check digit looks) before one is trusted
 
 
 class LineOcr(Protocol):
@@ -186,15 +187,21 @@ def _faults(reading: MrzReading) -> int:
 
 def _confirmed(gray: np.ndarray, zone: MrzZone, attempts: tuple[tuple[int, float], ...], ocr: LineOcr,
                today: dt.date) -> tuple[MrzReading | None, MrzReading | None]:
-    """The first valid reading that another attempt confirms, and the reading with the fewest faults."""
+    """A valid reading that the other attempts (at least three in all) confirm and none contradicts, and the
+    reading with the fewest faults. Attempts that disagree where no check digit looks end the search: one of
+    them may be a confident misread (a K read as a filler inside a surname, at two thresholds of five)."""
     readings: list[MrzReading] = []
     for height, bias in attempts:
-        reading = _attempt(gray, zone, height, bias, ocr, today)
-        if reading.valid and any(_agree(reading, other) for other in readings):
-            return reading, reading
-        readings.append(reading)
-    best = min(readings, key=_faults, default=None)
-    if best is not None and best.valid:  # valid once, never confirmed: not to be trusted
+        readings.append(_attempt(gray, zone, height, bias, ocr, today))
+        comparable = [r for r in readings if r.format is not None and not {"count", "shape"} & set(r.problems)]
+        if any(not _agree(one, other) for one in comparable for other in comparable):
+            break
+        if len(readings) >= min(MIN_PASSES, len(attempts)) and len(comparable) >= 2:
+            valid = next((r for r in comparable if r.valid), None)
+            if valid is not None:
+                return valid, valid
+    best = min(readings, key=_faults)
+    if best.valid:  # valid, but never confirmed or contradicted: not to be trusted
         best = msgspec.structs.replace(best, valid=False, problems=[*best.problems, "unconfirmed"])
     return None, best
 
@@ -202,9 +209,9 @@ def _confirmed(gray: np.ndarray, zone: MrzZone, attempts: tuple[tuple[int, float
 def read_mrz(gray: np.ndarray, zone: MrzZone | None = None, *, ocr: LineOcr, today: dt.date) -> MrzReading:
     """OCR the zone (located when not given) and parse it; `today` decides the century of the dates.
 
-    The zone is read at several scales and thresholds until a valid reading is confirmed by another one
-    (the same characters wherever no check digit covers them): a clean zone costs two passes. Without a
-    confirmed reading, the one with the fewest faults, not valid. An upside-down zone is turned over."""
+    The zone is read at several scales and thresholds until three readings agree wherever no check digit
+    covers them and one of them is valid: a clean zone costs three passes. Without that, the reading with the
+    fewest faults, not valid. An upside-down zone is turned over."""
     zone = zone or locate_mrz(gray)
     if zone is None:
         return MrzReading(found=False)
