@@ -165,6 +165,13 @@ def test_the_reading_gives_rules_flat_values_and_whether_it_expired() -> None:
     assert MrzReading(found=False).to_context(TODAY)["valid"] is False
 
 
+def test_a_td1_document_number_longer_than_nine_characters_runs_on_into_the_optional_data() -> None:
+    lines = ["I<UTOD23145890<7349<<<<<<<<<<<", "7408122F1204159UTO<<<<<<<<<<<6", "ERIKSSON<<ANNA<MARIA<<<<<<<<<<"]
+    reading = parse_mrz(lines, today=TODAY)
+    assert reading.valid and reading.document_number == "D23145890734" and reading.optional_data == ""
+    assert not parse_mrz([lines[0].replace("7349", "7359"), *lines[1:]], today=TODAY).valid
+
+
 def test_a_visa_has_neither_a_personal_number_nor_a_composite_check_digit() -> None:
     reading = parse_mrz(SPECIMENS["100_visa-usa.jpg"], today=TODAY)
     assert reading.valid and reading.optional_data == "IFLND00AMS803085"
