@@ -23,9 +23,11 @@ __all__ = ["COUNTRIES", "DIGIT_POSITIONS", "LENGTHS", "CheckDigit", "MrzFormat",
 MrzFormat = Literal["TD1", "TD2", "TD3"]
 LENGTHS: dict[MrzFormat, tuple[int, int]] = {"TD1": (3, 30), "TD2": (2, 36), "TD3": (2, 44)}  # lines, characters
 
+# Digit fields are dates and check digits, every one covered by a check digit.
 _TO_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L": "1", "Z": "2", "S": "5",
                            "B": "8", "G": "6", "T": "7"})
-_TO_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "4": "A", "7": "T"})
+# Letter fields have no check digit (but for the codes, which must exist): only the classic look-alikes.
+_TO_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G"})
 _ALPHABET = re.compile(r"[A-Z0-9<]*")
 _NAMES = re.compile(r"[A-Z]+(<{1,2}[A-Z]+)*<*")
 # ISO 3166-1 alpha-3 and the codes ICAO 9303 part 3 adds (Germany's D, the British variants, organisations,
