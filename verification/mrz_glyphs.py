@@ -24,8 +24,9 @@ Blob = tuple[int, int, int, int, int]  # label, left, top, right, bottom (exclus
 Band = tuple[float, float, float]  # slope and intercept of the characters' middle line, cap height
 
 
-def _window(labels: np.ndarray, blob: Blob, top: float, bottom: float) -> np.ndarray:
-    """The blob's ink in a square centred on it, spanning the line's band (cap height plus a margin)."""
+def _window(dark: np.ndarray, labels: np.ndarray, blob: Blob, top: float, bottom: float) -> np.ndarray:
+    """The blob's grey ink (`dark`: 0 paper .. 1 ink, within a pixel of the blob: anti-aliased edges keep the
+    detail a threshold loses at small sizes) in a square centred on it, spanning the line's band."""
     label, left, _, right, _ = blob
     cap = bottom - top
     half = 0.6 * cap
@@ -34,7 +35,8 @@ def _window(labels: np.ndarray, blob: Blob, top: float, bottom: float) -> np.nda
     x0, x1 = round(centre - half - 0.1 * cap), round(centre + half + 0.1 * cap)
     canvas = np.zeros((y1 - y0, x1 - x0), np.float32)
     sy0, sy1, sx0, sx1 = max(0, y0), min(labels.shape[0], y1), max(0, x0), min(labels.shape[1], x1)
-    canvas[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = labels[sy0:sy1, sx0:sx1] == label
+    near = cv2.dilate((labels[sy0:sy1, sx0:sx1] == label).astype(np.uint8), np.ones((3, 3), np.uint8))
+    canvas[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = dark[sy0:sy1, sx0:sx1] * near
     small = cv2.GaussianBlur(cv2.resize(canvas, (SIZE, SIZE), interpolation=cv2.INTER_AREA), (3, 3), 0).ravel()
     small -= small.mean()
     norm = float(np.linalg.norm(small))
@@ -128,23 +130,23 @@ def _templates(font_path: str) -> np.ndarray:
     font = ImageFont.truetype(font_path, 64)
     line = Image.new("L", (60 * len(ALPHABET), 110), 0)
     ImageDraw.Draw(line).text((20, 10), ALPHABET, font=font, fill=255)
-    _, _, band = segment(np.asarray(line))  # the band as a printed line gives it
+    _, _, band = segment(np.asarray(line) > 127)  # the band as a printed line gives it
     vectors = []
     for char in ALPHABET:
         image = Image.new("L", (110, 110), 0)
         ImageDraw.Draw(image).text((20, 10), char, font=font, fill=255)
-        glyph = np.asarray(image).copy()
-        labels, blobs, _ = segment(glyph)
+        dark = np.asarray(image, np.float32) / 255
+        labels, blobs, _ = segment(dark > 0.5)
         for label, *_ in blobs[1:]:
             labels[labels == label] = blobs[0][0]
         left, right = min(b[1] for b in blobs), max(b[3] for b in blobs)
         blob = (blobs[0][0], left, min(b[2] for b in blobs), right, max(b[4] for b in blobs))
-        vectors.append(_window(labels, blob, *_band(band, blob)))
+        vectors.append(_window(dark, labels, blob, *_band(band, blob)))
     return np.stack(vectors)
 
 
 class OcrbLines:
-    """Reads MRZ lines (binarised, ink dark) by template matching; holds the 37 rendered glyphs."""
+    """Reads MRZ lines (grey, dark ink on even paper) by template matching; holds the 37 rendered glyphs."""
 
     def __init__(self, font_path: str = OCRB_FONT) -> None:
         # Kept transposed and contiguous: a product with a transposed view takes OpenBLAS's threaded path,
@@ -154,13 +156,15 @@ class OcrbLines:
         self._digit_columns = np.ascontiguousarray(templates[26:36].T)
         self._distances = np.maximum(1e-6, np.linalg.norm(templates[:, None] - templates[None], axis=2))
 
-    def windows(self, line: np.ndarray) -> np.ndarray:
-        """One normalised glyph vector per character blob of the line, left to right (n x SIZE*SIZE)."""
-        _, ink = cv2.threshold(line, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-        labels, blobs, band = segment(ink)
+    def windows(self, line: np.ndarray, bias: float = 0.0) -> np.ndarray:
+        """One normalised glyph vector per character of a grey line (dark ink on even paper), left to right
+        (n x SIZE*SIZE); characters are told apart at Otsu's threshold moved by `bias` grey levels."""
+        otsu, _ = cv2.threshold(line, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        labels, blobs, band = segment(line < otsu + bias)
         if not blobs:
             return np.zeros((0, SIZE * SIZE), np.float32)
-        return np.stack([_window(labels, blob, *_band(band, blob)) for blob in blobs])
+        dark = np.clip((255.0 - line.astype(np.float32)) / 255.0, 0.0, 1.0)
+        return np.stack([_window(dark, labels, blob, *_band(band, blob)) for blob in blobs])
 
     def classify(self, windows: np.ndarray, own: dict[str, np.ndarray] | None = None) -> str:
         """The characters of the glyph vectors; `own` adds templates taken from the document itself (a class

@@ -27,9 +27,10 @@ MIN_PASSES = 3  # readings that must agree (where no check digit looks) before o
 
 
 class LineOcr(Protocol):
-    """Reads MRZ lines (binarised, ink dark) as glyph vectors, one per character, and classifies them."""
+    """Reads MRZ lines (grey, dark ink on even paper) as glyph vectors, one per character, and classifies them;
+    `bias` moves the threshold that tells the characters apart."""
 
-    def windows(self, line: np.ndarray) -> np.ndarray: ...
+    def windows(self, line: np.ndarray, bias: float = 0.0) -> np.ndarray: ...
 
     def classify(self, windows: np.ndarray, own: dict[str, np.ndarray] | None = None) -> str: ...
 
@@ -105,9 +106,8 @@ def locate_mrz(gray: np.ndarray) -> MrzZone | None:
     return _zone(gray, 0)
 
 
-def _crop(gray: np.ndarray, box: tuple[int, int, int, int], height: int, bias: float) -> np.ndarray:
-    """The line scaled to characters `height` pixels tall, binarised (ink 0, paper 255) at Otsu's threshold
-    moved by `bias` grey levels."""
+def _crop(gray: np.ndarray, box: tuple[int, int, int, int], height: int) -> np.ndarray:
+    """The line scaled to characters `height` pixels tall, its paper flattened to even white."""
     x, y, w, h = box
     pad_x, pad_y = round(0.03 * w), round(0.45 * h)
     region = gray[max(0, y - pad_y):y + h + pad_y, max(0, x - pad_x):x + w + pad_x]
@@ -117,10 +117,8 @@ def _crop(gray: np.ndarray, box: tuple[int, int, int, int], height: int, bias: f
     # Flatten the paper (guilloches, gradients, shade) so one threshold fits the whole line: closing the strokes
     # away leaves the background, and the line divided by it is ink on even white.
     paper = cv2.morphologyEx(line, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15)))
-    flat = cv2.divide(line, paper, scale=255)
-    otsu, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    _, binary = cv2.threshold(flat, otsu + bias, 255, cv2.THRESH_BINARY)
-    return binary
+    flat: np.ndarray = cv2.divide(line, paper, scale=255)
+    return flat
 
 
 def _fit(text: str, width: int) -> str:
@@ -153,7 +151,7 @@ def _own_digits(ocr: LineOcr, glyphs: list[np.ndarray], text: list[str], fmt: Mr
 
 def _attempt(gray: np.ndarray, zone: MrzZone, height: int, bias: float, ocr: LineOcr, today: dt.date
              ) -> MrzReading:
-    glyphs = [ocr.windows(_crop(gray, box, height, bias)) for box in zone.line_boxes]
+    glyphs = [ocr.windows(_crop(gray, box, height), bias) for box in zone.line_boxes]
     raw = [ocr.classify(windows) for windows in glyphs]
     if zone.format is None:
         return MrzReading(found=True, lines=raw, problems=["shape"])
