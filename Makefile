@@ -13,7 +13,7 @@ WEB_STAMP := $(WEB)/node_modules/.installed
 # `make run` serves the QA demo page at /demo (loopback only); ARABESQUE_DEMO=off make run turns it off.
 ARABESQUE_DEMO ?= on
 
-.PHONY: run test install lint typecheck layers pytest services chromium clean
+.PHONY: run test install lint typecheck layers pytest services chromium debian clean
 
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,17 @@ $(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(STAMP) $(NODE_STAMP) $(WEB_STAMP)
+# Debian packages the server needs at run time: the OCR-B font the MRZ reader matches characters against.
+DEBIAN_PACKAGES := fonts-ocr-b
+DEBIAN_STAMP := $(VENV)/.debian-$(shell echo $(DEBIAN_PACKAGES) | sha1sum | cut -c1-12)
+
+$(DEBIAN_STAMP): $(STAMP)
+	@dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1 || (apt-get update && apt-get install -y $(DEBIAN_PACKAGES))
+	@touch $@
+
+debian: $(DEBIAN_STAMP)
+
+install: $(STAMP) $(NODE_STAMP) $(WEB_STAMP) $(DEBIAN_STAMP)
 
 run: install
 	ARABESQUE_DEMO=$(ARABESQUE_DEMO) $(BIN)/arabesque serve --host 127.0.0.1 --port 8000

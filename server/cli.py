@@ -119,6 +119,13 @@ def _bench_quality(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_mrz(args: argparse.Namespace) -> int:
+    from server.bench.mrz import run
+
+    print(json.dumps(run(Path(args.directory), rendered=args.rendered), indent=2))
+    return 0
+
+
 def _bench_storage(args: argparse.Namespace) -> int:
     from server.bench.storage import run
 
@@ -235,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--preset", default="normal", choices=["relaxed", "normal", "strict"])
     quality.add_argument("--details", action="store_true", help="list every image a check got wrong")
     quality.set_defaults(run=_bench_quality)
+    mrz = bench.add_parser("mrz", help="MRZ reading on the specimens (scanned, photographed) and rendered zones")
+    mrz.add_argument("directory", help="the documents folder (shared/data/documents)")
+    mrz.add_argument("--rendered", type=int, default=60, help="how many rendered zones to read")
+    mrz.set_defaults(run=_bench_mrz)
     storage = bench.add_parser("storage", help="put/get of 3 MB objects: adapters vs boto3 / plain files")
     storage.add_argument("--endpoint-url", help="an S3-compatible endpoint (default: start moto's server)")
     storage.add_argument("--bucket", default="arabesque-bench")

@@ -56,6 +56,18 @@ def test_bench_faces_prints_every_figure(tmp_path: Path, shared_data: Path) -> N
     assert (tmp_path / "roc.png").stat().st_size > 1000
 
 
+def test_bench_mrz_prints_every_figure_and_accepts_no_wrong_value(shared_data: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "server.cli", "bench", "mrz", str(shared_data / "documents"),
+                           "--rendered", "6"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result) == {"specimens", "specimens_valid_as_printed", "photographed_specimens", "rendered",
+                           "rendered_exact_by_character_height", "ms_locate", "ms_read", "ms_locate_and_read"}
+    assert [result[k]["wrong_accepted"] for k in ("specimens", "photographed_specimens", "rendered")] == [0, 0, 0]
+    assert result["specimens"]["total"] == 23 and result["rendered"]["total"] == 6
+    assert set(result["ms_read"]) == {"p50", "p95"}
+
+
 def test_bench_storage_compares_each_adapter_with_doing_it_directly() -> None:
     done = subprocess.run([sys.executable, "-m", "server.cli", "bench", "storage", "--repeats", "3"],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)

@@ -1,0 +1,190 @@
+"""Reading an MRZ line by matching its characters against the OCR-B font (Debian's fonts-ocr-b).
+
+Every MRZ is printed in OCR-B at a fixed pitch, so a line splits into one connected blob per character and
+each blob is matched against the 37 glyphs of the alphabet rendered from the font, placed in the line's
+band the same way (digits stand taller than letters in OCR-B, the filler `<` lower: the band keeps that).
+Tesseract's English model reads the filler as K, E or R and loses count of it; this does not.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+__all__ = ["OCRB_FONT", "OcrbLines", "segment"]
+
+OCRB_FONT = "/usr/share/fonts/opentype/ocr-b/OCRB.otf"
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
+SIZE = 24  # side of the square a glyph is compared in, pixels
+CAP_PER_PITCH = 0.99  # an OCR-B capital is about as tall as the characters are spaced
+MIN_SCORE = 0.7  # cosine similarity to the best glyph
+MIN_MARGIN = 0.07  # over the second best, per unit of distance between the two glyphs
+Blob = tuple[int, int, int, int, int]  # label, left, top, right, bottom (exclusive)
+Band = tuple[float, float, float]  # slope and intercept of the characters' middle line, cap height
+
+
+def _window(dark: np.ndarray, labels: np.ndarray, blob: Blob, top: float, bottom: float) -> np.ndarray:
+    """The blob's grey ink (`dark`: 0 paper .. 1 ink, within a pixel of the blob: anti-aliased edges keep the
+    detail a threshold loses at small sizes) in a square centred on it, spanning the line's band."""
+    label, left, _, right, _ = blob
+    cap = bottom - top
+    half = 0.6 * cap
+    centre = (left + right) / 2
+    y0, y1 = round(top - 0.2 * cap), round(bottom + 0.2 * cap)
+    x0, x1 = round(centre - half - 0.1 * cap), round(centre + half + 0.1 * cap)
+    canvas = np.zeros((y1 - y0, x1 - x0), np.float32)
+    sy0, sy1, sx0, sx1 = max(0, y0), min(labels.shape[0], y1), max(0, x0), min(labels.shape[1], x1)
+    near = cv2.dilate((labels[sy0:sy1, sx0:sx1] == label).astype(np.uint8), np.ones((3, 3), np.uint8))
+    canvas[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = dark[sy0:sy1, sx0:sx1] * near
+    small = cv2.GaussianBlur(cv2.resize(canvas, (SIZE, SIZE), interpolation=cv2.INTER_AREA), (3, 3), 0).ravel()
+    small -= small.mean()
+    norm = float(np.linalg.norm(small))
+    return small / norm if norm > 0 else small
+
+
+def segment(ink: np.ndarray) -> tuple[np.ndarray, list[Blob], Band]:
+    """Connected blobs of a binarised line (ink = nonzero), left to right, with fragments of one character
+    merged and touching characters split; plus the line's band (its baseline may slope)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
+    if count < 2:
+        return labels, [], (0.0, 0.0, 0.0)
+    tall = float(np.percentile(stats[1:, cv2.CC_STAT_HEIGHT], 75))
+    blobs: list[Blob] = []
+    for label in np.argsort(stats[1:, cv2.CC_STAT_LEFT]) + 1:
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        if h < 0.3 * tall and w < 0.3 * tall:
+            continue  # a speck of noise
+        if blobs and x < blobs[-1][3] - 0.4 * min(w, blobs[-1][3] - blobs[-1][1]):
+            last = blobs.pop()  # overlaps the previous blob: a broken character, one label for both
+            labels[labels == label] = last[0]
+            blobs.append((last[0], min(last[1], x), min(last[2], y), max(last[3], x + w), max(last[4], y + h)))
+            continue
+        blobs.append((int(label), x, y, x + w, y + h))
+    main = [b for b in blobs if b[4] - b[2] >= 0.6 * tall]
+    centres = np.array([(b[1] + b[3]) / 2 for b in main])
+    # The band's height follows from the pitch (fixed in OCR-B: a capital is ~0.99 pitch tall), so a line of
+    # digits (taller than capitals) and a line of letters are scaled alike.
+    pitch = float(np.median(np.diff(centres))) if len(main) >= 8 else tall
+    cap = CAP_PER_PITCH * pitch
+    # The band follows the characters' middles: fillers sit higher than capitals on the baseline, so a line of
+    # letters then fillers would tilt a fitted baseline; their middles differ by a few percent of the height.
+    middles = np.array([(b[2] + b[4]) / 2 for b in main], np.float64)
+    slope, intercept = 0.0, float(np.median(middles))
+    for _ in range(2):  # a slanted line: fit, then again without the blobs that sit off it
+        near = np.abs(middles - (slope * centres + intercept)) < 0.12 * cap
+        if near.sum() >= 8:
+            slope, intercept = (float(v) for v in np.polyfit(centres[near], middles[near], 1))
+    band = (slope, intercept, cap)
+    # Parts of the lines above and below that the crop caught lie outside the band.
+    kept = [b for b in blobs if _band(band, b)[0] - 0.2 * cap <= (b[2] + b[4]) / 2 <= _band(band, b)[1]]
+    kept = _merge_fragments(labels, kept, pitch)
+    # A mark apart from the line's ends (a card's edge, a frame) is no character: the pitch leaves no gap.
+    while len(kept) > 2 and (kept[1][1] + kept[1][3] - kept[0][1] - kept[0][3]) / 2 > 1.7 * pitch:
+        kept.pop(0)
+    while len(kept) > 2 and (kept[-1][1] + kept[-1][3] - kept[-2][1] - kept[-2][3]) / 2 > 1.7 * pitch:
+        kept.pop()
+    return labels, _split_wide(labels, kept, pitch), band
+
+
+def _band(band: Band, blob: Blob) -> tuple[float, float]:
+    slope, intercept, cap = band
+    middle = slope * (blob[1] + blob[3]) / 2 + intercept
+    return middle - cap / 2, middle + cap / 2
+
+
+def _merge_fragments(labels: np.ndarray, blobs: list[Blob], pitch: float) -> list[Blob]:
+    """Neighbours that fit in one pitch together are one character broken in two (a W's thin joins); two
+    characters, even narrow ones (I1), span more than a pitch."""
+    out: list[Blob] = []
+    for blob in blobs:
+        if out and blob[3] - out[-1][1] <= 0.95 * pitch:
+            last = out.pop()
+            labels[labels == blob[0]] = last[0]
+            out.append((last[0], last[1], min(last[2], blob[2]), blob[3], max(last[4], blob[4])))
+        else:
+            out.append(blob)
+    return out
+
+
+def _split_wide(labels: np.ndarray, blobs: list[Blob], pitch: float) -> list[Blob]:
+    """Characters that touch (fillers, mostly, at low resolution) split at the pitch."""
+    out: list[Blob] = []
+    fresh = int(labels.max()) + 1
+    for label, left, top, right, bottom in blobs:
+        parts = round((right - left) / pitch) if right - left > 1.4 * pitch else 1
+        if parts <= 1:
+            out.append((label, left, top, right, bottom))
+            continue
+        step = (right - left) / parts
+        for k in range(parts):
+            x0, x1 = round(left + k * step), round(left + (k + 1) * step)
+            block = labels[:, x0:x1]
+            block[block == label] = fresh
+            out.append((fresh, x0, top, x1, bottom))
+            fresh += 1
+    return out
+
+
+def _templates(font_path: str) -> np.ndarray:
+    font = ImageFont.truetype(font_path, 64)
+    line = Image.new("L", (60 * len(ALPHABET), 110), 0)
+    ImageDraw.Draw(line).text((20, 10), ALPHABET, font=font, fill=255)
+    _, _, band = segment(np.asarray(line) > 127)  # the band as a printed line gives it
+    vectors = []
+    for char in ALPHABET:
+        image = Image.new("L", (110, 110), 0)
+        ImageDraw.Draw(image).text((20, 10), char, font=font, fill=255)
+        dark = np.asarray(image, np.float32) / 255
+        labels, blobs, _ = segment(dark > 0.5)
+        for label, *_ in blobs[1:]:
+            labels[labels == label] = blobs[0][0]
+        left, right = min(b[1] for b in blobs), max(b[3] for b in blobs)
+        blob = (blobs[0][0], left, min(b[2] for b in blobs), right, max(b[4] for b in blobs))
+        vectors.append(_window(dark, labels, blob, *_band(band, blob)))
+    return np.stack(vectors)
+
+
+class OcrbLines:
+    """Reads MRZ lines (grey, dark ink on even paper) by template matching; holds the 37 rendered glyphs."""
+
+    def __init__(self, font_path: str = OCRB_FONT) -> None:
+        # Kept transposed and contiguous: a product with a transposed view takes OpenBLAS's threaded path,
+        # ~8 ms for these few glyphs instead of ~0.02 ms.
+        templates = _templates(font_path)
+        self._columns = np.ascontiguousarray(templates.T)
+        self._digit_columns = np.ascontiguousarray(templates[26:36].T)
+        self._distances = np.maximum(1e-6, np.linalg.norm(templates[:, None] - templates[None], axis=2))
+
+    def windows(self, line: np.ndarray, bias: float = 0.0) -> np.ndarray:
+        """One normalised glyph vector per character of a grey line (dark ink on even paper), left to right
+        (n x SIZE*SIZE); characters are told apart at Otsu's threshold moved by `bias` grey levels."""
+        otsu, _ = cv2.threshold(line, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        labels, blobs, band = segment(line < otsu + bias)
+        if not blobs:
+            return np.zeros((0, SIZE * SIZE), np.float32)
+        dark = np.clip((255.0 - line.astype(np.float32)) / 255.0, 0.0, 1.0)
+        return np.stack([_window(dark, labels, blob, *_band(band, blob)) for blob in blobs])
+
+    def classify(self, windows: np.ndarray, own: dict[str, np.ndarray] | None = None) -> str:
+        """The characters of the glyph vectors; `own` adds templates taken from the document itself (a class
+        scores its better match). An unsure character comes back in lower case."""
+        scores = windows @ self._columns
+        for char, template in (own or {}).items():
+            column = ALPHABET.index(char)
+            scores[:, column] = np.maximum(scores[:, column], windows @ template)
+        order = np.argsort(scores, axis=1)
+        best, second = order[:, -1], order[:, -2]
+        rows = np.arange(len(scores))
+        # The margin is weighed by how far apart the two glyphs are: T and Y differ in few pixels, so a small
+        # margin between them means more than the same margin between T and O.
+        margin = (scores[rows, best] - scores[rows, second]) / self._distances[best, second]
+        sure = (scores[rows, best] >= MIN_SCORE) & (margin >= MIN_MARGIN)
+        return "".join(ALPHABET[i] if ok else ALPHABET[i].lower() for i, ok in zip(best, sure, strict=True))
+
+    def digits(self, windows: np.ndarray) -> str:
+        """The best digit for each glyph vector (for positions ICAO fixes as digits)."""
+        return "".join(ALPHABET[26 + i] for i in np.argmax(windows @ self._digit_columns, axis=1))
+
+    def __call__(self, line: np.ndarray) -> str:
+        return self.classify(self.windows(line))

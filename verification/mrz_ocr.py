@@ -1,0 +1,225 @@
+"""Finding and reading the machine-readable zone in an image of a document.
+
+`locate_mrz` is morphology only (a few milliseconds, no OCR), so it also serves to tell a passport data
+page (two long lines at the bottom) from the back of an ID card (three) and a front (none). `read_mrz`
+OCRs the zone line by line through an injected `LineOcr` (`verification.mrz_glyphs.OcrbLines`: OCR-B template
+matching, built once per worker) and hands the lines to `parse_mrz`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Protocol
+
+import cv2
+import msgspec
+import numpy as np
+
+from verification.mrz import DIGIT_POSITIONS, LENGTHS, MrzFormat, MrzReading, MrzZone, parse_mrz
+
+__all__ = ["LineOcr", "locate_mrz", "read_mrz"]
+
+WORK_WIDTH = 640
+# (character height in pixels, shift of Otsu's threshold) for each try at a zone, the usual one first
+ATTEMPTS = ((36, 0.0), (36, -20.0), (36, 15.0), (48, 0.0), (28, 0.0))
+MIN_PASSES = 3  # readings that must agree (where no check digit looks) before one is trusted
+
+
+class LineOcr(Protocol):
+    """Reads MRZ lines (grey, dark ink on even paper) as glyph vectors, one per character, and classifies them;
+    `bias` moves the threshold that tells the characters apart."""
+
+    def windows(self, line: np.ndarray, bias: float = 0.0) -> np.ndarray: ...
+
+    def classify(self, windows: np.ndarray, own: dict[str, np.ndarray] | None = None) -> str: ...
+
+    def digits(self, windows: np.ndarray) -> str: ...
+
+
+def _line_boxes(gray: np.ndarray) -> tuple[list[tuple[int, int, int, int]], float]:
+    """Boxes of text lines (in working pixels) found by closing the dark characters into bars."""
+    scale = WORK_WIDTH / gray.shape[1]
+    small = cv2.resize(gray, (WORK_WIDTH, max(1, round(gray.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    blackhat = cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 7)))
+    _, ink = cv2.threshold(blackhat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # Wide enough to bridge a run of fillers (thin chevrons), tall enough to join their two arms.
+    bars = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 3)))
+    bars = cv2.morphologyEx(bars, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(bars)
+    boxes = [(int(x), int(y), int(w), int(h)) for x, y, w, h, _ in stats[1:count]
+             if w >= 0.3 * WORK_WIDTH and 4 <= h <= 0.06 * WORK_WIDTH and w >= 12 * h]
+    return sorted(boxes, key=lambda b: b[1]), scale
+
+
+def _group(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The lowest run of 2-3 stacked lines of like length, start and height (the MRZ is the last block)."""
+    best: list[tuple[int, int, int, int]] = []
+    for i in range(len(boxes)):
+        run = [boxes[i]]
+        for box in boxes[i + 1:]:
+            last = run[-1]
+            if box[1] - last[1] > 2.6 * max(box[3], last[3]):
+                break
+            alike = abs(box[0] - last[0]) < 0.05 * WORK_WIDTH and abs(box[2] - last[2]) < 0.08 * WORK_WIDTH
+            if alike and 0.6 < box[3] / last[3] < 1.6:
+                run.append(box)
+        if 2 <= len(run) <= 3 and (len(run) > len(best) or (len(run) == len(best) and run[0][1] > best[0][1])):
+            best = run
+    return best
+
+
+def _guess(lines: int, width: float, height: float) -> MrzFormat | None:
+    if lines == 3:
+        return "TD1"
+    if lines != 2:
+        return None
+    # Characters are ~1.1 pitch tall at 10 per inch: a TD3 line is ~44 heights long, a TD2 line ~36.
+    return "TD3" if width / height > 37 else "TD2"
+
+
+def _turn(gray: np.ndarray, rotation: int) -> np.ndarray:
+    turns = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    return cv2.rotate(gray, turns[rotation]) if rotation in turns else gray
+
+
+def _zone(gray: np.ndarray, rotation: int) -> MrzZone | None:
+    boxes, scale = _line_boxes(gray)
+    group = _group(boxes)
+    if not group:
+        return None
+    height, width = gray.shape
+    line_boxes = [(round(x / scale), round(y / scale), round(w / scale), round(h / scale)) for x, y, w, h in group]
+    left, top = min(b[0] for b in line_boxes), min(b[1] for b in line_boxes)
+    right = max(b[0] + b[2] for b in line_boxes)
+    bottom = max(b[1] + b[3] for b in line_boxes)
+    mean_width = float(np.mean([b[2] for b in line_boxes]))
+    mean_height = float(np.mean([b[3] for b in line_boxes]))
+    return MrzZone(left=left / width, top=top / height, right=right / width, bottom=bottom / height,
+                   lines=len(group), format=_guess(len(group), mean_width, mean_height), line_boxes=line_boxes,
+                   rotation=rotation)
+
+
+def locate_mrz(gray: np.ndarray) -> MrzZone | None:
+    """The box of the machine-readable zone (relative to the image, 0..1), its lines and likely format; no OCR.
+    The document is expected rectified, the right way up or upside down (`read_mrz` turns it over)."""
+    return _zone(gray, 0)
+
+
+def _crop(gray: np.ndarray, box: tuple[int, int, int, int], height: int) -> np.ndarray:
+    """The line scaled to characters `height` pixels tall, its paper flattened to even white."""
+    x, y, w, h = box
+    pad_x, pad_y = round(0.03 * w), round(0.45 * h)
+    region = gray[max(0, y - pad_y):y + h + pad_y, max(0, x - pad_x):x + w + pad_x]
+    factor = height / max(1, h)
+    line = cv2.resize(region, None, fx=factor, fy=factor,
+                      interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+    # Flatten the paper (guilloches, gradients, shade) so one threshold fits the whole line: closing the strokes
+    # away leaves the background, and the line divided by it is ink on even white.
+    paper = cv2.morphologyEx(line, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15)))
+    flat: np.ndarray = cv2.divide(line, paper, scale=255)
+    return flat
+
+
+def _fit(text: str, width: int) -> str:
+    """Bring a line to its length by lengthening or shortening its longest run of fillers, so that a reading
+    with a character too many or too few still shows its fields (it is never valid)."""
+    while len(text) != width:
+        runs = list(re.finditer(r"<+", text))
+        if not runs:
+            return text
+        run = max(runs, key=lambda m: (m.end() - m.start(), m.start()))
+        if len(text) < width:
+            text = text[:run.end()] + "<" + text[run.end():]
+        else:
+            text = text[:run.start()] + text[run.start() + 1:]
+    return text
+
+
+def _own_digits(ocr: LineOcr, glyphs: list[np.ndarray], text: list[str], fmt: MrzFormat) -> dict[str, np.ndarray]:
+    """The digits as this document prints them, taken where ICAO allows only digits (dates, check digits):
+    matched against them, a 0 in the document number is told from an O by the issuer's own 0."""
+    samples: dict[str, list[np.ndarray]] = {}
+    for line, first, end in DIGIT_POSITIONS[fmt]:
+        windows = glyphs[line][first:end]
+        for char, window, read in zip(ocr.digits(windows), windows, text[line][first:end], strict=True):
+            if read != "<":
+                samples.setdefault(char, []).append(window)
+    own = {char: np.mean(vectors, axis=0) for char, vectors in samples.items()}
+    return {char: vector / max(1e-6, float(np.linalg.norm(vector))) for char, vector in own.items()}
+
+
+def _attempt(gray: np.ndarray, zone: MrzZone, height: int, bias: float, ocr: LineOcr, today: dt.date
+             ) -> MrzReading:
+    glyphs = [ocr.windows(_crop(gray, box, height), bias) for box in zone.line_boxes]
+    raw = [ocr.classify(windows) for windows in glyphs]
+    if zone.format is None:
+        return MrzReading(found=True, lines=raw, problems=["shape"])
+    fmt: MrzFormat = zone.format
+    if fmt != "TD1":
+        # The characters' count decides between TD2 and TD3 better than the box's shape.
+        fmt = "TD2" if abs(sum(map(len, raw)) - 72) < abs(sum(map(len, raw)) - 88) else "TD3"
+    width = LENGTHS[fmt][1]
+    if not all(len(windows) == width for windows in glyphs):
+        # A character lost or split shifts everything after it; fillers added or dropped to make up the count
+        # could hide that in a name, which no check digit covers: such a reading is shown, never valid.
+        reading = parse_mrz([_fit(line, width) for line in raw], today=today)
+        return msgspec.structs.replace(reading, valid=False, problems=[*reading.problems, "count"])
+    own = _own_digits(ocr, glyphs, raw, fmt)
+    return parse_mrz([ocr.classify(windows, own) for windows in glyphs], today=today)
+
+
+def _agree(reading: MrzReading, other: MrzReading) -> bool:
+    """Both readings give the same characters wherever no check digit would catch a slip (all but the digit
+    positions): a confident misread of a name at one threshold rarely repeats at another."""
+    if reading.format is None or reading.format != other.format:
+        return False
+    digits = {(line, j) for line, first, end in DIGIT_POSITIONS[reading.format] for j in range(first, end)}
+    return all(a == b or (i, j) in digits for i, (one, two) in enumerate(zip(reading.lines, other.lines, strict=True))
+               for j, (a, b) in enumerate(zip(one, two, strict=True)))
+
+
+def _faults(reading: MrzReading) -> int:
+    return len(reading.problems) + sum(not c.valid for c in reading.check_digits)
+
+
+def _confirmed(gray: np.ndarray, zone: MrzZone, attempts: tuple[tuple[int, float], ...], ocr: LineOcr,
+               today: dt.date) -> tuple[MrzReading | None, MrzReading | None]:
+    """A valid reading that the other attempts (at least three in all) confirm and none contradicts, and the
+    reading with the fewest faults. Attempts that disagree where no check digit looks end the search: one of
+    them may be a confident misread (a K read as a filler inside a surname, at two thresholds of five)."""
+    readings: list[MrzReading] = []
+    for height, bias in attempts:
+        readings.append(_attempt(gray, zone, height, bias, ocr, today))
+        comparable = [r for r in readings if r.format is not None and not {"count", "shape"} & set(r.problems)]
+        if any(not _agree(one, other) for one in comparable for other in comparable):
+            break
+        if len(readings) >= min(MIN_PASSES, len(attempts)) and len(comparable) >= 2:
+            valid = next((r for r in comparable if r.valid), None)
+            if valid is not None:
+                return valid, valid
+    best = min(readings, key=_faults)
+    if best.valid:  # valid, but never confirmed or contradicted: not to be trusted
+        best = msgspec.structs.replace(best, valid=False, problems=[*best.problems, "unconfirmed"])
+    return None, best
+
+
+def read_mrz(gray: np.ndarray, zone: MrzZone | None = None, *, ocr: LineOcr, today: dt.date) -> MrzReading:
+    """OCR the zone (located when not given) and parse it; `today` decides the century of the dates.
+
+    The zone is read at several scales and thresholds until three readings agree wherever no check digit
+    covers them and one of them is valid: a clean zone costs three passes. Without that, the reading with the
+    fewest faults, not valid. An upside-down zone is turned over."""
+    zone = zone or locate_mrz(gray)
+    if zone is None:
+        return MrzReading(found=False)
+    confirmed, best = _confirmed(_turn(gray, zone.rotation), zone, ATTEMPTS, ocr, today)
+    if confirmed is None:
+        flipped = (zone.rotation + 180) % 360
+        turned = _turn(gray, flipped)
+        other = _zone(turned, flipped)
+        if other is not None:
+            confirmed, _ = _confirmed(turned, other, ATTEMPTS[:2], ocr, today)
+    result = confirmed or best
+    assert result is not None
+    return result
