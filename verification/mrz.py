@@ -57,6 +57,7 @@ class MrzZone(msgspec.Struct, frozen=True, kw_only=True):
     format: MrzFormat | None
     line_boxes: list[tuple[int, int, int, int]] = []  # x, y, width, height of each line in image pixels
     rotation: int = 0  # degrees the image was turned clockwise for the box and lines to apply (0, 90, 180, 270)
+    skew: float = 0.0  # degrees the lines slope (positive: falling to the right), from the lines' bars
 
 
 class CheckDigit(msgspec.Struct, frozen=True, kw_only=True):

@@ -23,6 +23,7 @@ __all__ = ["LineOcr", "locate_mrz", "read_mrz"]
 WORK_WIDTH = 640
 # (character height in pixels, shift of Otsu's threshold) for each try at a zone, the usual one first
 ATTEMPTS = ((36, 0.0), (36, -20.0), (36, 15.0), (48, 0.0), (28, 0.0))
+SKEW_TRY, SKEW_FIRST = 0.15, 0.6  # degrees of slope from which a levelled image is tried, and tried first
 MIN_PASSES = 3  # readings that must agree (where no check digit looks) before one is trusted
 
 
@@ -37,8 +38,9 @@ class LineOcr(Protocol):
     def digits(self, windows: np.ndarray) -> str: ...
 
 
-def _line_boxes(gray: np.ndarray) -> tuple[list[tuple[int, int, int, int]], float]:
-    """Boxes of text lines (in working pixels) found by closing the dark characters into bars."""
+def _line_boxes(gray: np.ndarray) -> tuple[list[tuple[int, int, int, int, float]], float]:
+    """Boxes of text lines (in working pixels) found by closing the dark characters into bars, each with the
+    bar's slope in degrees (positive: the line falls to the right)."""
     scale = WORK_WIDTH / gray.shape[1]
     small = cv2.resize(gray, (WORK_WIDTH, max(1, round(gray.shape[0] * scale))), interpolation=cv2.INTER_AREA)
     blackhat = cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 7)))
@@ -46,15 +48,20 @@ def _line_boxes(gray: np.ndarray) -> tuple[list[tuple[int, int, int, int]], floa
     # Wide enough to bridge a run of fillers (thin chevrons), tall enough to join their two arms.
     bars = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 3)))
     bars = cv2.morphologyEx(bars, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(bars)
-    boxes = [(int(x), int(y), int(w), int(h)) for x, y, w, h, _ in stats[1:count]
-             if w >= 0.3 * WORK_WIDTH and 4 <= h <= 0.06 * WORK_WIDTH and w >= 12 * h]
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(bars)
+    boxes = []
+    for label in range(1, count):
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        if w >= 0.3 * WORK_WIDTH and 4 <= h <= 0.06 * WORK_WIDTH and w >= 12 * h:
+            moments = cv2.moments((labels[y:y + h, x:x + w] == label).astype(np.uint8), binaryImage=True)
+            slope = 0.5 * np.arctan2(2 * moments["mu11"], moments["mu20"] - moments["mu02"])
+            boxes.append((x, y, w, h, float(np.degrees(slope))))
     return sorted(boxes, key=lambda b: b[1]), scale
 
 
-def _group(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+def _group(boxes: list[tuple[int, int, int, int, float]]) -> list[tuple[int, int, int, int, float]]:
     """The lowest run of 2-3 stacked lines of like length, start and height (the MRZ is the last block)."""
-    best: list[tuple[int, int, int, int]] = []
+    best: list[tuple[int, int, int, int, float]] = []
     for i in range(len(boxes)):
         run = [boxes[i]]
         for box in boxes[i + 1:]:
@@ -89,7 +96,7 @@ def _zone(gray: np.ndarray, rotation: int) -> MrzZone | None:
     if not group:
         return None
     height, width = gray.shape
-    line_boxes = [(round(x / scale), round(y / scale), round(w / scale), round(h / scale)) for x, y, w, h in group]
+    line_boxes = [(round(x / scale), round(y / scale), round(w / scale), round(h / scale)) for x, y, w, h, _ in group]
     left, top = min(b[0] for b in line_boxes), min(b[1] for b in line_boxes)
     right = max(b[0] + b[2] for b in line_boxes)
     bottom = max(b[1] + b[3] for b in line_boxes)
@@ -97,7 +104,23 @@ def _zone(gray: np.ndarray, rotation: int) -> MrzZone | None:
     mean_height = float(np.mean([b[3] for b in line_boxes]))
     return MrzZone(left=left / width, top=top / height, right=right / width, bottom=bottom / height,
                    lines=len(group), format=_guess(len(group), mean_width, mean_height), line_boxes=line_boxes,
-                   rotation=rotation)
+                   rotation=rotation, skew=float(np.median([b[4] for b in group])))
+
+
+def _views(gray: np.ndarray, zone: MrzZone) -> list[tuple[np.ndarray, MrzZone]]:
+    """The image turned the right way up and, when the zone's lines slope, also levelled (the zone found again
+    on it): a line that drifts by part of a character's height across the page is cut apart by its box.
+    Levelling resamples the image, so below SKEW_FIRST degrees it is the second choice."""
+    turned = _turn(gray, zone.rotation)
+    if abs(zone.skew) < SKEW_TRY:
+        return [(turned, zone)]
+    height, width = turned.shape
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), zone.skew, 1.0)
+    level = cv2.warpAffine(turned, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    again = _zone(level, zone.rotation)
+    if again is None:
+        return [(turned, zone)]
+    return [(level, again), (turned, zone)] if abs(zone.skew) >= SKEW_FIRST else [(turned, zone), (level, again)]
 
 
 def locate_mrz(gray: np.ndarray) -> MrzZone | None:
@@ -213,13 +236,19 @@ def read_mrz(gray: np.ndarray, zone: MrzZone | None = None, *, ocr: LineOcr, tod
     zone = zone or locate_mrz(gray)
     if zone is None:
         return MrzReading(found=False)
-    confirmed, best = _confirmed(_turn(gray, zone.rotation), zone, ATTEMPTS, ocr, today)
+    confirmed: MrzReading | None = None
+    best: MrzReading | None = None
+    for image, where in _views(gray, zone):
+        confirmed, fallback = _confirmed(image, where, ATTEMPTS, ocr, today)
+        best = best or fallback
+        if confirmed is not None:
+            break
     if confirmed is None:
         flipped = (zone.rotation + 180) % 360
         turned = _turn(gray, flipped)
         other = _zone(turned, flipped)
         if other is not None:
-            confirmed, _ = _confirmed(turned, other, ATTEMPTS[:2], ocr, today)
+            confirmed, _ = _confirmed(*_views(gray, other)[0], ATTEMPTS[:2], ocr, today)
     result = confirmed or best
     assert result is not None
     return result

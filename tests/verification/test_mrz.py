@@ -222,6 +222,20 @@ def test_an_upside_down_document_is_turned_over_and_read(ocr: OcrbLines) -> None
     assert reading.valid and fields(reading) == fields(parse_mrz(lines, today=TODAY))
 
 
+@pytest.mark.parametrize("degrees", [0.7, -1.5])
+def test_a_zone_left_sloping_by_rectification_is_levelled_and_read(ocr: OcrbLines, degrees: float) -> None:
+    rng = np.random.default_rng(8)
+    lines = random_mrz("TD3", rng, TODAY)
+    image = render_mrz(lines, rng, char_height=22)
+    height, width = image.shape
+    turned = cv2.warpAffine(image, cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0), (width, height),
+                            borderMode=cv2.BORDER_REPLICATE)
+    zone = locate_mrz(turned)
+    assert zone is not None and abs(zone.skew + degrees) < 0.3
+    reading = read_mrz(turned, zone, ocr=ocr, today=TODAY)
+    assert reading.valid and fields(reading) == fields(parse_mrz(lines, today=TODAY))
+
+
 def test_photographed_specimens_read_exactly_or_not_at_all(shared_data: Path, ocr: OcrbLines) -> None:
     exact: list[str] = []
     wrong: list[str] = []
