@@ -139,11 +139,10 @@ def _bench_sessions(args: argparse.Namespace) -> int:
 
 
 def _bench_quality_set(args: argparse.Namespace) -> int:
-    from verification.degrade import build, usable_documents
+    from verification.quality_set import build
 
-    documents = [d for d in usable_documents(Path(args.documents)) if not args.only or args.only in d.name]
-    samples = build(documents, Path(args.out), seed=args.seed)
-    print(f"wrote {len(samples)} images and labels.csv to {args.out}")
+    rows = build(Path(args.documents), Path(args.out), seed=args.seed, only=args.only)
+    print(f"wrote {len({r.path for r in rows})} images ({len(rows)} rows) and labels.csv to {args.out}")
     return 0
 
 
@@ -260,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     quality_set = bench.add_parser("quality-set", help="build the labelled degradation set from specimens")
     quality_set.add_argument("documents", help="a folder like ../shared/data/documents (with labels.csv)")
     quality_set.add_argument("out")
-    quality_set.add_argument("--seed", type=int, default=20261125)
+    quality_set.add_argument("--seed", type=int, default=20261128)
     quality_set.add_argument("--only", default="", help="only the specimens whose file name contains this")
     quality_set.set_defaults(run=_bench_quality_set)
 
