@@ -115,7 +115,7 @@ def _bench_faces(args: argparse.Namespace) -> int:
 def _bench_quality(args: argparse.Namespace) -> int:
     from server.bench.quality import run
 
-    print(json.dumps(run(Path(args.directory), preset=args.preset, details=args.details), indent=2))
+    print(json.dumps(run(Path(args.directory), preset=args.preset, details=args.details, split=args.split), indent=2))
     return 0
 
 
@@ -233,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("directory")
     quality.add_argument("--preset", default="normal", choices=["relaxed", "normal", "strict"])
     quality.add_argument("--details", action="store_true", help="list every image a check got wrong")
+    quality.add_argument("--split", default="", help="only the rows of this split (calibration, report)")
     quality.set_defaults(run=_bench_quality)
     storage = bench.add_parser("storage", help="put/get of 3 MB objects: adapters vs boto3 / plain files")
     storage.add_argument("--endpoint-url", help="an S3-compatible endpoint (default: start moto's server)")

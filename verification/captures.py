@@ -12,6 +12,7 @@ from the transform applied. Mild strengths are labelled 0, strong ones 1; the mi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import cv2
 import numpy as np
@@ -24,6 +25,8 @@ NONE = -1  # no claim
 FRAME = (1200, 1600)
 Labels = dict[str, int]
 Capture = tuple[str, np.ndarray, Labels]
+Shot = dict[str, Any]  # keyword arguments of Shooter.shoot
+Transform = Callable[[np.ndarray, scenes.Placed], np.ndarray]
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -70,9 +73,10 @@ class Shooter:
         self.document = document
         self.paper = float(np.percentile(_grey(document), 75)) * 0.86 + 5
 
-    def shoot(self, *, width: float | None = None, frame: tuple[int, int] = FRAME, gap: tuple[float, float] | None = None,
-              kind: str | None = None, tilt: float = 0.12, turn: float = 20.0, centre: tuple[float, float] | None = None,
-              shadow: bool | None = None, gain: float = 1.0) -> tuple[np.ndarray, scenes.Placed]:
+    def shoot(self, *, width: float | None = None, frame: tuple[int, int] = FRAME,
+              gap: tuple[float, float] | None = None, kind: str | None = None, tilt: float = 0.12, turn: float = 20.0,
+              centre: tuple[float, float] | None = None, shadow: bool | None = None, gain: float = 1.0
+              ) -> tuple[np.ndarray, scenes.Placed]:
         rng = self.rng
         doc_width = float(width if width is not None else rng.uniform(0.85, 1.0) * self.width)
         if gap is None:
@@ -111,49 +115,55 @@ def captures(shooter: Shooter, *, portrait_u: float, mrz_readable: bool) -> Iter
     """Every family of captures of one document (see the module docstring of `verification.quality_set`)."""
     rng = shooter.rng
     scale = shooter.width / 1000
-
-    def plain(name: str, make: Callable[[np.ndarray, scenes.Placed], np.ndarray] | None = None,
-              **options: object) -> Iterator[tuple[str, np.ndarray, scenes.Placed]]:
-        image, placed = shooter.shoot(**options)  # type: ignore[arg-type]
-        yield name, image if make is None else make(image, placed), placed
-
-    for name, image, placed in (*plain("clean"), *plain("clean_b"), *plain("low_gap", gap=(8, 19), kind="plain"),
-                                *plain("mid_gap", gap=(20, 40)), *plain("wood", kind="wood"),
-                                *plain("cluttered", kind="cluttered"), *plain("shadow", shadow=True),
-                                *plain("perspective", tilt=0.28, turn=35.0),
-                                *plain("fills_frame", width=0.86 * FRAME[1], tilt=0.04, turn=2.0, centre=(0.5, 0.5))):
+    scenery: tuple[tuple[str, Shot], ...] = (
+        ("clean", {}), ("clean_b", {}), ("low_gap", {"gap": (8, 19), "kind": "plain"}), ("mid_gap", {"gap": (20, 40)}),
+        ("wood", {"kind": "wood"}), ("cluttered", {"kind": "cluttered"}), ("shadow", {"shadow": True}),
+        ("perspective", {"tilt": 0.28, "turn": 35.0}),
+        ("fills_frame", {"width": 0.86 * FRAME[1], "tilt": 0.04, "turn": 2.0, "centre": (0.5, 0.5)}))
+    for name, options in scenery:
+        image, placed = shooter.shoot(**options)
         labels = shooter.labels(image, placed, mrz_invalid=0 if mrz_readable and name == "clean" else NONE)
         yield name, finish(image, rng), labels
     image, placed = shooter.shoot()
     tip = shooter.point(placed, float(rng.uniform(0.3, 0.7)), 1.03)
     held = scenes.finger(rng, image, tip, np.pi / 2 + rng.uniform(-0.3, 0.3), 400, 0.08 * shooter.width)
     yield "hand_holding", finish(held, rng), shooter.labels(held, placed, occluded=NONE)
-    blurs = (("defocus_mild", lambda im: degrade.gaussian_blur(im, 0.7 * scale), 0),
-             ("shake_3px", lambda im: degrade.motion_blur(im, 3, float(rng.uniform(0, 180))), 0),
-             ("defocus_strong", lambda im: degrade.gaussian_blur(im, 3.0 * scale), 1),
-             ("defocus_severe", lambda im: degrade.gaussian_blur(im, 6.0 * scale), 1),
-             ("motion_14px", lambda im: degrade.motion_blur(im, max(3, round(14 * scale)), float(rng.uniform(0, 180))), 1),
-             ("motion_25px", lambda im: degrade.motion_blur(im, max(3, round(25 * scale)), float(rng.uniform(0, 180))), 1))
-    for name, blur, label in blurs:
-        image, placed = shooter.shoot()
-        if label == 0 and not shooter.sharp_base:
+
+    def motion(length: float) -> Transform:
+        return lambda im, _: degrade.motion_blur(im, max(3, round(length)), float(rng.uniform(0, 180)))
+
+    def defocus(sigma: float) -> Transform:
+        return lambda im, _: degrade.gaussian_blur(im, sigma)
+
+    def sheen(low: float, high: float) -> Transform:
+        return lambda im, p: degrade.sheen(im, rng, p.mask, float(rng.uniform(low, high)))
+
+    def specular(share: float) -> Transform:
+        return lambda im, p: degrade.specular(im, rng, p.mask, share)
+
+    unclaimed_kind = {"wrong_type": NONE, "wrong_side": NONE}
+    families: tuple[tuple[str, Transform, Labels, Shot], ...] = (
+        ("defocus_mild", defocus(0.7 * scale), {"blurred": 0}, {}),
+        ("shake_3px", motion(3), {"blurred": 0}, {}),
+        ("defocus_strong", defocus(3.0 * scale), {"blurred": 1}, {}),
+        ("defocus_severe", defocus(6.0 * scale), {"blurred": 1}, {}),
+        ("motion_14px", motion(14 * scale), {"blurred": 1}, {}),
+        ("motion_25px", motion(25 * scale), {"blurred": 1}, {}),
+        ("specular_small", specular(0.002), {"glare": 0}, {"gap": (60, 160)}),
+        ("specular_strong", specular(0.07), {"glare": 1}, {"gap": (60, 160)}),
+        ("specular_severe", specular(0.14), {"glare": 1}, {"gap": (60, 160)}),
+        ("sheen", sheen(0.6, 0.75), {"glare": 1}, {"gap": (60, 160)}),
+        ("sheen_strong", sheen(0.8, 0.9), {"glare": 1}, {"gap": (60, 160)}),
+        ("bright_unclipped", lambda im, _: degrade.exposure(im, 1.18), {"glare": 0}, {"gap": (60, 160)}),
+        ("dark_mild", lambda im, _: degrade.exposure(im, 0.75), {}, {}),
+        ("dark_strong", lambda im, _: degrade.exposure(im, 0.25), unclaimed_kind, {}),
+        ("overexposed", lambda im, _: degrade.exposure(im, 3.0), unclaimed_kind | {"glare": NONE}, {}))
+    for name, transform, family, options in families:
+        if family.get("blurred") == 0 and not shooter.sharp_base:
             continue
-        blurred = blur(image)
-        yield name, finish(blurred, rng), shooter.labels(blurred, placed, blurred=label)
-    lights = (("specular_small", lambda im, p: degrade.specular(im, rng, p.mask, 0.002), {"glare": 0}),
-              ("specular_strong", lambda im, p: degrade.specular(im, rng, p.mask, 0.07), {"glare": 1}),
-              ("specular_severe", lambda im, p: degrade.specular(im, rng, p.mask, 0.14), {"glare": 1}),
-              ("sheen", lambda im, p: degrade.sheen(im, rng, p.mask, float(rng.uniform(0.6, 0.75))), {"glare": 1}),
-              ("sheen_strong", lambda im, p: degrade.sheen(im, rng, p.mask, float(rng.uniform(0.8, 0.9))), {"glare": 1}),
-              ("bright_unclipped", lambda im, p: degrade.exposure(im, 1.18), {"glare": 0}),
-              ("dark_mild", lambda im, p: degrade.exposure(im, 0.75), {}),
-              ("dark_strong", lambda im, p: degrade.exposure(im, 0.25), {"wrong_type": NONE, "wrong_side": NONE}),
-              ("overexposed", lambda im, p: degrade.exposure(im, 3.0), {"glare": NONE, "wrong_type": NONE,
-                                                                       "wrong_side": NONE}))
-    for name, light, family in lights:
-        image, placed = shooter.shoot(gap=(60, 160))
-        lit = light(image, placed)
-        yield name, finish(lit, rng), shooter.labels(lit, placed, **family)
+        image, placed = shooter.shoot(**options)
+        changed = transform(image, placed)
+        yield name, finish(changed, rng), shooter.labels(changed, placed, **family)
     yield from _backlight(shooter)
     for name, (u, v) in (("finger_portrait", (portrait_u, 0.55)), ("finger_data", (0.62, 0.5)),
                          ("finger_corner", (0.05, 0.92))):
@@ -161,12 +171,16 @@ def captures(shooter: Shooter, *, portrait_u: float, mrz_readable: bool) -> Iter
         tip = shooter.point(placed, u, v)
         covered = scenes.finger(rng, image, tip, np.pi / 2 + rng.uniform(-0.5, 0.5), 900, 0.1 * shooter.width)
         yield name, finish(covered, rng), shooter.labels(covered, placed, occluded=1)
-    for name, options in (("far", {"width": float(rng.uniform(260, 440))}),
-                          ("far_fine", {"width": float(rng.uniform(760, 860)), "frame": (2400, 3200)}),
-                          ("cut_side", {"centre": (0.5 + rng.choice([-1, 1]) * rng.uniform(0.33, 0.4), 0.5)}),
-                          ("cut_corner", {"centre": (0.5 + rng.choice([-1, 1]) * 0.3, 0.5 + rng.choice([-1, 1]) * 0.3)}),
-                          ("near_edge", {"centre": (0.5 + rng.choice([-1, 1]) * 0.12, 0.5), "turn": 5.0})):
-        image, placed = shooter.shoot(**options)  # type: ignore[arg-type]
+    left_or_right = float(rng.choice([-1, 1]))
+    up_or_down = float(rng.choice([-1, 1]))
+    framing: tuple[tuple[str, Shot], ...] = (
+        ("far", {"width": float(rng.uniform(260, 440))}),
+        ("far_fine", {"width": float(rng.uniform(760, 860)), "frame": (2400, 3200)}),
+        ("cut_side", {"centre": (0.5 + left_or_right * float(rng.uniform(0.33, 0.4)), 0.5)}),
+        ("cut_corner", {"centre": (0.5 + left_or_right * 0.3, 0.5 + up_or_down * 0.3)}),
+        ("near_edge", {"centre": (0.5 + left_or_right * 0.12, 0.5), "turn": 5.0}))
+    for name, options in framing:
+        image, placed = shooter.shoot(**options)
         yield name, finish(image, rng), shooter.labels(image, placed)
 
 

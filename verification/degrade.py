@@ -102,9 +102,9 @@ def sheen(image: np.ndarray, rng: np.random.Generator, mask: np.ndarray, strengt
     centre = (int(rng.uniform(x0 + 0.3 * (x1 - x0), x1 - 0.3 * (x1 - x0))),
               int(rng.uniform(y0 + 0.3 * (y1 - y0), y1 - 0.3 * (y1 - y0))))
     axes = (int(rng.uniform(0.25, 0.4) * (x1 - x0)), int(rng.uniform(0.3, 0.5) * (y1 - y0)))
-    veil = np.zeros(mask.shape, np.float32)
-    cv2.ellipse(veil, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
-    veil = cv2.GaussianBlur(veil, (0, 0), max(axes) * 0.25) * (mask > 127)
+    drawn = np.zeros(mask.shape, np.float32)
+    cv2.ellipse(drawn, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
+    veil = cv2.GaussianBlur(drawn, (0, 0), max(axes) * 0.25) * (mask > 127)
     alpha = (strength * veil)[:, :, None]
     level = float(rng.uniform(215, 232))
     out: np.ndarray = np.clip(image * (1 - alpha) + level * alpha, 0, 239).astype(np.uint8)

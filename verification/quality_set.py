@@ -29,8 +29,8 @@ import cv2
 import msgspec
 import numpy as np
 
-from verification.cards import card
 from verification.captures import COLUMNS, NONE, Labels, Shooter, captures, empty_scenes
+from verification.cards import card
 
 HEADER = ("path", "split", "document_type", "side", "true_type", "true_side", *COLUMNS)
 SPLITS = ("calibration", "report")

@@ -41,7 +41,8 @@ def wood_desk(rng: np.random.Generator, shape: tuple[int, int], level: float) ->
     wave = np.sin(u / rng.uniform(6, 14) + 3 * np.sin(v / rng.uniform(80, 200)))
     grain = level + 14 * wave + cv2.GaussianBlur(rng.normal(0, 10, (height, width)).astype(np.float32), (0, 0), 2)
     colour = np.array([0.75, 0.95, 1.2], np.float32)
-    return np.clip(grain[:, :, None] * colour[None, None, :], 0, 255).astype(np.uint8)
+    wood: np.ndarray = np.clip(grain[:, :, None] * colour[None, None, :], 0, 255).astype(np.uint8)
+    return wood
 
 
 def clutter(rng: np.random.Generator, desk: np.ndarray, count: int) -> np.ndarray:
@@ -75,7 +76,7 @@ def desk(rng: np.random.Generator, shape: tuple[int, int], level: float, kind: s
     return clutter(rng, base, int(rng.integers(2, 5))) if kind == "cluttered" else base
 
 
-def corners_for(rng: np.random.Generator, frame: tuple[int, int], size: tuple[int, int], *,
+def corners_for(rng: np.random.Generator, frame: tuple[int, int], size: tuple[float, float], *,
                 centre: tuple[float, float], tilt: float, turn: float) -> np.ndarray:
     """Where a document of `size` (w, h) lands: rotated by up to `turn` degrees, its corners pulled by
     up to `tilt` of its width (a camera that is not parallel to the desk)."""
@@ -90,7 +91,8 @@ def corners_for(rng: np.random.Generator, frame: tuple[int, int], size: tuple[in
     for i in pairs:
         shrink[i] = -box[i] * pull / max(w, h)
     jitter = rng.normal(0, 0.012 * w, (4, 2))
-    return (box + shrink + jitter) @ rotation.T + (centre[0] * frame[1], centre[1] * frame[0])
+    corners: np.ndarray = (box + shrink + jitter) @ rotation.T + (centre[0] * frame[1], centre[1] * frame[0])
+    return corners
 
 
 def place(document: np.ndarray, scene: np.ndarray, corners: np.ndarray, *, gain: float, light: np.ndarray
@@ -116,13 +118,14 @@ def light_map(rng: np.random.Generator, shape: tuple[int, int], *, unevenness: f
     ramp = (x / width - 0.5) * np.cos(angle) + (y / height - 0.5) * np.sin(angle)
     light = 1.0 + unevenness * ramp
     if shadow:
-        blob = np.zeros((height, width), np.float32)
+        shape_ = np.zeros((height, width), np.float32)
         centre = (int(rng.uniform(0.2, 0.8) * width), int(rng.uniform(0, 0.5) * height))
         axes = (int(rng.uniform(0.2, 0.45) * width), int(rng.uniform(0.25, 0.5) * height))
-        cv2.ellipse(blob, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
-        blob = cv2.GaussianBlur(blob, (0, 0), float(rng.uniform(15, 40)))
+        cv2.ellipse(shape_, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
+        blob = cv2.GaussianBlur(shape_, (0, 0), float(rng.uniform(15, 40)))
         light = light * (1 - rng.uniform(0.25, 0.4) * blob)
-    return light.astype(np.float32)
+    result: np.ndarray = light.astype(np.float32)
+    return result
 
 
 def window(rng: np.random.Generator, image: np.ndarray, document_mask: np.ndarray) -> np.ndarray:
@@ -142,7 +145,8 @@ def window(rng: np.random.Generator, image: np.ndarray, document_mask: np.ndarra
     outside = 1.0 - document_mask.astype(np.float32) / 255.0
     bright = np.clip(region + 0.6 * glow, 0, 1) * outside
     out = image.astype(np.float32) * (1 - bright[:, :, None]) + 255.0 * bright[:, :, None]
-    return np.clip(out, 0, 255).astype(np.uint8)
+    lit: np.ndarray = np.clip(out, 0, 255).astype(np.uint8)
+    return lit
 
 
 def finger(rng: np.random.Generator, image: np.ndarray, tip: tuple[float, float], direction: float,
@@ -158,8 +162,8 @@ def finger(rng: np.random.Generator, image: np.ndarray, tip: tuple[float, float]
     alpha = cv2.GaussianBlur(layer, (0, 0), 1.5).astype(np.float32)[:, :, None] / 255.0
     shade = cv2.GaussianBlur(layer, (0, 0), thickness / 4).astype(np.float32)[:, :, None] / 255.0
     skin = np.array(colour, np.float32)[None, None, :] * (0.75 + 0.3 * shade)
-    out = (out.astype(np.float32) * (1 - alpha) + skin * alpha)
-    return np.clip(out, 0, 255).astype(np.uint8)
+    covered: np.ndarray = np.clip(out.astype(np.float32) * (1 - alpha) + skin * alpha, 0, 255).astype(np.uint8)
+    return covered
 
 
 def mural(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -184,7 +188,8 @@ def selfie(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     face = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
     crop = face[0: int(rng.uniform(380, 512)), int(rng.uniform(60, 140)): 460]
     scaled = cv2.resize(crop, (width, height), interpolation=cv2.INTER_CUBIC)
-    return np.clip(scaled.astype(np.float32) * rng.uniform(0.8, 1.1), 0, 255).astype(np.uint8)
+    exposed: np.ndarray = np.clip(scaled.astype(np.float32) * rng.uniform(0.8, 1.1), 0, 255).astype(np.uint8)
+    return exposed
 
 
 def screen(rng: np.random.Generator, base: np.ndarray) -> np.ndarray:

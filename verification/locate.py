@@ -1,0 +1,182 @@
+"""Finding the document in a photo: candidate quadrilaterals from edges (on the lightness and both
+colour channels, so a desk as bright as the paper still differs in colour or leaves a faint step)
+and from bright/dark regions, each scored by how much of its outline lies on a real edge, how
+rectangular it is, whether its aspect ratio is a document's, and whether it holds print.
+
+Works on a small copy (`LOCATE_SIDE`), returns corners in the caller's pixels.
+"""
+
+from __future__ import annotations
+
+import cv2
+import msgspec
+import numpy as np
+
+LOCATE_SIDE = 512
+MIN_AREA = 0.012  # share of the frame: a document down to ~3% of the frame is found with room to spare
+ASPECTS = (1.586, 1.42, 1.41)  # ID-1 card, passport page (TD3), TD2
+
+
+class Quad(msgspec.Struct, frozen=True, kw_only=True):
+    """Document corners (top-left, top-right, bottom-right, bottom-left) in working-image pixels, the
+    share of the frame it covers, whether it runs into the frame's edge, and how sure we are (0-1)."""
+
+    points: list[tuple[float, float]]
+    area_share: float
+    touches_edge: bool
+    confidence: float = 1.0
+
+
+def order(points: np.ndarray) -> np.ndarray:
+    """Corners as top-left, top-right, bottom-right, bottom-left."""
+    centre = points.mean(axis=0)
+    angles = np.arctan2(points[:, 1] - centre[1], points[:, 0] - centre[0])
+    ring = points[np.argsort(angles)]  # clockwise in image coordinates, starting anywhere
+    start = int(np.argmin(ring.sum(axis=1)))
+    return np.roll(ring, -start, axis=0).astype(np.float32)
+
+
+def _gradient(lab: np.ndarray) -> np.ndarray:
+    """Edge strength: the strongest of the lightness gradient and the (amplified) colour gradients."""
+    strength = np.zeros(lab.shape[:2], np.float32)
+    for channel, weight in ((0, 1.0), (1, 2.0), (2, 2.0)):
+        plane: np.ndarray = lab[:, :, channel].astype(np.float32)
+        gx = cv2.Sobel(plane, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(plane, cv2.CV_32F, 0, 1, ksize=3)
+        strength = np.maximum(strength, weight / 8.0 * cv2.magnitude(gx, gy))
+    return strength
+
+
+def _contours(lab: np.ndarray, strength: np.ndarray) -> list[np.ndarray]:
+    found: list[np.ndarray] = []
+    floor = float(np.percentile(strength, 60))
+    for low in (max(1.2, 1.5 * floor), max(2.5, 3.0 * floor)):
+        edges = ((strength >= low) * 255).astype(np.uint8)
+        thin = cv2.morphologyEx(edges, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+        closed = cv2.dilate(thin, np.ones((3, 3), np.uint8))
+        contours, _ = cv2.findContours(closed, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        found.extend(contours)
+    lightness = cv2.GaussianBlur(lab[:, :, 0], (0, 0), 2)
+    _, mask = cv2.threshold(lightness, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    for polarity in (mask, cv2.bitwise_not(mask)):
+        opened = cv2.morphologyEx(polarity, cv2.MORPH_OPEN, np.ones((7, 7), np.uint8))
+        contours, _ = cv2.findContours(opened, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        found.extend(contours)
+    return found
+
+
+def _quad_of(contour: np.ndarray) -> np.ndarray | None:
+    hull = cv2.convexHull(contour)
+    perimeter = cv2.arcLength(hull, True)
+    for epsilon in (0.02, 0.035, 0.05):
+        approx = cv2.approxPolyDP(hull, epsilon * perimeter, True)
+        if len(approx) == 4:
+            return order(approx.reshape(4, 2).astype(np.float32))
+        if len(approx) < 4:
+            break
+    rect = cv2.minAreaRect(hull)
+    if cv2.contourArea(hull) < 0.9 * rect[1][0] * rect[1][1]:
+        return None
+    return order(cv2.boxPoints(rect).astype(np.float32))
+
+
+def _on_border(a: np.ndarray, b: np.ndarray, shape: tuple[int, ...]) -> bool:
+    height, width = shape[:2]
+    near = 3.0
+    return bool((a[0] <= near and b[0] <= near) or (a[1] <= near and b[1] <= near)
+                or (a[0] >= width - 1 - near and b[0] >= width - 1 - near)
+                or (a[1] >= height - 1 - near and b[1] >= height - 1 - near))
+
+
+def edge_support(corners: np.ndarray, strength: np.ndarray, threshold: float) -> tuple[float, float]:
+    """Share of the outline (and of its weakest side) that lies on an edge: every side sampled at 32
+    points, each the strongest gradient within 2 px across the side. Sides along the frame's border
+    (a document running out of the photo) count as supported."""
+    height, width = strength.shape
+    shares = []
+    t = np.linspace(0.08, 0.92, 32)[:, None]
+    for i in range(4):
+        a, b = corners[i], corners[(i + 1) % 4]
+        if _on_border(a, b, strength.shape):
+            shares.append(1.0)
+            continue
+        direction = (b - a) / max(1e-6, float(np.linalg.norm(b - a)))
+        normal = np.array([-direction[1], direction[0]])
+        points = a + (b - a) * t
+        best = np.zeros(len(points), np.float32)
+        for offset in (-2, -1, 0, 1, 2):
+            p = points + normal * offset
+            x = np.clip(np.round(p[:, 0]).astype(int), 0, width - 1)
+            y = np.clip(np.round(p[:, 1]).astype(int), 0, height - 1)
+            best = np.maximum(best, strength[y, x])
+        shares.append(float(np.mean(best >= threshold)))
+    return float(np.mean(shares)), float(min(shares))
+
+
+def _aspect(corners: np.ndarray) -> float:
+    sides = [float(np.linalg.norm(corners[i] - corners[(i + 1) % 4])) for i in range(4)]
+    across, down = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
+    return max(across, down) / max(1.0, min(across, down))
+
+
+def _print_inside(corners: np.ndarray, strength: np.ndarray, threshold: float) -> float:
+    """Share of the inside (away from the outline) covered by strokes: print, a portrait, a pattern."""
+    mask = np.zeros(strength.shape, np.uint8)
+    centre = corners.mean(axis=0)
+    inner = centre + (corners - centre) * 0.85
+    cv2.fillConvexPoly(mask, np.round(inner).astype(np.int32), 1)
+    inside = strength[mask > 0]
+    return float(np.mean(inside >= threshold)) if inside.size else 0.0
+
+
+def score(corners: np.ndarray, strength: np.ndarray, threshold: float, touches: bool) -> float:
+    """Confidence (0-1) that the quadrilateral is a document."""
+    support, weakest = edge_support(corners, strength, threshold)
+    aspect = _aspect(corners)
+    if touches:
+        shape_fit = 1.0 if 0.9 <= aspect <= 4.0 else 0.0
+    else:
+        nearest = min(abs(np.log(aspect / a)) for a in ASPECTS)
+        shape_fit = float(np.clip(1.0 - (nearest - 0.12) / 0.15, 0.0, 1.0))
+    printed = float(np.clip(_print_inside(corners, strength, threshold) / 0.04, 0.0, 1.0))
+    return float(support * (0.5 + 0.5 * weakest) * shape_fit * (0.4 + 0.6 * printed))
+
+
+def find_document(bgr: np.ndarray) -> Quad | None:
+    """The largest confident document-like quadrilateral (else the most confident one), or None."""
+    height, width = bgr.shape[:2]
+    scale = min(1.0, LOCATE_SIDE / max(height, width))
+    small = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else bgr
+    lab = cv2.cvtColor(cv2.GaussianBlur(small, (0, 0), 1.2), cv2.COLOR_BGR2LAB)
+    strength = _gradient(lab)
+    threshold = max(2.0, 2.5 * float(np.percentile(strength, 50)))
+    sh, sw = small.shape[:2]
+    area = float(sh * sw)
+    scored: list[tuple[float, float, np.ndarray, bool]] = []
+    seen: list[np.ndarray] = []
+    for contour in _contours(lab, strength):
+        if cv2.contourArea(contour) < MIN_AREA * area and cv2.arcLength(contour, True) < 0.5 * (sh + sw) * 0.4:
+            continue
+        corners = _quad_of(contour)
+        if corners is None:
+            continue
+        quad_area = float(cv2.contourArea(corners))
+        if not MIN_AREA * area <= quad_area <= 0.95 * area:
+            continue
+        if any(float(np.abs(corners - s).max()) < 4 for s in seen):
+            continue
+        seen.append(corners)
+        margin = 2.0
+        touches = bool(np.any(corners <= margin) or np.any(corners[:, 0] >= sw - 1 - margin)
+                       or np.any(corners[:, 1] >= sh - 1 - margin))
+        scored.append((score(corners, strength, threshold, touches), quad_area, corners, touches))
+    if not scored:
+        return None
+    confident = [s for s in scored if s[0] >= 0.5]
+    best = max(confident, key=lambda s: s[1]) if confident else max(scored, key=lambda s: s[0])
+    confidence, quad_area, corners, touches = best
+    points = [(float(x) / scale, float(y) / scale) for x, y in corners]
+    return Quad(points=points, area_share=quad_area / area, touches_edge=touches, confidence=round(confidence, 4))
+
+
+__all__ = ["ASPECTS", "LOCATE_SIDE", "MIN_AREA", "Quad", "edge_support", "find_document", "order", "score"]
