@@ -13,6 +13,8 @@ import msgspec
 import numpy as np
 
 LOCATE_SIDE = 512
+MAX_CANDIDATES = 40
+OFFSETS = np.arange(-2, 3, dtype=np.float32)
 MIN_AREA = 0.012  # share of the frame: a document down to ~3% of the frame is found with room to spare
 ASPECTS = (1.586, 1.42, 1.41)  # ID-1 card, passport page (TD3), TD2
 
@@ -36,32 +38,44 @@ def order(points: np.ndarray) -> np.ndarray:
     return np.roll(ring, -start, axis=0).astype(np.float32)
 
 
-def _gradient(lab: np.ndarray) -> np.ndarray:
+class Gradients(msgspec.Struct, frozen=True, kw_only=True):
+    """Per channel (L, a, b) derivatives, colour ones amplified, and the strongest magnitude."""
+
+    gx: np.ndarray
+    gy: np.ndarray
+    strength: np.ndarray
+
+
+def gradients(lab: np.ndarray) -> Gradients:
     """Edge strength: the strongest of the lightness gradient and the (amplified) colour gradients."""
-    strength = np.zeros(lab.shape[:2], np.float32)
-    for channel, weight in ((0, 1.0), (1, 2.0), (2, 2.0)):
-        plane: np.ndarray = lab[:, :, channel].astype(np.float32)
-        gx = cv2.Sobel(plane, cv2.CV_32F, 1, 0, ksize=3)
-        gy = cv2.Sobel(plane, cv2.CV_32F, 0, 1, ksize=3)
-        strength = np.maximum(strength, weight / 8.0 * cv2.magnitude(gx, gy))
-    return strength
+    planes = cv2.multiply(lab.astype(np.float32), (1 / 8.0, 2 / 8.0, 2 / 8.0, 0.0))
+    gx = cv2.Sobel(planes, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(planes, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude = cv2.magnitude(gx.reshape(-1), gy.reshape(-1)).reshape(gx.shape)
+    strength = cv2.max(cv2.max(magnitude[:, :, 0], magnitude[:, :, 1]), magnitude[:, :, 2])
+    return Gradients(gx=gx, gy=gy, strength=strength)
 
 
 def _contours(lab: np.ndarray, strength: np.ndarray) -> list[np.ndarray]:
+    """Outlines that may be the document: loops of edges (two sensitivities) and bright/dark regions."""
     found: list[np.ndarray] = []
-    floor = float(np.percentile(strength, 60))
+    floor = float(np.percentile(strength[::3, ::3], 60))
     for low in (max(1.2, 1.5 * floor), max(2.5, 3.0 * floor)):
         edges = ((strength >= low) * 255).astype(np.uint8)
         thin = cv2.morphologyEx(edges, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
         closed = cv2.dilate(thin, np.ones((3, 3), np.uint8))
         contours, _ = cv2.findContours(closed, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         found.extend(contours)
+    canny = cv2.Canny(lab[:, :, 0], 10, 30, L2gradient=True)  # thin edges keep the outline apart from the print
+    contours, _ = cv2.findContours(canny, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    found.extend(contours)
     lightness = cv2.GaussianBlur(lab[:, :, 0], (0, 0), 2)
     _, mask = cv2.threshold(lightness, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     for polarity in (mask, cv2.bitwise_not(mask)):
-        opened = cv2.morphologyEx(polarity, cv2.MORPH_OPEN, np.ones((7, 7), np.uint8))
-        contours, _ = cv2.findContours(opened, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        found.extend(contours)
+        for size in (7, 21):  # the larger opening parts a document from a sheet of paper it touches
+            opened = cv2.morphologyEx(polarity, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))
+            contours, _ = cv2.findContours(opened, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            found.extend(contours)
     return found
 
 
@@ -88,29 +102,32 @@ def _on_border(a: np.ndarray, b: np.ndarray, shape: tuple[int, ...]) -> bool:
                 or (a[1] >= height - 1 - near and b[1] >= height - 1 - near))
 
 
-def edge_support(corners: np.ndarray, strength: np.ndarray, threshold: float) -> tuple[float, float]:
-    """Share of the outline (and of its weakest side) that lies on an edge: every side sampled at 32
-    points, each the strongest gradient within 2 px across the side. Sides along the frame's border
-    (a document running out of the photo) count as supported."""
-    height, width = strength.shape
+def edge_support(corners: np.ndarray, grads: Gradients, threshold: float) -> tuple[float, float, int]:
+    """Share of the outline (and of its weakest side) that lies on a straight edge: every side sampled at
+    32 points, each the strongest gradient across the side within 2 px, counted when it is strong and points
+    across the side (a curved contour or texture points every way). Sides along the frame's border (a
+    document running out of the photo) count as supported; how many there are comes third."""
+    height, width = grads.strength.shape
     shares = []
+    border = 0
     t = np.linspace(0.08, 0.92, 32)[:, None]
     for i in range(4):
         a, b = corners[i], corners[(i + 1) % 4]
-        if _on_border(a, b, strength.shape):
+        if _on_border(a, b, grads.strength.shape):
             shares.append(1.0)
+            border += 1
             continue
         direction = (b - a) / max(1e-6, float(np.linalg.norm(b - a)))
-        normal = np.array([-direction[1], direction[0]])
-        points = a + (b - a) * t
-        best = np.zeros(len(points), np.float32)
-        for offset in (-2, -1, 0, 1, 2):
-            p = points + normal * offset
-            x = np.clip(np.round(p[:, 0]).astype(int), 0, width - 1)
-            y = np.clip(np.round(p[:, 1]).astype(int), 0, height - 1)
-            best = np.maximum(best, strength[y, x])
+        normal = np.array([-direction[1], direction[0]], np.float32)
+        points = (a + (b - a) * t)[None, :, :] + OFFSETS[:, None, None] * normal[None, None, :]
+        x = np.clip(np.round(points[:, :, 0]).astype(int), 0, width - 1)
+        y = np.clip(np.round(points[:, :, 1]).astype(int), 0, height - 1)
+        gx, gy = grads.gx[y, x], grads.gy[y, x]  # offsets x points x channels
+        across = np.abs(gx * normal[0] + gy * normal[1]).max(axis=2)
+        along = np.abs(gx * direction[0] + gy * direction[1]).max(axis=2)
+        best = np.where(across >= 2.0 * along, across, 0.0).max(axis=0)
         shares.append(float(np.mean(best >= threshold)))
-    return float(np.mean(shares)), float(min(shares))
+    return float(np.mean(shares)), float(min(shares)), border
 
 
 def _aspect(corners: np.ndarray) -> float:
@@ -121,6 +138,11 @@ def _aspect(corners: np.ndarray) -> float:
 
 def _print_inside(corners: np.ndarray, strength: np.ndarray, threshold: float) -> float:
     """Share of the inside (away from the outline) covered by strokes: print, a portrait, a pattern."""
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
+    x0, y0 = max(0, x0), max(0, y0)
+    strength = strength[y0:y1, x0:x1]
+    corners = corners - np.array([x0, y0], np.float32)
     mask = np.zeros(strength.shape, np.uint8)
     centre = corners.mean(axis=0)
     inner = centre + (corners - centre) * 0.85
@@ -129,17 +151,19 @@ def _print_inside(corners: np.ndarray, strength: np.ndarray, threshold: float) -
     return float(np.mean(inside >= threshold)) if inside.size else 0.0
 
 
-def score(corners: np.ndarray, strength: np.ndarray, threshold: float, touches: bool) -> float:
+def score(corners: np.ndarray, grads: Gradients, threshold: float, touches: bool) -> float:
     """Confidence (0-1) that the quadrilateral is a document."""
-    support, weakest = edge_support(corners, strength, threshold)
+    support, weakest, border = edge_support(corners, grads, threshold)
+    if border > 2 or support < 0.3:
+        return 0.0
     aspect = _aspect(corners)
     if touches:
         shape_fit = 1.0 if 0.9 <= aspect <= 4.0 else 0.0
     else:
         nearest = min(abs(np.log(aspect / a)) for a in ASPECTS)
         shape_fit = float(np.clip(1.0 - (nearest - 0.12) / 0.15, 0.0, 1.0))
-    printed = float(np.clip(_print_inside(corners, strength, threshold) / 0.04, 0.0, 1.0))
-    return float(support * (0.5 + 0.5 * weakest) * shape_fit * (0.4 + 0.6 * printed))
+    printed = float(np.clip(_print_inside(corners, grads.strength, 2 * threshold) / 0.04, 0.0, 1.0))
+    return float(support * (0.5 + 0.5 * weakest) * shape_fit * (0.1 + 0.9 * printed))
 
 
 def find_document(bgr: np.ndarray) -> Quad | None:
@@ -148,15 +172,17 @@ def find_document(bgr: np.ndarray) -> Quad | None:
     scale = min(1.0, LOCATE_SIDE / max(height, width))
     small = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else bgr
     lab = cv2.cvtColor(cv2.GaussianBlur(small, (0, 0), 1.2), cv2.COLOR_BGR2LAB)
-    strength = _gradient(lab)
-    threshold = max(2.0, 2.5 * float(np.percentile(strength, 50)))
+    grads = gradients(lab)
+    strength = grads.strength
+    threshold = max(2.0, 2.5 * float(np.median(strength[::3, ::3])))
     sh, sw = small.shape[:2]
     area = float(sh * sw)
     scored: list[tuple[float, float, np.ndarray, bool]] = []
     seen: list[np.ndarray] = []
-    for contour in _contours(lab, strength):
-        if cv2.contourArea(contour) < MIN_AREA * area and cv2.arcLength(contour, True) < 0.5 * (sh + sw) * 0.4:
-            continue
+    contours = [c for c in _contours(lab, strength) if len(c) >= 4]
+    sized = sorted(((cv2.contourArea(c), c) for c in contours), key=lambda item: -item[0])
+    kept = [c for a, c in sized if a >= MIN_AREA * area][:MAX_CANDIDATES]
+    for contour in kept:
         corners = _quad_of(contour)
         if corners is None:
             continue
@@ -169,14 +195,15 @@ def find_document(bgr: np.ndarray) -> Quad | None:
         margin = 2.0
         touches = bool(np.any(corners <= margin) or np.any(corners[:, 0] >= sw - 1 - margin)
                        or np.any(corners[:, 1] >= sh - 1 - margin))
-        scored.append((score(corners, strength, threshold, touches), quad_area, corners, touches))
+        scored.append((score(corners, grads, threshold, touches), quad_area, corners, touches))
     if not scored:
         return None
-    confident = [s for s in scored if s[0] >= 0.5]
-    best = max(confident, key=lambda s: s[1]) if confident else max(scored, key=lambda s: s[0])
+    top = max(s[0] for s in scored)
+    best = max((s for s in scored if s[0] >= 0.8 * top), key=lambda s: s[1])  # the outline, not a panel on it
     confidence, quad_area, corners, touches = best
     points = [(float(x) / scale, float(y) / scale) for x, y in corners]
     return Quad(points=points, area_share=quad_area / area, touches_edge=touches, confidence=round(confidence, 4))
 
 
-__all__ = ["ASPECTS", "LOCATE_SIDE", "MIN_AREA", "Quad", "edge_support", "find_document", "order", "score"]
+__all__ = ["ASPECTS", "LOCATE_SIDE", "MIN_AREA", "Gradients", "Quad", "edge_support", "find_document", "gradients",
+           "order", "score"]
