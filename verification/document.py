@@ -34,7 +34,7 @@ LIMITS: dict[str, dict[Preset, Limit]] = {
     # share of the document covered by glare: clipped specular highlights plus diffuse sheen
     "glare": presets("verification.glare", "retake.glare", "max", 0.04, 0.02, 0.01),
     # the room's bright end minus a dark document's mean, over 255 (0 when the document is well exposed)
-    "backlight": presets("verification.backlit", "retake.backlit", "max", 0.55, 0.45, 0.35),
+    "backlight": presets("verification.backlit", "retake.backlit", "max", 0.88, 0.8, 0.7),
     # mean luminance (0-255) of the document
     "too_dark": presets("verification.too_dark", "retake.too_dark", "min", 45.0, 60.0, 75.0),
     # share of the document that is clipped white
@@ -153,13 +153,15 @@ def _mask(quad: Quad, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _inner(gray: np.ndarray, width: int) -> np.ndarray:
-    """The rectified document without its outer 3% (where the desk may show), at exactly `width`."""
+    """The rectified document without its outer 3% (where the desk may show), at `width` (a smaller document
+    is not enlarged: enlarging softens every edge, and its resolution is low_resolution's to judge)."""
     height, full = gray.shape
     inset_y, inset_x = max(1, height * 3 // 100), max(1, full * 3 // 100)
     body = gray[inset_y: height - inset_y, inset_x: full - inset_x]
+    if body.shape[1] <= width:
+        return body
     size = (width, max(1, round(body.shape[0] * width / body.shape[1])))
-    method = cv2.INTER_AREA if body.shape[1] > width else cv2.INTER_LINEAR
-    resized: np.ndarray = cv2.resize(body, size, interpolation=method)
+    resized: np.ndarray = cv2.resize(body, size, interpolation=cv2.INTER_AREA)
     return resized
 
 def _document_width(quad: Quad) -> float:

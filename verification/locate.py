@@ -14,7 +14,8 @@ import numpy as np
 
 LOCATE_SIDE = 512
 MAX_CANDIDATES = 40
-OFFSETS = np.arange(-2, 3, dtype=np.float32)
+OFFSETS = np.arange(-3, 4, dtype=np.float32)
+PRINT_EDGE = 12.0  # gradient (levels per pixel) of a printed stroke on white paper; scaled by the paper's level
 MIN_AREA = 0.012  # share of the frame: a document down to ~3% of the frame is found with room to spare
 ASPECTS = (1.586, 1.42, 1.41)  # ID-1 card, passport page (TD3), TD2
 
@@ -48,7 +49,7 @@ class Gradients(msgspec.Struct, frozen=True, kw_only=True):
 
 def gradients(lab: np.ndarray) -> Gradients:
     """Edge strength: the strongest of the lightness gradient and the (amplified) colour gradients."""
-    planes = cv2.multiply(lab.astype(np.float32), (1 / 8.0, 2 / 8.0, 2 / 8.0, 0.0))
+    planes = lab.astype(np.float32) * np.array([1 / 8.0, 2 / 8.0, 2 / 8.0], np.float32)
     gx = cv2.Sobel(planes, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(planes, cv2.CV_32F, 0, 1, ksize=3)
     magnitude = cv2.magnitude(gx.reshape(-1), gy.reshape(-1)).reshape(gx.shape)
@@ -104,7 +105,7 @@ def _on_border(a: np.ndarray, b: np.ndarray, shape: tuple[int, ...]) -> bool:
 
 def edge_support(corners: np.ndarray, grads: Gradients, threshold: float) -> tuple[float, float, int]:
     """Share of the outline (and of its weakest side) that lies on a straight edge: every side sampled at
-    32 points, each the strongest gradient across the side within 2 px, counted when it is strong and points
+    32 points, each the strongest gradient across the side within 3 px, counted when it is strong and points
     across the side (a curved contour or texture points every way). Sides along the frame's border (a
     document running out of the photo) count as supported; how many there are comes third."""
     height, width = grads.strength.shape
@@ -136,8 +137,9 @@ def _aspect(corners: np.ndarray) -> float:
     return max(across, down) / max(1.0, min(across, down))
 
 
-def _print_inside(corners: np.ndarray, strength: np.ndarray, threshold: float) -> float:
-    """Share of the inside (away from the outline) covered by strokes: print, a portrait, a pattern."""
+def _print_inside(corners: np.ndarray, strength: np.ndarray, lightness: np.ndarray) -> float:
+    """Share of the inside (away from the outline) covered by strokes: print, a portrait, a pattern. A stroke
+    is a gradient of at least 5% of the inside's brightness (so a dark, underexposed document still has print)."""
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
     x0, y0 = max(0, x0), max(0, y0)
@@ -148,10 +150,13 @@ def _print_inside(corners: np.ndarray, strength: np.ndarray, threshold: float) -
     inner = centre + (corners - centre) * 0.85
     cv2.fillConvexPoly(mask, np.round(inner).astype(np.int32), 1)
     inside = strength[mask > 0]
-    return float(np.mean(inside >= threshold)) if inside.size else 0.0
+    if not inside.size:
+        return 0.0
+    bright = float(np.percentile(lightness[y0:y1, x0:x1][mask > 0], 90))
+    return float(np.mean(inside >= max(2.0, PRINT_EDGE * bright / 255.0)))
 
 
-def score(corners: np.ndarray, grads: Gradients, threshold: float, touches: bool) -> float:
+def score(corners: np.ndarray, grads: Gradients, lightness: np.ndarray, threshold: float, touches: bool) -> float:
     """Confidence (0-1) that the quadrilateral is a document."""
     support, weakest, border = edge_support(corners, grads, threshold)
     if border > 2 or support < 0.3:
@@ -162,8 +167,8 @@ def score(corners: np.ndarray, grads: Gradients, threshold: float, touches: bool
     else:
         nearest = min(abs(np.log(aspect / a)) for a in ASPECTS)
         shape_fit = float(np.clip(1.0 - (nearest - 0.12) / 0.15, 0.0, 1.0))
-    printed = float(np.clip(_print_inside(corners, grads.strength, 2 * threshold) / 0.04, 0.0, 1.0))
-    return float(support * (0.5 + 0.5 * weakest) * shape_fit * (0.1 + 0.9 * printed))
+    printed = float(np.clip(_print_inside(corners, grads.strength, lightness) / 0.04, 0.0, 1.0))
+    return float(support * (0.6 + 0.4 * weakest) * shape_fit * (0.1 + 0.9 * printed))
 
 
 def find_document(bgr: np.ndarray) -> Quad | None:
@@ -174,7 +179,7 @@ def find_document(bgr: np.ndarray) -> Quad | None:
     lab = cv2.cvtColor(cv2.GaussianBlur(small, (0, 0), 1.2), cv2.COLOR_BGR2LAB)
     grads = gradients(lab)
     strength = grads.strength
-    threshold = max(2.0, 2.5 * float(np.median(strength[::3, ::3])))
+    threshold = max(2.0, 1.2 * float(np.median(strength[::3, ::3])))
     sh, sw = small.shape[:2]
     area = float(sh * sw)
     scored: list[tuple[float, float, np.ndarray, bool]] = []
@@ -195,7 +200,7 @@ def find_document(bgr: np.ndarray) -> Quad | None:
         margin = 2.0
         touches = bool(np.any(corners <= margin) or np.any(corners[:, 0] >= sw - 1 - margin)
                        or np.any(corners[:, 1] >= sh - 1 - margin))
-        scored.append((score(corners, grads, threshold, touches), quad_area, corners, touches))
+        scored.append((score(corners, grads, lab[:, :, 0], threshold, touches), quad_area, corners, touches))
     if not scored:
         return None
     top = max(s[0] for s in scored)
