@@ -30,7 +30,7 @@ LIMITS: dict[str, dict[Preset, Limit]] = {
     # edge crispness on the rectified document (see edge_sharpness): ~0.4 sharp, ~0.2 clearly blurred
     "sharpness": presets("verification.image_blurry", "retake.blurry", "min", 0.25, 0.30, 0.34),
     # how sure we are that the quadrilateral is a document (0-1: edge support, shape, print inside)
-    "document_found": presets("verification.no_document", "retake.no_document", "min", 0.35, 0.45, 0.55),
+    "document_found": presets("verification.no_document", "retake.no_document", "min", 0.12, 0.2, 0.3),
     # share of the document covered by glare: clipped specular highlights plus diffuse sheen
     "glare": presets("verification.glare", "retake.glare", "max", 0.04, 0.02, 0.01),
     # the room's bright end minus a dark document's mean, over 255 (0 when the document is well exposed)

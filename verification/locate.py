@@ -131,6 +131,17 @@ def edge_support(corners: np.ndarray, grads: Gradients, threshold: float) -> tup
     return float(np.mean(shares)), float(min(shares)), border
 
 
+def _angles_fit(corners: np.ndarray) -> bool:
+    """Every inside angle between 55 and 125 degrees: a rectangle seen in perspective, not a sliver."""
+    for i in range(4):
+        a, b, c = corners[i - 1], corners[i], corners[(i + 1) % 4]
+        u, v = a - b, c - b
+        cosine = float(np.dot(u, v) / max(1e-6, float(np.linalg.norm(u) * np.linalg.norm(v))))
+        if abs(cosine) > 0.574:  # cos 55 degrees
+            return False
+    return True
+
+
 def _aspect(corners: np.ndarray) -> float:
     sides = [float(np.linalg.norm(corners[i] - corners[(i + 1) % 4])) for i in range(4)]
     across, down = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
@@ -158,6 +169,8 @@ def _print_inside(corners: np.ndarray, strength: np.ndarray, lightness: np.ndarr
 
 def score(corners: np.ndarray, grads: Gradients, lightness: np.ndarray, threshold: float, touches: bool) -> float:
     """Confidence (0-1) that the quadrilateral is a document."""
+    if not _angles_fit(corners):
+        return 0.0
     support, weakest, border = edge_support(corners, grads, threshold)
     if border > 2 or support < 0.3:
         return 0.0
@@ -169,6 +182,16 @@ def score(corners: np.ndarray, grads: Gradients, lightness: np.ndarray, threshol
         shape_fit = float(np.clip(1.0 - (nearest - 0.12) / 0.15, 0.0, 1.0))
     printed = float(np.clip(_print_inside(corners, grads.strength, lightness) / 0.04, 0.0, 1.0))
     return float(support * (0.6 + 0.4 * weakest) * shape_fit * (0.1 + 0.9 * printed))
+
+
+def colourful(bgr: np.ndarray, corners: np.ndarray) -> float:
+    """Share of the quadrilateral in strong colour. Documents are mostly pale paper (a portrait, a band or a
+    pattern cover a small part); a mural or a painted poster is strong colour all over."""
+    mask = np.zeros(bgr.shape[:2], np.uint8)
+    cv2.fillConvexPoly(mask, np.round(corners).astype(np.int32), 1)
+    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+    strong = (hsv[:, :, 1] >= 110) & (hsv[:, :, 2] >= 60) & (mask > 0)
+    return float(strong.sum()) / max(1.0, float(mask.sum()))
 
 
 def find_document(bgr: np.ndarray) -> Quad | None:
@@ -206,9 +229,10 @@ def find_document(bgr: np.ndarray) -> Quad | None:
     top = max(s[0] for s in scored)
     best = max((s for s in scored if s[0] >= 0.8 * top), key=lambda s: s[1])  # the outline, not a panel on it
     confidence, quad_area, corners, touches = best
+    confidence *= 1.0 - float(np.clip((colourful(small, corners) - 0.35) / 0.15, 0.0, 1.0))
     points = [(float(x) / scale, float(y) / scale) for x, y in corners]
     return Quad(points=points, area_share=quad_area / area, touches_edge=touches, confidence=round(confidence, 4))
 
 
-__all__ = ["ASPECTS", "LOCATE_SIDE", "MIN_AREA", "Gradients", "Quad", "edge_support", "find_document", "gradients",
-           "order", "score"]
+__all__ = ["ASPECTS", "LOCATE_SIDE", "MIN_AREA", "Gradients", "Quad", "colourful", "edge_support", "find_document",
+           "gradients", "order", "score"]
