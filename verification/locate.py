@@ -14,7 +14,10 @@ import numpy as np
 
 LOCATE_SIDE = 512
 MAX_CANDIDATES = 40
+MAX_LINES = 12
+MAX_LINE_QUADS = 25
 OFFSETS = np.arange(-3, 4, dtype=np.float32)
+BORDER_SUPPORT = 0.6  # a side along the frame's border: maybe the document runs out there, maybe it is no side at all
 PRINT_EDGE = 12.0  # gradient (levels per pixel) of a printed stroke on white paper; scaled by the paper's level
 MIN_AREA = 0.012  # share of the frame: a document down to ~3% of the frame is found with room to spare
 ASPECTS = (1.586, 1.42, 1.41)  # ID-1 card, passport page (TD3), TD2
@@ -80,6 +83,76 @@ def _contours(lab: np.ndarray, strength: np.ndarray) -> list[np.ndarray]:
     return found
 
 
+def _lines(strength: np.ndarray, threshold: float) -> list[tuple[float, float, float]]:
+    """The longest straight edges as (angle, offset, length): a line's normal angle in [0, pi) and its
+    distance from the origin along it."""
+    height, width = strength.shape
+    edges = ((strength >= max(threshold, 2.5)) * 255).astype(np.uint8)
+    thin = cv2.ximgproc.thinning(edges) if hasattr(cv2, "ximgproc") else edges
+    found = cv2.HoughLinesP(thin, 1, np.pi / 180, 30, minLineLength=0.1 * min(height, width), maxLineGap=6)
+    if found is None:
+        return []
+    lines: list[tuple[float, float, float]] = []
+    segments = found.reshape(-1, 4).astype(np.float32)
+    lengths = np.hypot(segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1])
+    for x1, y1, x2, y2 in segments[np.argsort(-lengths)]:
+        angle = float(np.arctan2(x2 - x1, -(y2 - y1)) % np.pi)  # of the normal
+        offset = float(x1 * np.cos(angle) + y1 * np.sin(angle))
+        length = float(np.hypot(x2 - x1, y2 - y1))
+        if any(_close(angle, offset, a, o) for a, o, _ in lines):
+            continue
+        lines.append((angle, offset, length))
+        if len(lines) == MAX_LINES:
+            break
+    return lines
+
+
+def _close(angle: float, offset: float, other_angle: float, other_offset: float) -> bool:
+    turn = abs(angle - other_angle)
+    if turn > np.pi / 2:  # the same line with its normal flipped
+        turn, other_offset = np.pi - turn, -other_offset
+    return turn < 0.05 and abs(offset - other_offset) < 6
+
+
+def _meet(first: tuple[float, float, float], second: tuple[float, float, float]) -> np.ndarray | None:
+    a = np.array([[np.cos(first[0]), np.sin(first[0])], [np.cos(second[0]), np.sin(second[0])]])
+    if abs(np.linalg.det(a)) < 0.3:
+        return None
+    point: np.ndarray = np.linalg.solve(a, np.array([first[1], second[1]]))
+    return point
+
+
+def _line_quads(strength: np.ndarray, threshold: float) -> list[np.ndarray]:
+    """Quadrilaterals from two pairs of nearly parallel straight edges, the longest edges first: a document
+    whose outline merges with a shadow or a sheet of paper into one contour still has four straight sides."""
+    height, width = strength.shape
+    lines = _lines(strength, threshold)
+    pairs = []
+    for i, first in enumerate(lines):
+        for second in lines[i + 1:]:
+            turn = abs(first[0] - second[0])
+            turn = min(turn, np.pi - turn)
+            if turn < 0.35:
+                pairs.append((first, second, first[2] + second[2]))
+    quads: list[tuple[float, np.ndarray]] = []
+    for i, (a, b, ab) in enumerate(pairs):
+        for c, d, cd in pairs[i + 1:]:
+            turn = abs(a[0] - c[0])
+            turn = min(turn, np.pi - turn)
+            if turn < 0.9:
+                continue
+            corners = [_meet(a, c), _meet(c, b), _meet(b, d), _meet(d, a)]
+            if any(p is None for p in corners):
+                continue
+            quad = np.array(corners, np.float32)
+            if (quad[:, 0].min() < -2 or quad[:, 1].min() < -2 or quad[:, 0].max() > width + 1
+                    or quad[:, 1].max() > height + 1):
+                continue
+            quads.append((ab + cd, order(quad)))
+    quads.sort(key=lambda q: -q[0])
+    return [q for _, q in quads[:MAX_LINE_QUADS]]
+
+
 def _quad_of(contour: np.ndarray) -> np.ndarray | None:
     hull = cv2.convexHull(contour)
     perimeter = cv2.arcLength(hull, True)
@@ -107,7 +180,7 @@ def edge_support(corners: np.ndarray, grads: Gradients, threshold: float) -> tup
     """Share of the outline (and of its weakest side) that lies on a straight edge: every side sampled at
     32 points, each the strongest gradient across the side within 3 px, counted when it is strong and points
     across the side (a curved contour or texture points every way). Sides along the frame's border (a
-    document running out of the photo) count as supported; how many there are comes third."""
+    document running out of the photo) count as partly supported; how many there are comes third."""
     height, width = grads.strength.shape
     shares = []
     border = 0
@@ -115,7 +188,7 @@ def edge_support(corners: np.ndarray, grads: Gradients, threshold: float) -> tup
     for i in range(4):
         a, b = corners[i], corners[(i + 1) % 4]
         if _on_border(a, b, grads.strength.shape):
-            shares.append(1.0)
+            shares.append(BORDER_SUPPORT)
             border += 1
             continue
         direction = (b - a) / max(1e-6, float(np.linalg.norm(b - a)))
@@ -210,10 +283,8 @@ def find_document(bgr: np.ndarray) -> Quad | None:
     contours = [c for c in _contours(lab, strength) if len(c) >= 4]
     sized = sorted(((cv2.contourArea(c), c) for c in contours), key=lambda item: -item[0])
     kept = [c for a, c in sized if a >= MIN_AREA * area][:MAX_CANDIDATES]
-    for contour in kept:
-        corners = _quad_of(contour)
-        if corners is None:
-            continue
+    quads = [q for q in (_quad_of(c) for c in kept) if q is not None] + _line_quads(strength, threshold)
+    for corners in quads:
         quad_area = float(cv2.contourArea(corners))
         if not MIN_AREA * area <= quad_area <= 0.95 * area:
             continue
