@@ -9,7 +9,9 @@ import numpy as np
 
 SHEEN_WIDTH = 400
 TILES = (6, 10)  # rows, columns of the sheen grid on the rectified document
-SHEEN_DETAIL = 1.6  # mean absolute fine detail (grey levels) of a tile that holds print
+SOLIDITY = 0.8  # share of its convex hull a specular highlight fills
+SHEEN_MIN_TILES = 8  # of 60: a sheen is broad; fewer drained tiles are a pale panel of the design
+SHEEN_MIN_COLOUR = 12.0  # mean saturation (0-255) a document needs before losing it can be told
 
 
 def clipped_share(gray: np.ndarray) -> float:
@@ -37,61 +39,62 @@ def specular_share(bgr: np.ndarray) -> float:
     hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
     clipped = ((hsv[:, :, 2] >= 245) & (hsv[:, :, 1] <= 40)).astype(np.uint8)
     mask = cv2.morphologyEx(clipped, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     height, width = mask.shape
     minimum = 0.0008 * mask.size
     area = 0
     for i in range(1, count):
         blob_area = stats[i, cv2.CC_STAT_AREA]
         spans = stats[i, cv2.CC_STAT_WIDTH] > 0.8 * width and stats[i, cv2.CC_STAT_HEIGHT] > 0.8 * height
-        if blob_area >= minimum and not spans:
+        if blob_area >= minimum and not spans and _solid(labels, stats, i):
             area += blob_area
     return float(area) / mask.size
 
 
-def sheen_share(gray: np.ndarray) -> float:
-    """Share of the printed part of the document under a diffuse sheen: tiles with print (fine detail above
-    the noise) whose dark end is lifted far above the document's typical dark end while their detail lost
-    more than half its strength (a veil of reflected light: brighter, less contrast). Blank white areas
-    hold no print, and a brightly exposed document is lifted everywhere alike, so neither counts."""
-    if gray.shape[1] > SHEEN_WIDTH:
-        gray = cv2.resize(gray, (SHEEN_WIDTH, max(1, round(gray.shape[0] * SHEEN_WIDTH / gray.shape[1]))),
-                          interpolation=cv2.INTER_AREA)
-    height, width = gray.shape
+def _solid(labels: np.ndarray, stats: np.ndarray, index: int) -> bool:
+    """A highlight is a solid blob; white print that clips is a ragged area holed by the print on it."""
+    x, y, w, h = (int(v) for v in stats[index, :4])
+    blob = (labels[y:y + h, x:x + w] == index).astype(np.uint8)
+    contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.convexHull(np.vstack(contours))
+    return float(stats[index, cv2.CC_STAT_AREA]) >= SOLIDITY * max(1.0, float(cv2.contourArea(hull)))
+
+
+def sheen_share(bgr: np.ndarray) -> float:
+    """Share of the document under a diffuse sheen: tiles brighter than the document's typical tile and
+    drained of its colour (reflected light is a colourless veil over the print and the paper alike), with
+    their dark end lifted (no print shows through at full contrast). A brightly exposed document keeps its
+    colour, so it does not count."""
+    if bgr.shape[1] > SHEEN_WIDTH:
+        bgr = cv2.resize(bgr, (SHEEN_WIDTH, max(1, round(bgr.shape[0] * SHEEN_WIDTH / bgr.shape[1]))),
+                         interpolation=cv2.INTER_AREA)
+    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV).astype(np.float32)
+    height, width = hsv.shape[:2]
     rows, columns = TILES
     inset_y, inset_x = height // 20, width // 20
-    body = gray[inset_y: height - inset_y, inset_x: width - inset_x].astype(np.float32)
+    body = hsv[inset_y: height - inset_y, inset_x: width - inset_x]
     th, tw = body.shape[0] // rows, body.shape[1] // columns
     if th < 6 or tw < 6:
         return 0.0
-    detail = np.abs(body - cv2.GaussianBlur(body, (0, 0), 2.0))
-
-    def per_tile(image: np.ndarray) -> np.ndarray:
-        cut = image[: th * rows, : tw * columns].reshape(rows, th, columns, tw).swapaxes(1, 2)
-        tiles: np.ndarray = cut.reshape(rows * columns, th * tw)
-        return tiles
-
-    tiles = per_tile(body)
-    low, middle, high = np.percentile(tiles, (1, 50, 90), axis=1)
-    strength = per_tile(detail).mean(axis=1)
-    printed = strength >= SHEEN_DETAIL
-    if int(printed.sum()) < 6:
+    cut = body[: th * rows, : tw * columns].reshape(rows, th, columns, tw, 3).swapaxes(1, 2)
+    tiles = cut.reshape(rows * columns, th * tw, 3)
+    saturation = tiles[:, :, 1].mean(axis=1)
+    value = tiles[:, :, 2].mean(axis=1)
+    low = np.percentile(tiles[:, :, 2], 5, axis=1)
+    typical_saturation = float(np.percentile(saturation, 75))  # a sheen may drain up to half the document
+    typical_value = float(np.median(value))
+    if typical_saturation < SHEEN_MIN_COLOUR:
+        return 0.0  # a grey document: no colour to lose, no claim
+    veiled = ((saturation <= 0.5 * typical_saturation) & (value >= typical_value + 5)
+              & (low >= 0.85 * typical_value))
+    if int(veiled.sum()) < SHEEN_MIN_TILES:
         return 0.0
-    # the references come from the unveiled part: a sheen covers at most about half of the document
-    typical_low = float(np.percentile(low[printed], 25))
-    typical_strength = float(np.percentile(strength[printed], 75))
-    paper = float(np.percentile(high, 25))
-    veiled = (printed & (low >= typical_low + 80) & (strength <= 0.5 * typical_strength)
-              & (low >= 0.8 * high) & (middle >= paper))
-    if int(veiled.sum()) < 3:
-        return 0.0
-    return float(veiled.sum()) / float(printed.sum())
+    return float(veiled.sum()) / len(tiles)
 
 
 def glare(bgr: np.ndarray) -> float:
     """Share of the document covered by glare: specular highlights plus diffuse sheen."""
-    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    return specular_share(bgr) + sheen_share(gray)
+    return specular_share(bgr) + sheen_share(bgr)
 
 
 __all__ = ["backlight", "clipped_share", "glare", "sheen_share", "specular_share"]
