@@ -12,6 +12,7 @@ TILES = (6, 10)  # rows, columns of the sheen grid on the rectified document
 SOLIDITY = 0.8  # share of its convex hull a specular highlight fills
 SHEEN_MIN_TILES = 8  # of 60: a sheen is broad; fewer drained tiles are a pale panel of the design
 SHEEN_MIN_COLOUR = 12.0  # mean saturation (0-255) a document needs before losing it can be told
+SHEEN_DETAIL = 0.9  # mean fine detail (levels) of a tile where print shows through a veil; noise alone is ~0.5
 
 
 def clipped_share(gray: np.ndarray) -> float:
@@ -63,8 +64,8 @@ def _solid(labels: np.ndarray, stats: np.ndarray, index: int) -> bool:
 def sheen_share(bgr: np.ndarray) -> float:
     """Share of the document under a diffuse sheen: tiles brighter than the document's typical tile and
     drained of its colour (reflected light is a colourless veil over the print and the paper alike), with
-    their dark end lifted (no print shows through at full contrast). A brightly exposed document keeps its
-    colour, so it does not count."""
+    their dark end lifted, yet with faint print showing through (a blank pale panel has none). A brightly
+    exposed document keeps its colour, so it does not count."""
     if bgr.shape[1] > SHEEN_WIDTH:
         bgr = cv2.resize(bgr, (SHEEN_WIDTH, max(1, round(bgr.shape[0] * SHEEN_WIDTH / bgr.shape[1]))),
                          interpolation=cv2.INTER_AREA)
@@ -78,6 +79,9 @@ def sheen_share(bgr: np.ndarray) -> float:
         return 0.0
     cut = body[: th * rows, : tw * columns].reshape(rows, th, columns, tw, 3).swapaxes(1, 2)
     tiles = cut.reshape(rows * columns, th * tw, 3)
+    lightness = body[:, :, 2]
+    fine = np.abs(lightness - cv2.GaussianBlur(lightness, (0, 0), 2.0))[: th * rows, : tw * columns]
+    detail = fine.reshape(rows, th, columns, tw).swapaxes(1, 2).reshape(rows * columns, th * tw).mean(axis=1)
     saturation = tiles[:, :, 1].mean(axis=1)
     value = tiles[:, :, 2].mean(axis=1)
     low = np.percentile(tiles[:, :, 2], 5, axis=1)
@@ -86,7 +90,8 @@ def sheen_share(bgr: np.ndarray) -> float:
     if typical_saturation < SHEEN_MIN_COLOUR:
         return 0.0  # a grey document: no colour to lose, no claim
     veiled = ((saturation <= 0.5 * typical_saturation) & (value >= typical_value + 5)
-              & (low >= 0.85 * typical_value))
+              & (low >= 0.85 * typical_value) & (detail >= SHEEN_DETAIL)
+              & (detail <= 0.5 * float(np.percentile(detail, 75))))  # faint here, crisp elsewhere: not blur
     if int(veiled.sum()) < SHEEN_MIN_TILES:
         return 0.0
     return float(veiled.sum()) / len(tiles)

@@ -38,7 +38,7 @@ def test_a_card_on_a_desk_as_bright_as_its_paper_is_found_at_its_corners(seed: i
 
     quad = find_document(cv2.resize(image, None, fx=work_scale, fy=work_scale, interpolation=cv2.INTER_AREA))
     assert quad is not None and quad.confidence >= 0.2
-    assert corner_error(quad.points, placed.corners, work_scale) < 0.03 * image.shape[1]
+    assert corner_error(quad.points, placed.corners, work_scale) < 0.05 * image.shape[1]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
