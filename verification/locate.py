@@ -60,19 +60,19 @@ def gradients(lab: np.ndarray) -> Gradients:
     return Gradients(gx=gx, gy=gy, strength=strength)
 
 
-def _contours(lab: np.ndarray, strength: np.ndarray) -> list[np.ndarray]:
-    """Outlines that may be the document: loops of edges (two sensitivities) and bright/dark regions."""
+def _contours(lab: np.ndarray, strength: np.ndarray, thin: np.ndarray) -> list[np.ndarray]:
+    """Outlines that may be the document: loops of edges (on every channel; and thin ones, which keep the
+    outline apart from the print) and bright/dark regions."""
     found: list[np.ndarray] = []
     floor = float(np.percentile(strength[::3, ::3], 60))
+    sources = [thin]
     for low in (max(1.2, 1.5 * floor), max(2.5, 3.0 * floor)):
         edges = ((strength >= low) * 255).astype(np.uint8)
-        thin = cv2.morphologyEx(edges, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-        closed = cv2.dilate(thin, np.ones((3, 3), np.uint8))
-        contours, _ = cv2.findContours(closed, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        opened = cv2.morphologyEx(edges, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+        sources.append(cv2.dilate(opened, np.ones((3, 3), np.uint8)))
+    for source in sources:
+        contours, _ = cv2.findContours(source, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         found.extend(contours)
-    canny = cv2.Canny(lab[:, :, 0], 10, 30, L2gradient=True)  # thin edges keep the outline apart from the print
-    contours, _ = cv2.findContours(canny, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    found.extend(contours)
     lightness = cv2.GaussianBlur(lab[:, :, 0], (0, 0), 2)
     _, mask = cv2.threshold(lightness, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     for polarity in (mask, cv2.bitwise_not(mask)):
@@ -83,13 +83,21 @@ def _contours(lab: np.ndarray, strength: np.ndarray) -> list[np.ndarray]:
     return found
 
 
-def _lines(strength: np.ndarray, threshold: float) -> list[tuple[float, float, float]]:
+def thin_edges(grads: Gradients, threshold: float) -> np.ndarray:
+    """One-pixel edges (Canny's non-maximum suppression and hysteresis) on the strongest channel's gradient."""
+    strongest = np.argmax(np.abs(grads.gx) + np.abs(grads.gy), axis=2)[:, :, None]
+    dx = np.clip(np.take_along_axis(grads.gx, strongest, axis=2)[:, :, 0] * 8, -32000, 32000).astype(np.int16)
+    dy = np.clip(np.take_along_axis(grads.gy, strongest, axis=2)[:, :, 0] * 8, -32000, 32000).astype(np.int16)
+    low = max(threshold, 2.5) * 8
+    edges: np.ndarray = cv2.Canny(dx, dy, low, 2 * low, L2gradient=True)
+    return edges
+
+
+def _lines(edges: np.ndarray) -> list[tuple[float, float, float]]:
     """The longest straight edges as (angle, offset, length): a line's normal angle in [0, pi) and its
     distance from the origin along it."""
-    height, width = strength.shape
-    edges = ((strength >= max(threshold, 2.5)) * 255).astype(np.uint8)
-    thin = cv2.ximgproc.thinning(edges) if hasattr(cv2, "ximgproc") else edges
-    found = cv2.HoughLinesP(thin, 1, np.pi / 180, 30, minLineLength=0.1 * min(height, width), maxLineGap=6)
+    height, width = edges.shape
+    found = cv2.HoughLinesP(edges, 1, np.pi / 180, 30, minLineLength=0.1 * min(height, width), maxLineGap=6)
     if found is None:
         return []
     lines: list[tuple[float, float, float]] = []
@@ -122,11 +130,11 @@ def _meet(first: tuple[float, float, float], second: tuple[float, float, float])
     return point
 
 
-def _line_quads(strength: np.ndarray, threshold: float) -> list[np.ndarray]:
+def _line_quads(edges: np.ndarray) -> list[np.ndarray]:
     """Quadrilaterals from two pairs of nearly parallel straight edges, the longest edges first: a document
     whose outline merges with a shadow or a sheet of paper into one contour still has four straight sides."""
-    height, width = strength.shape
-    lines = _lines(strength, threshold)
+    height, width = edges.shape
+    lines = _lines(edges)
     pairs = []
     for i, first in enumerate(lines):
         for second in lines[i + 1:]:
@@ -280,10 +288,11 @@ def find_document(bgr: np.ndarray) -> Quad | None:
     area = float(sh * sw)
     scored: list[tuple[float, float, np.ndarray, bool]] = []
     seen: list[np.ndarray] = []
-    contours = [c for c in _contours(lab, strength) if len(c) >= 4]
+    thin = thin_edges(grads, threshold)
+    contours = [c for c in _contours(lab, strength, thin) if len(c) >= 4]
     sized = sorted(((cv2.contourArea(c), c) for c in contours), key=lambda item: -item[0])
     kept = [c for a, c in sized if a >= MIN_AREA * area][:MAX_CANDIDATES]
-    quads = [q for q in (_quad_of(c) for c in kept) if q is not None] + _line_quads(strength, threshold)
+    quads = [q for q in (_quad_of(c) for c in kept) if q is not None] + _line_quads(thin)
     for corners in quads:
         quad_area = float(cv2.contourArea(corners))
         if not MIN_AREA * area <= quad_area <= 0.95 * area:
