@@ -252,15 +252,17 @@ def score(corners: np.ndarray, grads: Gradients, lightness: np.ndarray, threshol
     """Confidence (0-1) that the quadrilateral is a document."""
     if not _angles_fit(corners):
         return 0.0
-    support, weakest, border = edge_support(corners, grads, threshold)
-    if border > 2 or support < 0.3:
-        return 0.0
     aspect = _aspect(corners)
     if touches:
         shape_fit = 1.0 if 0.9 <= aspect <= 4.0 else 0.0
     else:
         nearest = min(abs(np.log(aspect / a)) for a in ASPECTS)
         shape_fit = float(np.clip(1.0 - (nearest - 0.12) / 0.15, 0.0, 1.0))
+    if shape_fit == 0.0:
+        return 0.0
+    support, weakest, border = edge_support(corners, grads, threshold)
+    if border > 2 or support < 0.3:
+        return 0.0
     printed = float(np.clip(_print_inside(corners, grads.strength, lightness) / 0.04, 0.0, 1.0))
     return float(support * (0.6 + 0.4 * weakest) * shape_fit * (0.1 + 0.9 * printed))
 
