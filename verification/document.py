@@ -21,6 +21,7 @@ from verification.results import CheckResult, Limit, Policy, Preset, Report, fai
 WORK_SIDE = 1000  # a 4000 px (12 MP) photo decodes at 1/4 straight to this size, with no resize
 RECTIFIED_WIDTH = 800
 PORTRAIT_TYPES = frozenset({"passport", "id_card", "driving_licence", "residence_permit"})
+SURE = 0.6  # document_found confidence above which the document alone is judged for sharpness
 SHARPNESS_WIDTH = 640  # sharpness is measured on the document rectified to this width, whatever its size
 ORDER = ("document_found", "cut_off", "low_resolution", "backlight", "too_dark", "overexposed", "sharpness", "glare",
          "portrait")
@@ -125,8 +126,12 @@ def check_document(bgr: np.ndarray, *, original_width: int, document_type: str |
         checks.append(judge("backlight", backlit, LIMITS, policy))
     checks.append(judge("too_dark", float(region_gray.mean()), LIMITS, policy))
     checks.append(overexposed)
-    sharp = _inner(region_gray, SHARPNESS_WIDTH) if quad is not None else _at_width(region_gray, RECTIFIED_WIDTH)
-    checks.append(judge("sharpness", edge_sharpness(sharp), LIMITS, policy))
+    # a confident document is judged alone; an uncertain one must not make a blurred frame look sharp
+    sure = quad is not None and quad.confidence >= SURE
+    sharpness = 1.0 if sure else edge_sharpness(_at_width(gray, RECTIFIED_WIDTH))
+    if quad is not None:
+        sharpness = min(sharpness, edge_sharpness(_inner(region_gray, SHARPNESS_WIDTH)))
+    checks.append(judge("sharpness", sharpness, LIMITS, policy))
     if overexposed.status == "failed":
         checks.append(skipped("glare", "overexposed"))
     else:
