@@ -135,7 +135,10 @@ def check_document(bgr: np.ndarray, *, original_width: int, document_type: str |
     if overexposed.status == "failed":
         checks.append(skipped("glare", "overexposed"))
     else:
-        checks.append(judge("glare", lighting.glare(region), LIMITS, policy))
+        glare = lighting.glare(region)
+        if not sure:  # as for sharpness: an uncertain quadrilateral may be a part of a page that fills the frame
+            glare = max(glare, lighting.glare(work))
+        checks.append(judge("glare", glare, LIMITS, policy))
     wants_portrait = detect_portrait and side == "front" and (document_type or "") in PORTRAIT_TYPES
     if not wants_portrait or quad is None:
         checks.append(skipped("portrait", "not expected on this side" if quad is not None else "no document"))
