@@ -115,7 +115,7 @@ def _bench_faces(args: argparse.Namespace) -> int:
 def _bench_quality(args: argparse.Namespace) -> int:
     from server.bench.quality import run
 
-    print(json.dumps(run(Path(args.directory), preset=args.preset, details=args.details), indent=2))
+    print(json.dumps(run(Path(args.directory), preset=args.preset, details=args.details, split=args.split), indent=2))
     return 0
 
 
@@ -146,11 +146,10 @@ def _bench_sessions(args: argparse.Namespace) -> int:
 
 
 def _bench_quality_set(args: argparse.Namespace) -> int:
-    from verification.degrade import build, usable_documents
+    from verification.quality_set import build
 
-    documents = [d for d in usable_documents(Path(args.documents)) if not args.only or args.only in d.name]
-    samples = build(documents, Path(args.out), seed=args.seed)
-    print(f"wrote {len(samples)} images and labels.csv to {args.out}")
+    rows = build(Path(args.documents), Path(args.out), seed=args.seed, only=args.only)
+    print(f"wrote {len({r.path for r in rows})} images ({len(rows)} rows) and labels.csv to {args.out}")
     return 0
 
 
@@ -241,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("directory")
     quality.add_argument("--preset", default="normal", choices=["relaxed", "normal", "strict"])
     quality.add_argument("--details", action="store_true", help="list every image a check got wrong")
+    quality.add_argument("--split", default="", help="only the rows of this split (calibration, report)")
     quality.set_defaults(run=_bench_quality)
     mrz = bench.add_parser("mrz", help="MRZ reading on the specimens (scanned, photographed) and rendered zones")
     mrz.add_argument("directory", help="the documents folder (shared/data/documents)")
@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     quality_set = bench.add_parser("quality-set", help="build the labelled degradation set from specimens")
     quality_set.add_argument("documents", help="a folder like ../shared/data/documents (with labels.csv)")
     quality_set.add_argument("out")
-    quality_set.add_argument("--seed", type=int, default=20261125)
+    quality_set.add_argument("--seed", type=int, default=20261128)
     quality_set.add_argument("--only", default="", help="only the specimens whose file name contains this")
     quality_set.set_defaults(run=_bench_quality_set)
 

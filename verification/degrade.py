@@ -1,28 +1,15 @@
-"""Build a labelled quality set: document specimens photographed synthetically, then degraded
-by known transforms at graded strengths (blur, glare, crop, exposure, resolution).
+"""Degradations of a captured image at known strengths: blur (defocus, motion), specular glare,
+diffuse sheen, exposure; and the simple desk photograph the unit tests start from.
 
-Each generated image carries a label per check: 1 = the check should fail, 0 = it should
-pass. Mild strengths are labelled 0 (a good capture is not perfect), strong ones 1; the
-ambiguous middle is not generated. Deterministic for a given seed.
+The labelled set built from these and `verification.scenes` is `verification.quality_set`.
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
-from pathlib import Path
-
 import cv2
-import msgspec
 import numpy as np
 
-COLUMNS = ("blurred", "glare", "cut_off", "too_dark", "overexposed", "no_document", "low_resolution")
 FRAME = (1200, 1600)  # height, width of the simulated phone photo
-
-
-class Sample(msgspec.Struct, frozen=True, kw_only=True):
-    name: str
-    labels: dict[str, int]
 
 
 def _background(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -93,89 +80,40 @@ def add_glare(image: np.ndarray, rng: np.random.Generator, share: float) -> np.n
     return lit
 
 
+def specular(image: np.ndarray, rng: np.random.Generator, mask: np.ndarray, share: float) -> np.ndarray:
+    """A clipped highlight covering about `share` of the document given by `mask`, with a soft halo."""
+    ys, xs = np.nonzero(mask > 127)
+    i = int(rng.integers(0, len(xs)))
+    centre = (int(xs[i] * 0.6 + xs.mean() * 0.4), int(ys[i] * 0.6 + ys.mean() * 0.4))
+    ry = np.sqrt(share * len(xs) / (np.pi * 1.8))
+    core = np.zeros(mask.shape, np.float32)
+    cv2.ellipse(core, centre, (int(1.8 * ry), int(ry)), float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
+    halo = cv2.GaussianBlur(core, (0, 0), ry * 0.5 + 1) * 0.6
+    light = (np.clip(cv2.GaussianBlur(core, (0, 0), 2) + halo, 0, 1) * (mask > 127))[:, :, None]
+    lit: np.ndarray = np.clip(image * (1 - light) + 255 * light, 0, 255).astype(np.uint8)
+    return lit
+
+
+def sheen(image: np.ndarray, rng: np.random.Generator, mask: np.ndarray, strength: float) -> np.ndarray:
+    """Diffuse sheen over part of the document: brightness lifted towards a veil and contrast lost by
+    `strength` (0-1), never clipped (the veil stays under 240)."""
+    ys, xs = np.nonzero(mask > 127)
+    x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
+    centre = (int(rng.uniform(x0 + 0.3 * (x1 - x0), x1 - 0.3 * (x1 - x0))),
+              int(rng.uniform(y0 + 0.3 * (y1 - y0), y1 - 0.3 * (y1 - y0))))
+    axes = (int(rng.uniform(0.25, 0.4) * (x1 - x0)), int(rng.uniform(0.3, 0.5) * (y1 - y0)))
+    drawn = np.zeros(mask.shape, np.float32)
+    cv2.ellipse(drawn, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
+    veil = cv2.GaussianBlur(drawn, (0, 0), max(axes) * 0.25) * (mask > 127)
+    alpha = (strength * veil)[:, :, None]
+    level = float(rng.uniform(215, 232))
+    out: np.ndarray = np.clip(image * (1 - alpha) + level * alpha, 0, 239).astype(np.uint8)
+    return np.where(alpha > 0.01, out, image).astype(np.uint8)
+
+
 def exposure(image: np.ndarray, gain: float) -> np.ndarray:
     exposed: np.ndarray = np.clip(image.astype(np.float32) * gain, 0, 255).astype(np.uint8)
     return exposed
 
 
-UNLABELLED = -1
-
-
-def _labels(sharp_base: bool = True, **positive: int) -> dict[str, int]:
-    labels = {column: positive.get(column, 0) for column in COLUMNS}
-    if not sharp_base and "blurred" not in positive:
-        labels["blurred"] = UNLABELLED  # an upscaled small scan is soft already: no claim about its sharpness
-    return labels
-
-
-def variants(document: np.ndarray, rng: np.random.Generator) -> Iterator[tuple[str, np.ndarray, dict[str, int]]]:
-    """Every degradation of one document, with its labels (-1 = not labelled)."""
-    native = document.shape[1]
-    sharp_base = native >= 700  # photographed without enlarging it, so the clean capture is really sharp
-    width = min(1000, native) if sharp_base else 1000
-
-    def _labels_here(**positive: int) -> dict[str, int]:
-        return _labels(sharp_base, **positive)
-
-    clean = photograph(document, rng, doc_width=width)
-    yield "clean", clean, _labels_here()
-    yield "blur_mild", gaussian_blur(clean, 0.7), _labels_here()
-    yield "blur_strong", gaussian_blur(clean, 3.0), _labels_here(blurred=1)
-    yield "blur_severe", gaussian_blur(clean, 6.0), _labels_here(blurred=1)
-    yield "motion_strong", motion_blur(clean, 25, float(rng.uniform(0, 180))), _labels_here(blurred=1)
-    yield "glare_small", add_glare(clean, rng, 0.002), _labels_here()
-    yield "glare_strong", add_glare(clean, rng, 0.06), _labels_here(glare=1)
-    yield "glare_severe", add_glare(clean, rng, 0.15), _labels_here(glare=1)
-    yield "dark_mild", exposure(clean, 0.8), _labels_here()
-    yield "dark_strong", exposure(clean, 0.25), _labels_here(too_dark=1)
-    yield "bright_mild", exposure(clean, 1.1), _labels_here()
-    yield "bright_strong", exposure(clean, 3.0), _labels_here(overexposed=1)
-    yield "near_edge", photograph(document, rng, doc_width=width, offset=(0.1, 0.0)), _labels_here()
-    yield "cut_side", photograph(document, rng, doc_width=width, offset=(0.36, 0.0)), _labels_here(cut_off=1)
-    yield "cut_corner", photograph(document, rng, doc_width=width, offset=(0.3, 0.3)), _labels_here(cut_off=1)
-    yield "small_ok", photograph(document, rng, doc_width=min(width, 700)), _labels_here()
-    small = photograph(document, rng, doc_width=340, frame=(480, 640))
-    yield "low_resolution", small, _labels_here(low_resolution=1)
-    yield "no_document", _background(rng, FRAME), {c: (1 if c == "no_document" else UNLABELLED) for c in COLUMNS}
-
-
-def build(documents: list[Path], out: Path, *, seed: int = 20261125) -> list[Sample]:
-    """Write every variant of every document into `out` with a labels.csv (`path` + one column per check)."""
-    out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    samples: list[Sample] = []
-    for source in documents:
-        document = cv2.imread(str(source), cv2.IMREAD_COLOR)
-        if document is None:
-            continue
-        for kind, image, labels in variants(document, rng):
-            name = f"{source.stem}__{kind}.jpg"
-            cv2.imwrite(str(out / name), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
-            samples.append(Sample(name=name, labels=labels))
-    with (out / "labels.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["path", *COLUMNS])
-        for sample in samples:
-            writer.writerow([sample.name, *("" if sample.labels[c] == UNLABELLED else sample.labels[c]
-                                            for c in COLUMNS)])
-    return samples
-
-
-def usable_documents(root: Path) -> list[Path]:
-    """Specimens from documents/labels.csv that are whole documents (scans and figures, one page)."""
-    chosen: list[Path] = []
-    with (root / "labels.csv").open() as handle:
-        for row in csv.DictReader(handle):
-            if row["capture"] not in ("scan", "graphic"):
-                continue
-            image = cv2.imread(str(root / row["path"]), cv2.IMREAD_REDUCED_GRAYSCALE_2)
-            if image is None:
-                continue
-            ratio = max(image.shape) / min(image.shape)
-            if 1.25 <= ratio <= 1.8:
-                chosen.append(root / row["path"])
-    return chosen
-
-
-__all__ = ["COLUMNS", "Sample", "add_glare", "build", "exposure", "gaussian_blur", "motion_blur", "photograph",
-           "usable_documents", "variants"]
+__all__ = ["add_glare", "exposure", "gaussian_blur", "motion_blur", "photograph", "sheen", "specular"]

@@ -1,8 +1,9 @@
 """Quality checks on a photo of an identity document, pure functions over an image.
 
-The document is the largest plausible quadrilateral; every measurement that depends on
-resolution is taken on the document rectified to a fixed working size, so a 12 MP photo
-and a 2 MP photo of the same card score alike.
+The document is found by `verification.locate` (a quadrilateral with a confidence); every
+measurement of light and sharpness is taken on the document rectified (not on the room around it),
+sharpness at a fixed width, so a 12 MP photo and a 2 MP photo of the same card score alike.
+Light: `verification.lighting`.
 """
 
 from __future__ import annotations
@@ -13,19 +14,28 @@ import cv2
 import msgspec
 import numpy as np
 
+from verification import lighting
+from verification.locate import Quad, find_document
 from verification.results import CheckResult, Limit, Policy, Preset, Report, failed, judge, presets, report, skipped
 
-WORK_SIDE = 1024
+WORK_SIDE = 1000  # a 4000 px (12 MP) photo decodes at 1/4 straight to this size, with no resize
 RECTIFIED_WIDTH = 800
 PORTRAIT_TYPES = frozenset({"passport", "id_card", "driving_licence", "residence_permit"})
-ORDER = ("document_found", "cut_off", "low_resolution", "too_dark", "overexposed", "sharpness", "glare", "portrait")
+SURE = 0.6  # document_found confidence above which the document alone is judged for sharpness
+SHARPNESS_WIDTH = 640  # sharpness is measured on the document rectified to this width, whatever its size
+ORDER = ("document_found", "cut_off", "low_resolution", "backlight", "too_dark", "overexposed", "sharpness", "glare",
+         "portrait")
 
 
 LIMITS: dict[str, dict[Preset, Limit]] = {
     # edge crispness on the rectified document (see edge_sharpness): ~0.4 sharp, ~0.2 clearly blurred
     "sharpness": presets("verification.image_blurry", "retake.blurry", "min", 0.25, 0.30, 0.34),
-    # share of the document covered by clipped, colourless highlights (specular glare)
+    # how sure we are that the quadrilateral is a document (0-1: edge support, shape, print inside)
+    "document_found": presets("verification.no_document", "retake.no_document", "min", 0.12, 0.2, 0.3),
+    # share of the document covered by glare: clipped specular highlights plus diffuse sheen
     "glare": presets("verification.glare", "retake.glare", "max", 0.04, 0.02, 0.01),
+    # the room's bright end minus a dark document's mean, over 255 (0 when the document is well exposed)
+    "backlight": presets("verification.backlit", "retake.backlit", "max", 0.88, 0.8, 0.7),
     # mean luminance (0-255) of the document
     "too_dark": presets("verification.too_dark", "retake.too_dark", "min", 45.0, 60.0, 75.0),
     # share of the document that is clipped white
@@ -35,81 +45,6 @@ LIMITS: dict[str, dict[Preset, Limit]] = {
     # how far the document is from the frame's edge, as a share of the frame (negative = outside it)
     "cut_off": presets("verification.cut_off", "retake.cut_off", "min", 0.0, 0.005, 0.015),
 }
-
-
-class Quad(msgspec.Struct, frozen=True, kw_only=True):
-    """Document corners (top-left, top-right, bottom-right, bottom-left) in working-image pixels."""
-
-    points: list[tuple[float, float]]
-    area_share: float
-    touches_edge: bool
-
-
-def _order(points: np.ndarray) -> np.ndarray:
-    s = points.sum(axis=1)
-    d = np.diff(points, axis=1).ravel()
-    return np.array([points[np.argmin(s)], points[np.argmin(d)], points[np.argmax(s)], points[np.argmax(d)]],
-                    dtype=np.float32)
-
-
-def _candidates(gray: np.ndarray) -> list[np.ndarray]:
-    """Outlines that may be the document: closed edges, then (for soft photos) bright or dark regions."""
-    blurred = cv2.GaussianBlur(gray, (5, 5), 0)
-    median = float(np.median(blurred))
-    edges = cv2.Canny(blurred, max(10.0, 0.5 * median), min(255.0, 1.2 * median + 40))
-    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2)
-    contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    found = list(contours)
-    small = cv2.GaussianBlur(gray, (0, 0), 4)
-    _, mask = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    kernel = np.ones((15, 15), np.uint8)
-    for polarity in (mask, cv2.bitwise_not(mask)):
-        opened = cv2.morphologyEx(polarity, cv2.MORPH_OPEN, kernel)
-        contours, _ = cv2.findContours(opened, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        found.extend(contours)
-    return found
-
-
-def find_document(gray: np.ndarray) -> Quad | None:
-    """The largest convex, roughly rectangular region of plausible aspect ratio (1.15 to 2.4; a document
-    that runs off the frame may have any aspect ratio up to 4)."""
-    height, width = gray.shape
-    area = float(height * width)
-    best: tuple[float, np.ndarray] | None = None
-    for contour in _candidates(gray):
-        contour_area = cv2.contourArea(contour)
-        if contour_area < 0.08 * area:
-            continue
-        hull = cv2.convexHull(contour)
-        if cv2.contourArea(hull) > 0.92 * area:
-            continue  # the whole frame (a background region), not a document on it
-        x, y, w_box, h_box = cv2.boundingRect(hull)
-        edges_touched = sum((x <= 2, y <= 2, x + w_box >= width - 3, y + h_box >= height - 3))
-        if edges_touched >= 3:
-            continue  # a document cut off by the frame leaves at least two sides inside it
-        on_edge = edges_touched > 0
-        approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
-        if len(approx) == 4:
-            corners = approx.reshape(4, 2).astype(np.float32)
-        else:
-            rect = cv2.minAreaRect(hull)
-            if cv2.contourArea(hull) < 0.85 * rect[1][0] * rect[1][1]:
-                continue
-            corners = cv2.boxPoints(rect).astype(np.float32)
-        (_, _), (w, h), _ = cv2.minAreaRect(corners)
-        low, high = (0.95, 4.0) if on_edge else (1.15, 2.4)
-        if min(w, h) <= 0 or not low <= max(w, h) / min(w, h) <= high:
-            continue
-        quad_area = cv2.contourArea(corners)
-        if best is None or quad_area > best[0]:
-            best = (quad_area, corners)
-    if best is None:
-        return None
-    corners = _order(best[1])
-    margin = 2.0
-    touches = bool(np.any(corners[:, 0] <= margin) or np.any(corners[:, 1] <= margin)
-                   or np.any(corners[:, 0] >= width - 1 - margin) or np.any(corners[:, 1] >= height - 1 - margin))
-    return Quad(points=[(float(x), float(y)) for x, y in corners], area_share=best[0] / area, touches_edge=touches)
 
 
 def rectify(image: np.ndarray, quad: Quad, width: int = RECTIFIED_WIDTH) -> np.ndarray:
@@ -148,24 +83,6 @@ def edge_sharpness(gray: np.ndarray) -> float:
     return min(medians) if medians else float(np.median(ratio))
 
 
-def glare_share(bgr: np.ndarray) -> float:
-    """Share of the area covered by compact blobs of clipped, colourless highlight. Specks (text-sized) and
-    clipped areas spanning most of the document (overexposure, its own check) do not count."""
-    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
-    clipped = ((hsv[:, :, 2] >= 245) & (hsv[:, :, 1] <= 40)).astype(np.uint8)
-    mask = cv2.morphologyEx(clipped, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    height, width = mask.shape
-    minimum = 0.0008 * mask.size
-    area = 0
-    for i in range(1, count):
-        blob_area = stats[i, cv2.CC_STAT_AREA]
-        spans = stats[i, cv2.CC_STAT_WIDTH] > 0.8 * width and stats[i, cv2.CC_STAT_HEIGHT] > 0.8 * height
-        if blob_area >= minimum and not spans:
-            area += blob_area
-    return float(area) / mask.size
-
-
 def _edge_margin(quad: Quad, shape: tuple[int, ...]) -> float:
     height, width = shape[:2]
     distances = [min(x, y, width - 1 - x, height - 1 - y) / max(width, height) for x, y in quad.points]
@@ -178,35 +95,50 @@ def check_document(bgr: np.ndarray, *, original_width: int, document_type: str |
     scale = min(1.0, WORK_SIDE / max(bgr.shape[:2]))
     work = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else bgr
     gray = cv2.cvtColor(work, cv2.COLOR_BGR2GRAY)
-    quad = find_document(gray)
+    located = find_document(work)
+    found = judge("document_found", located.confidence if located else 0.0, LIMITS, policy)
+    quad = located if located is not None and found.passed else None
     checks: list[CheckResult] = []
     region, region_gray = work, gray  # without a document, measure what we can on the whole frame
     if quad is not None:
         region = rectify(work, quad)
         region_gray = cv2.cvtColor(region, cv2.COLOR_BGR2GRAY)
-    overexposed = judge("overexposed", float(np.mean(region_gray >= 250)), LIMITS, policy)
+    overexposed = judge("overexposed", lighting.clipped_share(region_gray), LIMITS, policy)
     if quad is None:
         if overexposed.status == "failed":  # a washed-out frame hides the document: say what to fix
             checks.append(skipped("document_found", "overexposed"))
-        else:
+        elif located is None:
             checks.append(failed("document_found", "verification.no_document", "retake.no_document", policy))
+        else:
+            checks.append(found)
         checks.append(skipped("cut_off", "no document"))
-        checks.append(skipped("low_resolution", "no document"))
+        checks.append(_on_frame(judge("low_resolution", float(original_width), LIMITS, policy)))
+        checks.append(skipped("backlight", "no document"))
     else:
-        checks.append(judge_found(quad, policy))
+        checks.append(found)
         checks.append(judge("cut_off", _edge_margin(quad, work.shape), LIMITS, policy))
         document_width = _document_width(quad) * original_width / work.shape[1]
         if quad.touches_edge:  # only part of it is visible: its width is unknown, and cut_off says what to fix
             checks.append(skipped("low_resolution", "document cut off"))
         else:
             checks.append(judge("low_resolution", document_width, LIMITS, policy))
+        backlit = lighting.backlight(gray, _mask(quad, gray.shape), region_gray)
+        checks.append(judge("backlight", backlit, LIMITS, policy))
     checks.append(judge("too_dark", float(region_gray.mean()), LIMITS, policy))
     checks.append(overexposed)
-    checks.append(judge("sharpness", edge_sharpness(_at_width(region_gray, RECTIFIED_WIDTH)), LIMITS, policy))
+    # a confident document is judged alone; an uncertain one must not make a blurred frame look sharp
+    sure = quad is not None and quad.confidence >= SURE
+    sharpness = 1.0 if sure else edge_sharpness(_at_width(gray, RECTIFIED_WIDTH))
+    if quad is not None:
+        sharpness = min(sharpness, edge_sharpness(_inner(region_gray, SHARPNESS_WIDTH)))
+    checks.append(judge("sharpness", sharpness, LIMITS, policy))
     if overexposed.status == "failed":
         checks.append(skipped("glare", "overexposed"))
     else:
-        checks.append(judge("glare", glare_share(region), LIMITS, policy))
+        glare = lighting.glare(region)
+        if not sure:  # as for sharpness: an uncertain quadrilateral may be a part of a page that fills the frame
+            glare = max(glare, lighting.glare(work))
+        checks.append(judge("glare", glare, LIMITS, policy))
     wants_portrait = detect_portrait and side == "front" and (document_type or "") in PORTRAIT_TYPES
     if not wants_portrait or quad is None:
         checks.append(skipped("portrait", "not expected on this side" if quad is not None else "no document"))
@@ -215,12 +147,30 @@ def check_document(bgr: np.ndarray, *, original_width: int, document_type: str |
     return report(checks, ORDER)
 
 
-def judge_found(quad: Quad, policy: Policy) -> CheckResult:
-    mode = policy.modes.get("document_found", "error")
-    return CheckResult(name="document_found", passed=True, status="passed" if mode != "off" else "skipped",
-                       score=round(100 * min(1.0, quad.area_share / 0.5), 1), value=round(quad.area_share, 4),
-                       threshold=0.08, mode=mode)
+def _on_frame(result: CheckResult) -> CheckResult:
+    """Resolution judged on the whole frame when no document was found, saying so."""
+    return msgspec.structs.replace(result, reason=result.reason or "no document: judged on the frame")
 
+
+def _mask(quad: Quad, shape: tuple[int, ...]) -> np.ndarray:
+    """The document and a margin around it (its shadow, its edge) in working-image pixels."""
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillConvexPoly(mask, np.round(np.array(quad.points)).astype(np.int32), 255)
+    dilated: np.ndarray = cv2.dilate(mask, np.ones((15, 15), np.uint8))
+    return dilated
+
+
+def _inner(gray: np.ndarray, width: int) -> np.ndarray:
+    """The rectified document without its outer 3% (where the desk may show), at `width` (a smaller document
+    is not enlarged: enlarging softens every edge, and its resolution is low_resolution's to judge)."""
+    height, full = gray.shape
+    inset_y, inset_x = max(1, height * 3 // 100), max(1, full * 3 // 100)
+    body = gray[inset_y: height - inset_y, inset_x: full - inset_x]
+    if body.shape[1] <= width:
+        return body
+    size = (width, max(1, round(body.shape[0] * width / body.shape[1])))
+    resized: np.ndarray = cv2.resize(body, size, interpolation=cv2.INTER_AREA)
+    return resized
 
 def _document_width(quad: Quad) -> float:
     tl, tr, br, bl = (np.array(p) for p in quad.points)
@@ -250,4 +200,4 @@ def thresholds(preset: Preset) -> Mapping[str, float]:
 
 
 __all__ = ["LIMITS", "ORDER", "PORTRAIT_TYPES", "Quad", "check_document", "edge_sharpness", "find_document",
-           "glare_share", "rectify", "thresholds"]
+           "rectify", "thresholds"]

@@ -7,12 +7,14 @@ import time
 from pathlib import Path
 
 from server.bench.stats import confusion, percentiles
-from verification.pipeline import analyse_document
+from verification.pipeline import CaptureResult, analyse_document
 from verification.results import Policy
 
 # labels.csv column -> the check that should fail when the label is 1
 COLUMN_CHECKS = {"blurred": "sharpness", "glare": "glare", "cut_off": "cut_off", "too_dark": "too_dark",
-                 "overexposed": "overexposed", "no_document": "document_found", "low_resolution": "low_resolution"}
+                 "backlit": "backlight", "overexposed": "overexposed", "no_document": "document_found",
+                 "low_resolution": "low_resolution", "occluded": "occlusion", "wrong_type": "document_type",
+                 "wrong_side": "document_side", "mrz_invalid": "mrz"}
 
 
 def twelve_megapixel(source: Path, policy: Policy, repeats: int = 15) -> dict[str, object]:
@@ -39,35 +41,59 @@ def twelve_megapixel(source: Path, policy: Policy, repeats: int = 15) -> dict[st
     return {"ms_per_12mp_image": percentiles(checks), "ms_full_decode_12mp": percentiles(decodes)}
 
 
-def run(directory: Path, *, preset: str = "normal", details: bool = False) -> dict[str, object]:
-    """Run every image through the document checks; per labelled column, the confusion counts."""
-    with (directory / "labels.csv").open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    policy = Policy.from_params({"preset": preset})
-    expected: dict[str, list[int]] = {c: [] for c in COLUMN_CHECKS}
-    failed: dict[str, list[bool]] = {c: [] for c in COLUMN_CHECKS}
+def _measure(directory: Path, rows: list[dict[str, str]], policy: Policy, details: bool
+             ) -> tuple[dict[str, dict[str, tuple[list[int], list[bool]]]], list[float], list[dict[str, object]]]:
+    """Per split and column: the labels and whether the check failed; the timings; the mistakes."""
+    results: dict[str, dict[str, tuple[list[int], list[bool]]]] = {}
     timings: list[float] = []
     mistakes: list[dict[str, object]] = []
+    cache: dict[tuple[str, str, str], CaptureResult] = {}
     for row in rows:
-        data = (directory / row["path"]).read_bytes()
-        start = time.perf_counter()
-        result = analyse_document(data, document_type=None, side="back", policy=policy)
-        timings.append((time.perf_counter() - start) * 1000)
+        declared = (row.get("document_type") or "").strip() or None
+        side = (row.get("side") or "").strip() or "back"  # undeclared: no portrait expected
+        key = (row["path"], declared or "", side)
+        if key not in cache:
+            data = (directory / row["path"]).read_bytes()
+            start = time.perf_counter()
+            cache[key] = analyse_document(data, document_type=declared, side=side, policy=policy)
+            timings.append((time.perf_counter() - start) * 1000)
+        result = cache[key]
         checks = result.report.checks if result.report is not None else {}
+        split = (row.get("split") or "").strip() or "all"
         for column, check in COLUMN_CHECKS.items():
             label = (row.get(column) or "").strip()
             if label not in ("0", "1"):
                 continue
             found = checks.get(check)
+            if found is None and result.unreadable is None:
+                continue  # the check does not exist (yet): not measured
             did_fail = result.unreadable is not None or (found is not None and found.status == "failed")
-            expected[column].append(int(label))
-            failed[column].append(did_fail)
+            expected, failed = results.setdefault(split, {}).setdefault(column, ([], []))
+            expected.append(int(label))
+            failed.append(did_fail)
             if details and did_fail != (label == "1"):
-                mistakes.append({"path": row["path"], "column": column, "label": int(label),
-                                 "value": found.value if found else None})
+                mistakes.append({"path": row["path"], "split": split, "column": column, "label": int(label),
+                                 "value": found.value if found else None, "reason": found.reason if found else None})
+    return results, timings, mistakes
+
+
+def run(directory: Path, *, preset: str = "normal", details: bool = False, split: str = "") -> dict[str, object]:
+    """Run every image through the document checks (with its row's declared type and side); per split and
+    labelled column, the confusion counts and balanced accuracy."""
+    with (directory / "labels.csv").open(newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if not split or (r.get("split") or "all") == split]
+    policy = Policy.from_params({"preset": preset})
+    results, timings, mistakes = _measure(directory, rows, policy, details)
+    labelled = {c for r in rows for c in COLUMN_CHECKS if (r.get(c) or "").strip() in ("0", "1")}
+    splits: dict[str, object] = {}
+    for name, columns in sorted(results.items()):
+        table: dict[str, object] = {c: confusion(*columns[c]) for c in COLUMN_CHECKS if c in columns}
+        table.update({c: "not measured" for c in sorted(labelled - set(columns))})
+        splits[name] = table
     output: dict[str, object] = {
-        "images": len(rows),
-        "checks": {column: confusion(expected[column], failed[column]) for column in COLUMN_CHECKS if expected[column]},
+        "images": len({r["path"] for r in rows}),
+        "rows": len(rows),
+        "splits": splits,
         "ms_per_image": percentiles(timings),
         **(twelve_megapixel(directory / rows[0]["path"], policy) if rows else {}),
     }
