@@ -144,7 +144,12 @@ def check_document(bgr: np.ndarray, *, original_width: int, document_type: str |
         checks.append(skipped("portrait", "not expected on this side" if quad is not None else "no document"))
     else:
         checks.append(_portrait(region, policy))
-    return report(checks, ORDER)
+    result = report(checks, ORDER)
+    if quad is None:
+        return result
+    to_photo = original_width / work.shape[1]
+    corners = [(round(x * to_photo, 1), round(y * to_photo, 1)) for x, y in quad.points]
+    return msgspec.structs.replace(result, corners=corners)
 
 
 def _on_frame(result: CheckResult) -> CheckResult:

@@ -38,6 +38,7 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     failed: list[str]
     warnings: list[str]
     checks: dict[str, CheckResult]
+    corners: list[tuple[float, float]] = []  # a found document's (tl, tr, br, bl) in the photo's pixels
 
 
 class Limit(msgspec.Struct, frozen=True, kw_only=True):

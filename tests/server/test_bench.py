@@ -18,20 +18,31 @@ def test_bench_quality_on_a_generated_degradation_set(tmp_path: Path, shared_dat
                            capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert built.returncode == 0, built.stderr
     rows = list(csv.DictReader((subset / "labels.csv").open()))
-    assert len(rows) == 18 and {"path", "blurred", "glare", "cut_off", "no_document"} <= set(rows[0])
-    assert all(r["path"].startswith("100_pass-bdr__") and (subset / r["path"]).is_file() for r in rows)
+    captures = [r for r in rows if r["path"].startswith("100_pass-bdr__")]
+    scenes = [r for r in rows if r not in captures]
+    assert len(captures) == 36 and {r["split"] for r in captures} == {"calibration"}  # 35 + declared as id_card
+    assert len(scenes) == 42 and all(r["no_document"] == "1" and r["true_type"] == "none" for r in scenes)
+    assert {"path", "split", "document_type", "side", "true_type", "true_side", "blurred", "glare", "cut_off",
+            "backlit", "no_document", "occluded", "wrong_type", "wrong_side", "mrz_invalid"} <= set(rows[0])
+    assert all((subset / r["path"]).is_file() for r in rows)
     done = subprocess.run([sys.executable, "-m", "server.cli", "bench", "quality", str(subset)], capture_output=True,
                           text=True, cwd=ROOT, timeout=300)
     result = json.loads(done.stdout)
-    assert set(result) == {"images", "checks", "ms_per_image", "ms_per_12mp_image", "ms_full_decode_12mp"}
-    assert result["checks"]["blurred"]["tp"] >= 2 and result["checks"]["no_document"]["tp"] == 1
-    assert set(result["checks"]["glare"]) == {"tp", "fp", "tn", "fn", "balanced_accuracy"}
+    assert set(result) == {"images", "rows", "splits", "ms_per_image", "ms_per_12mp_image", "ms_full_decode_12mp"}
+    calibration, report = result["splits"]["calibration"], result["splits"]["report"]
+    assert calibration["blurred"]["tp"] >= 2 and calibration["backlit"]["tp"] == 1
+    assert calibration["no_document"]["tp"] >= 12 and report["no_document"]["tp"] >= 12
+    assert set(calibration["glare"]) == {"tp", "fp", "tn", "fn", "balanced_accuracy"}
+    assert calibration["occluded"] == "not measured" and calibration["wrong_type"] == "not measured"
+    only_report = subprocess.run([sys.executable, "-m", "server.cli", "bench", "quality", str(subset), "--split",
+                                  "report"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert set(json.loads(only_report.stdout)["splits"]) == {"report"}
 
 
 def test_bench_quality_separates_the_real_sharp_and_blurred_photos(shared_data: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "server.cli", "bench", "quality", str(shared_data / "quality")],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
-    blurred = json.loads(done.stdout)["checks"]["blurred"]
+    blurred = json.loads(done.stdout)["splits"]["all"]["blurred"]
     assert blurred["fp"] == 0 and blurred["fn"] == 0 and blurred["balanced_accuracy"] == 1.0
 
 

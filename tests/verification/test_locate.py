@@ -90,3 +90,12 @@ def test_without_a_document_resolution_is_judged_on_the_frame_and_says_so() -> N
     assert resolution.reason == "no document: judged on the frame"
     tiny = checks(desk[:300, :400])
     assert tiny.checks["low_resolution"].status == "failed"
+
+
+def test_the_report_keeps_the_found_corners_in_the_photos_pixels() -> None:
+    camera = shooter(10)
+    image, placed = camera.shoot(gap=(60, 160), tilt=0.1, turn=15.0)
+    report = checks(finish(image, camera.rng))
+    assert report.checks["document_found"].value >= 0.2 and len(report.corners) == 4
+    assert float(np.abs(np.array(report.corners) - placed.corners).max()) < 0.03 * image.shape[1]
+    assert checks(scenes.mural(np.random.default_rng(1), (1200, 1600))).corners == []
