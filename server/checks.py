@@ -7,6 +7,7 @@ context (`checks.<capture>`: every check by name, `passed`, `message_key`, `face
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 import msgspec
@@ -47,13 +48,15 @@ class SelfieInput(msgspec.Struct, frozen=True, kw_only=True):
 
 def warm_up() -> None:
     """Load OpenCV and the face models once per worker process, not on its first job."""
+    from verification.contents import ocr
     from verification.faces import models
 
     models()
+    ocr()
 
 
-def _document(data: bytes, document_type: str | None, side: str, policy: Policy) -> CaptureResult:
-    return analyse_document(data, document_type=document_type, side=side, policy=policy)
+def _document(data: bytes, document_type: str | None, side: str, policy: Policy, today: dt.date) -> CaptureResult:
+    return analyse_document(data, document_type=document_type, side=side, policy=policy, today=today)
 
 
 def _selfie(data: bytes, policy: Policy) -> CaptureResult:
@@ -73,7 +76,7 @@ async def verify_document(tools: TaskTools, task_input: DocumentInput, params: D
     capture = params.capture or "document"
     data = await tools.files.read(task_input.file)
     result: CaptureResult = await tools.pool.run(_document, data, task_input.document_type, params.side,
-                                                 params.policy)
+                                                 params.policy, dt.datetime.now(dt.UTC).date())
     await _report(tools, capture, result)
     return result.to_context()
 

@@ -8,6 +8,7 @@ Light: `verification.lighting`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 import cv2
@@ -15,16 +16,18 @@ import msgspec
 import numpy as np
 
 from verification import lighting
+from verification.contents import PORTRAIT_TYPES, DocumentRead, judge_contents
 from verification.locate import Quad, find_document
 from verification.results import CheckResult, Limit, Policy, Preset, Report, failed, judge, presets, report, skipped
 
 WORK_SIDE = 1000  # a 4000 px (12 MP) photo decodes at 1/4 straight to this size, with no resize
 RECTIFIED_WIDTH = 800
-PORTRAIT_TYPES = frozenset({"passport", "id_card", "driving_licence", "residence_permit"})
 SURE = 0.6  # document_found confidence above which the document alone is judged for sharpness
 SHARPNESS_WIDTH = 640  # sharpness is measured on the document rectified to this width, whatever its size
 ORDER = ("document_found", "cut_off", "low_resolution", "backlight", "too_dark", "overexposed", "sharpness", "glare",
-         "portrait")
+         "occlusion", "document_type", "document_side", "portrait", "mrz")
+CONTENT_CHECKS = ("occlusion", "mrz", "document_type", "document_side", "portrait")
+MRZ_WIDTH = 1000  # the zone is read on the document rectified this wide (never enlarged)
 
 
 LIMITS: dict[str, dict[Preset, Limit]] = {
@@ -90,8 +93,18 @@ def _edge_margin(quad: Quad, shape: tuple[int, ...]) -> float:
 
 
 def check_document(bgr: np.ndarray, *, original_width: int, document_type: str | None, side: str = "front",
-                   policy: Policy = Policy(), detect_portrait: bool = True) -> Report:  # noqa: B008 - frozen
+                   policy: Policy = Policy(), detect_portrait: bool = True,  # noqa: B008 - frozen
+                   today: dt.date | None = None) -> Report:
     """Every document check on a decoded photo (`original_width` = the photo's width before any reduction)."""
+    return inspect_document(bgr, original_width=original_width, document_type=document_type, side=side,
+                            policy=policy, detect_portrait=detect_portrait, today=today)[0]
+
+
+def inspect_document(bgr: np.ndarray, *, original_width: int, document_type: str | None, side: str = "front",
+                     policy: Policy = Policy(), detect_portrait: bool = True,  # noqa: B008 - frozen
+                     today: dt.date | None = None) -> tuple[Report, DocumentRead | None]:
+    """The checks, and what was read off the document (None when no document was found). `today` is the date
+    the MRZ's two-digit years and expiry are judged against: the server passes its own; left out, the machine's."""
     scale = min(1.0, WORK_SIDE / max(bgr.shape[:2]))
     work = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else bgr
     gray = cv2.cvtColor(work, cv2.COLOR_BGR2GRAY)
@@ -139,17 +152,16 @@ def check_document(bgr: np.ndarray, *, original_width: int, document_type: str |
         if not sure:  # as for sharpness: an uncertain quadrilateral may be a part of a page that fills the frame
             glare = max(glare, lighting.glare(work))
         checks.append(judge("glare", glare, LIMITS, policy))
-    wants_portrait = detect_portrait and side == "front" and (document_type or "") in PORTRAIT_TYPES
-    if not wants_portrait or quad is None:
-        checks.append(skipped("portrait", "not expected on this side" if quad is not None else "no document"))
-    else:
-        checks.append(_portrait(region, policy))
-    result = report(checks, ORDER)
     if quad is None:
-        return result
+        checks.extend(skipped(name, "no document") for name in CONTENT_CHECKS)
+        return report(checks, ORDER), None
+    contents, read = judge_contents(rectify(work, quad, MRZ_WIDTH), document_type=document_type, side=side,
+                                    policy=policy, today=today or dt.date.today(),
+                                    detect_portrait=detect_portrait)
+    checks.extend(contents)
     to_photo = original_width / work.shape[1]
     corners = [(round(x * to_photo, 1), round(y * to_photo, 1)) for x, y in quad.points]
-    return msgspec.structs.replace(result, corners=corners)
+    return msgspec.structs.replace(report(checks, ORDER), corners=corners), read
 
 
 def _on_frame(result: CheckResult) -> CheckResult:
@@ -187,17 +199,6 @@ def _at_width(gray: np.ndarray, width: int) -> np.ndarray:
     if gray.shape[1] <= width:
         return gray
     return cv2.resize(gray, (width, round(gray.shape[0] * width / gray.shape[1])), interpolation=cv2.INTER_AREA)
-
-
-def _portrait(region: np.ndarray, policy: Policy) -> CheckResult:
-    from verification.faces import detect
-
-    small = _at_width(region, 560) if region.shape[1] > 560 else region
-    faces = detect(cv2.cvtColor(small, cv2.COLOR_BGR2RGB), fallback=False)
-    if faces:
-        return CheckResult(name="portrait", passed=True, status="passed", score=faces[0].confidence, value=len(faces),
-                           threshold=1, mode=policy.modes.get("portrait", "error"))
-    return failed("portrait", "verification.no_portrait", "retake.no_portrait", policy, value=0.0, threshold=1.0)
 
 
 def thresholds(preset: Preset) -> Mapping[str, float]:

@@ -6,12 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import cv2
-import msgspec
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from verification import degrade
-from verification.document import WORK_SIDE, find_document, rectify
+from verification.document import find_document, rectify
 from verification.mrz import LENGTHS, MrzFormat, check_digit
 from verification.mrz_glyphs import OCRB_FONT
 
@@ -92,10 +91,8 @@ def capture(document: np.ndarray, rng: np.random.Generator, *, doc_width: int = 
     """The document photographed on a desk (`degrade.photograph`: turned, in perspective, noisy), found and
     rectified from the full-resolution frame to `doc_width` pixels wide, in grayscale; None if not found."""
     frame = degrade.photograph(document, rng, doc_width=doc_width)
-    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
-    scale = min(1.0, WORK_SIDE / max(gray.shape[:2]))
-    quad = find_document(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+    colour = frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    quad = find_document(colour)  # found on a reduced copy, its corners in the frame's pixels
     if quad is None:
         return None
-    full = msgspec.structs.replace(quad, points=[(x / scale, y / scale) for x, y in quad.points])
-    return rectify(gray, full, width=doc_width)
+    return rectify(cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY), quad, width=doc_width)

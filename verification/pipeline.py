@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import cv2
 import msgspec
 
-from verification.document import WORK_SIDE, check_document
+from verification.contents import DocumentRead
+from verification.document import WORK_SIDE, inspect_document
 from verification.faces import OPERATING_POINTS
 from verification.intake import ImageInfo, IntakeError, Limits, decode
 from verification.results import Policy, Report
@@ -28,9 +31,12 @@ class CaptureResult(msgspec.Struct, frozen=True, kw_only=True):
     image: ImageInfo | None = None
     unreadable: Unreadable | None = None
     thresholds: dict[str, float] = {}
+    read: DocumentRead | None = None
+    """What was read off a document: its kind and side, its MRZ, its barcode."""
 
     def to_context(self) -> dict[str, object]:
-        """Flat for rules: `checks.document_front.glare.passed`, `checks.selfie.face_size.passed`."""
+        """Flat for rules: `checks.document_front.glare.passed`, `checks.selfie.face_size.passed`,
+        `checks.document_back.read.mrz.birth_date`."""
         data: dict[str, object] = {"passed": self.passed, "message_key": self.message_key}
         if self.report is not None:
             data["failed"] = self.report.failed
@@ -42,6 +48,8 @@ class CaptureResult(msgspec.Struct, frozen=True, kw_only=True):
             data["unreadable"] = msgspec.to_builtins(self.unreadable)
         if self.thresholds:
             data["thresholds"] = self.thresholds
+        if self.read is not None:
+            data["read"] = self.read.to_context()
         return data
 
 
@@ -50,13 +58,16 @@ def _unreadable(exc: IntakeError) -> CaptureResult:
                          unreadable=Unreadable(code=exc.code, message=exc.message))
 
 
-def analyse_document(data: bytes, *, document_type: str | None, side: str, policy: Policy) -> CaptureResult:
+def analyse_document(data: bytes, *, document_type: str | None, side: str, policy: Policy,
+                     today: dt.date | None = None) -> CaptureResult:
+    """`today`: the date the document's expiry is judged against (the server passes its clock's)."""
     try:
         bgr, info = decode(data, limits=Limits(), max_side=WORK_SIDE)
     except IntakeError as exc:
         return _unreadable(exc)
-    result = check_document(bgr, original_width=info.width, document_type=document_type, side=side, policy=policy)
-    return CaptureResult(passed=result.passed, message_key=result.message_key, report=result, image=info)
+    result, read = inspect_document(bgr, original_width=info.width, document_type=document_type, side=side,
+                                    policy=policy, today=today)
+    return CaptureResult(passed=result.passed, message_key=result.message_key, report=result, image=info, read=read)
 
 
 def analyse_selfie(data: bytes, *, policy: Policy) -> CaptureResult:
