@@ -111,7 +111,11 @@ class Shooter:
         return labels
 
 
-def captures(shooter: Shooter, *, portrait_u: float, mrz_readable: bool) -> Iterator[Capture]:
+GOOD_FOR_MRZ = frozenset({"clean", "clean_b", "mid_gap", "wood", "cluttered", "shadow"})
+"""Families whose zone a good reader must read as printed (mrz_invalid labelled from the specimen)."""
+
+
+def captures(shooter: Shooter, *, portrait_u: float, mrz: int) -> Iterator[Capture]:
     """Every family of captures of one document (see the module docstring of `verification.quality_set`)."""
     rng = shooter.rng
     scale = shooter.width / 1000
@@ -122,7 +126,7 @@ def captures(shooter: Shooter, *, portrait_u: float, mrz_readable: bool) -> Iter
         ("fills_frame", {"width": 0.86 * FRAME[1], "tilt": 0.04, "turn": 2.0, "centre": (0.5, 0.5)}))
     for name, options in scenery:
         image, placed = shooter.shoot(**options)
-        labels = shooter.labels(image, placed, mrz_invalid=0 if mrz_readable and name == "clean" else NONE)
+        labels = shooter.labels(image, placed, mrz_invalid=mrz if name in GOOD_FOR_MRZ else NONE)
         yield name, finish(image, rng), labels
     image, placed = shooter.shoot()
     tip = shooter.point(placed, float(rng.uniform(0.3, 0.7)), 1.03)

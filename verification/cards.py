@@ -8,6 +8,10 @@ from __future__ import annotations
 import cv2
 import msgspec
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from verification.mrz import check_digit
+from verification.mrz_glyphs import OCRB_FONT
 
 CARD_SIZE = (1200, 757)  # width, height in pixels: the ID-1 aspect ratio 1.586
 
@@ -38,8 +42,32 @@ def _portrait() -> np.ndarray:
     return bgr[20:330, 130:390]
 
 
-def card(side: str, style: int = 0) -> np.ndarray:
-    """The flat card, `side` = front (portrait, data) or back (MRZ)."""
+def td1(design: Design, *, tampered: bool = False) -> list[str]:
+    """The back's machine-readable zone, every check digit valid; `tampered` changes a digit of the document
+    number after its check digit was computed (what a forger's edit or a misprint looks like)."""
+    number, birth, expiry = "X12345678", "561119", "341125"
+    line1 = f"IDUTO{number}{check_digit(number)}".ljust(30, "<")
+    middle = f"{birth}{check_digit(birth)}F{expiry}{check_digit(expiry)}UTO".ljust(29, "<")
+    line2 = middle + check_digit(line1[5:30] + middle[0:7] + middle[8:15] + middle[18:29])
+    if tampered:
+        line1 = line1[:9] + str((int(line1[9]) + 3) % 10) + line1[10:]
+    name = f"{design.surname}<<{design.given.replace(' ', '<')}".ljust(30, "<")[:30]
+    return [line1, line2, name]
+
+
+def _print_zone(image: np.ndarray, lines: list[str]) -> np.ndarray:
+    """The zone in OCR-B across the card's bottom, about 2.54 mm a character, as ICAO prints it."""
+    page = Image.fromarray(image)
+    draw = ImageDraw.Draw(page)
+    size = 10 * image.shape[1] * 0.89 / draw.textlength(lines[0], font=ImageFont.truetype(OCRB_FONT, 10))
+    font = ImageFont.truetype(OCRB_FONT, round(size))
+    for i, line in enumerate(lines):
+        draw.text((image.shape[1] * 0.055, 520 + i * size * 1.25), line, font=font, fill=(20, 20, 20))
+    return np.asarray(page).copy()
+
+
+def card(side: str, style: int = 0, *, tampered: bool = False) -> np.ndarray:
+    """The flat card, `side` = front (portrait, data) or back (MRZ, `tampered` = one digit changed)."""
     design = STYLES[style]
     width, height = CARD_SIZE
     image = np.empty((height, width, 3), np.uint8)
@@ -63,15 +91,12 @@ def card(side: str, style: int = 0) -> np.ndarray:
                         cv2.LINE_AA)
         cv2.putText(image, "Signature", (left, 640), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.6, (90, 40, 20), 2, cv2.LINE_AA)
     else:
-        mrz = ["IDARBX1234567<<<<<<<<<<<<<<<", "5611196F3011253ARB<<<<<<<<<<6",
-               f"{surname}<<{given.replace(' ', '<')}".ljust(30, "<")[:30]]
-        for i, line in enumerate(mrz):
-            cv2.putText(image, line, (60, 560 + 60 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.25, (20, 20, 20), 2, cv2.LINE_AA)
         cv2.rectangle(image, (60, 170), (700, 470), (90, 90, 90), 2)
         for i in range(14):
             cv2.putText(image, "AUTHORITY  ARABESQUE CITY  ADDRESS LINE"[: 10 + 2 * i], (80, 210 + 18 * i),
                         cv2.FONT_HERSHEY_PLAIN, 1.0, (60, 60, 60), 1, cv2.LINE_AA)
+        image = _print_zone(image, td1(design, tampered=tampered))
     return image
 
 
-__all__ = ["CARD_SIZE", "STYLES", "Design", "card"]
+__all__ = ["CARD_SIZE", "STYLES", "Design", "card", "td1"]

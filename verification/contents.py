@@ -70,9 +70,21 @@ def has_portrait(region: np.ndarray) -> tuple[bool, float]:
     return bool(faces), faces[0].confidence if faces else 0.0
 
 
-def _judge_mrz(reading: MrzReading | None, policy: Policy) -> CheckResult:
+def _zone_like(reading: MrzReading | None) -> bool:
+    """Lines of a machine-readable zone's count and length were read (right or wrong), not other text."""
+    return reading is not None and reading.found and not {"shape", "count"} & set(reading.problems)
+
+
+def _expects_mrz(document_type: str | None, side: str) -> bool:
+    return (document_type == "passport" and side == "front") or (
+        document_type in ("id_card", "residence_permit") and side == "back")
+
+
+def _judge_mrz(reading: MrzReading | None, expected: bool, policy: Policy) -> CheckResult:
     if reading is None or not reading.found:
         return skipped("mrz", "no machine-readable zone on this side")
+    if not expected and not _zone_like(reading):  # stacked lines of print on a card's front, say
+        return skipped("mrz", "text lines, not a machine-readable zone")
     mode = policy.modes.get("mrz", "error")
     if reading.valid:
         return CheckResult(name="mrz", passed=True, status="passed" if mode != "off" else "skipped", score=100.0,
@@ -96,13 +108,15 @@ def judge_contents(region: np.ndarray, *, document_type: str | None, side: str, 
         barcodes = [b for b in read_barcodes(gray) if b.format == "PDF417"]
     if portrait is None and detect_portrait and card and side == "back" and zone is None and not barcodes:
         portrait = has_portrait(region)  # neither a zone nor a barcode: is this the front?
+    zone_like = _zone_like(reading)  # the code and format of a zone read whole are kept even if a digit is off
     cues = Cues(aspect=region.shape[1] / max(1, region.shape[0]), portrait=portrait[0] if portrait else None,
-                mrz_lines=zone.lines if zone is not None else 0,
-                mrz_format=(reading.format or "") if readable and reading is not None else "",
-                mrz_code=reading.document_code if readable and reading is not None else "",
+                mrz_lines=zone.lines if zone is not None and zone_like else 0,
+                mrz_format=(reading.format or "") if zone_like and reading is not None else "",
+                mrz_code=reading.document_code if zone_like and reading is not None else "",
                 barcode=bool(barcodes))
     layout = classify(cues)
-    checks = [judge_occlusion(region, policy), _judge_mrz(reading, policy), judge_type(layout, document_type, policy),
+    checks = [judge_occlusion(region, policy), _judge_mrz(reading, _expects_mrz(document_type, side), policy),
+              judge_type(layout, document_type, policy),
               judge_side(layout, document_type, side, policy)]
     if wants_portrait and portrait is not None:
         found, confidence = portrait

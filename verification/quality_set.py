@@ -9,6 +9,9 @@ well exposed, fingers over the portrait / the data / a corner, far captures (sma
 480 px wide; or 5% of a 3200 px frame and 800 px wide), cut off and near the edge. Scenes without a
 document: empty desks, murals, selfies, screens. Declaration rows: the clean capture again, declared
 with the wrong type (a passport as `id_card`, a card as `passport`) or, for cards, the wrong side.
+Machine-readable zones: good captures (clean, on wood, cluttered, shadowed desks) of a zone valid as
+printed are mrz_invalid 0, of a zone printed against ICAO 9303 1; the synthetic card's back is also
+photographed with one digit of its zone changed (1).
 
 Split: calibration (thresholds are frozen on it) and report (the published figures) hold different
 specimens and different random draws. Specimens are grouped by what they are (passport page, card
@@ -29,7 +32,7 @@ import cv2
 import msgspec
 import numpy as np
 
-from verification.captures import COLUMNS, NONE, Labels, Shooter, captures, empty_scenes
+from verification.captures import COLUMNS, NONE, Labels, Shooter, captures, empty_scenes, finish
 from verification.cards import card
 
 HEADER = ("path", "split", "document_type", "side", "true_type", "true_side", *COLUMNS)
@@ -38,6 +41,10 @@ SPLITS = ("calibration", "report")
 KINDS = {"passport": ("passport", "front"), "travel_document_td2": ("passport", "front"),
          "visa": ("other", "front"), "id_card": ("id_card", "front"), "residence_card": ("id_card", "front"),
          "id_card_back": ("id_card", "back")}
+# Specimens whose printed zone ICAO 9303 does not allow (tests/verification/test_mrz.py says why for each):
+# a good capture of them must fail the mrz check
+INVALID_AS_PRINTED = frozenset({"100_pass-bdr", "100_id-rou", "33_id-usa", "77_card-cmw"})
+MRZ_TAMPERED = 4  # captures per split of the synthetic card's back with one digit of its zone changed
 
 
 class Specimen(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,7 +54,8 @@ class Specimen(msgspec.Struct, frozen=True, kw_only=True):
     true_type: str
     side: str
     split: str
-    mrz_readable: bool = False
+    mrz: int = NONE
+    """The mrz_invalid label of a good capture: 0 (a zone valid as printed), 1 (printed invalid), NONE."""
     path: str = ""
     style: int = -1
 
@@ -78,13 +86,14 @@ def specimens(root: Path) -> list[Specimen]:
     for (kind, side), rows in sorted(groups.items()):
         rows.sort(key=lambda r: hashlib.sha1(Path(r["path"]).name.encode()).hexdigest())
         for i, row in enumerate(rows):
-            chosen.append(Specimen(name=Path(row["path"]).stem, true_type=kind, side=side, split=SPLITS[i % 2],
-                                   mrz_readable=row["passporteye_expected_score"] == "100",
+            stem = Path(row["path"]).stem
+            mrz = 1 if stem in INVALID_AS_PRINTED else 0 if row["passporteye_expected_score"] == "100" else NONE
+            chosen.append(Specimen(name=stem, true_type=kind, side=side, split=SPLITS[i % 2], mrz=mrz,
                                    path=str(root / row["path"])))
     for style, split in enumerate(SPLITS):
         for side in ("front", "back"):
             chosen.append(Specimen(name=f"synthetic_card{style}_{side}", true_type="id_card", side=side, split=split,
-                                   style=style))
+                                   style=style, mrz=0 if side == "back" else NONE))
     return chosen
 
 
@@ -102,7 +111,16 @@ def _rows(specimen: Specimen, image: np.ndarray, seed: int, out: Path) -> Iterat
     shooter = Shooter(image, rng, sharp_base=image.shape[1] >= 700)
     portrait_u = 0.83 if specimen.style == 1 else 0.2
     declared = specimen.true_type if specimen.true_type != "other" else "other"
-    for family, capture, labels in captures(shooter, portrait_u=portrait_u, mrz_readable=specimen.mrz_readable):
+    if specimen.style >= 0 and specimen.side == "back":
+        tampered = Shooter(card("back", specimen.style, tampered=True), rng, sharp_base=True)
+        for k in range(MRZ_TAMPERED):
+            image, placed = tampered.shoot()
+            name = f"{specimen.name}__mrz_tampered_{k}.jpg"
+            cv2.imwrite(str(out / name), finish(image, rng), [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(85, 94))])
+            yield Row(path=name, split=specimen.split, document_type=declared, side=specimen.side,
+                      true_type=specimen.true_type, true_side=specimen.side,
+                      labels=tampered.labels(image, placed, mrz_invalid=1))
+    for family, capture, labels in captures(shooter, portrait_u=portrait_u, mrz=specimen.mrz):
         name = f"{specimen.name}__{family}.jpg"
         cv2.imwrite(str(out / name), capture, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(85, 94))])
         yield Row(path=name, split=specimen.split, document_type=declared, side=specimen.side,

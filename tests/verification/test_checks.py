@@ -96,7 +96,7 @@ def test_a_check_can_be_set_to_warn_or_off(clean: np.ndarray) -> None:
     blurred = degrade.gaussian_blur(clean, 4.0)  # too soft for its machine-readable zone to be read as well
     warned = report_for(blurred, policy=Policy(modes={"sharpness": "warn", "mrz": "warn"}))
     assert warned.passed and sorted(warned.warnings) == ["mrz", "sharpness"]
-    off = report_for(blurred, policy=Policy(modes={"sharpness": "off"}))
+    off = report_for(blurred, policy=Policy(modes={"sharpness": "off", "mrz": "off"}))
     assert off.checks["sharpness"].status == "skipped" and off.passed
 
 
