@@ -16,7 +16,7 @@ import cv2
 import msgspec
 import numpy as np
 
-from verification.mrz import DIGIT_POSITIONS, LENGTHS, MrzFormat, MrzReading, MrzZone, parse_mrz
+from verification.mrz import DIGIT_POSITIONS, LENGTHS, LETTER_POSITIONS, MrzFormat, MrzReading, MrzZone, parse_mrz
 
 __all__ = ["LineOcr", "locate_mrz", "read_mrz"]
 
@@ -226,8 +226,8 @@ def _fit(text: str, width: int) -> str:
     return text
 
 
-def _own_digits(ocr: LineOcr, glyphs: list[np.ndarray], text: list[str], fmt: MrzFormat) -> dict[str, np.ndarray]:
-    """The digits as this document prints them, taken where ICAO allows only digits (dates, check digits):
+def _own_glyphs(ocr: LineOcr, glyphs: list[np.ndarray], text: list[str], fmt: MrzFormat) -> dict[str, np.ndarray]:
+    """The characters as this document prints them: digits where ICAO allows only digits (dates, check digits):
     matched against them, a 0 in the document number is told from an O by the issuer's own 0."""
     samples: dict[str, list[np.ndarray]] = {}
     for line, first, end in DIGIT_POSITIONS[fmt]:
@@ -235,6 +235,12 @@ def _own_digits(ocr: LineOcr, glyphs: list[np.ndarray], text: list[str], fmt: Mr
         for char, window, read in zip(ocr.digits(windows), windows, text[line][first:end], strict=True):
             if read != "<":
                 samples.setdefault(char, []).append(window)
+    # Letters too, where ICAO allows only letters and the font's glyphs read them sure: an E at the end of a name
+    # is told from an F by the issuer's own E and F, printed in its weight, blur and scale.
+    for line, first, end in LETTER_POSITIONS[fmt]:
+        for window, read in zip(glyphs[line][first:end], text[line][first:end], strict=True):
+            if read.isupper() and read.isalpha():
+                samples.setdefault(read, []).append(window)
     own = {char: np.mean(vectors, axis=0) for char, vectors in samples.items()}
     return {char: vector / max(1e-6, float(np.linalg.norm(vector))) for char, vector in own.items()}
 
@@ -255,7 +261,7 @@ def _attempt(gray: np.ndarray, zone: MrzZone, height: int, bias: float, ocr: Lin
         # could hide that in a name, which no check digit covers: such a reading is shown, never valid.
         reading = parse_mrz([_fit(line, width) for line in raw], today=today)
         return msgspec.structs.replace(reading, valid=False, problems=[*reading.problems, "count"])
-    own = _own_digits(ocr, glyphs, raw, fmt)
+    own = _own_glyphs(ocr, glyphs, raw, fmt)
     return parse_mrz([ocr.classify(windows, own) for windows in glyphs], today=today)
 
 

@@ -63,8 +63,6 @@ MISREAD = {
     "25_pass-uto.jpg": "a 275 px wide scan, characters ~6 px tall",
     "27_pass-gbr.jpg": "a 272 px wide scan, characters ~7 px tall and pixelated",
     "43_pass-fra.jpg": "characters ~8 px tall: E/F unsure in the given name (no check digit covers it)",
-    "79_pass-can.jpg": "characters ~11 px tall in a bolder face: T/Y unsure in the surname",
-    "62_pass-aus.png": "a phone screenshot, the page turned ~20 degrees: found and levelled, but the line bends",
     "0_pass-lva.jpg": "the open booklet turned a quarter, the zone boxed in red: the box joins its lines, not found",
 }
 
@@ -264,9 +262,11 @@ def test_photographed_specimens_read_exactly_or_not_at_all(shared_data: Path, oc
         same = fields(reading) == fields(parse_mrz(SPECIMENS[name], today=TODAY))
         (exact if same else wrong if reading.valid else []).append(name)
     assert wrong == []
-    # 10 of 12: the front and back side by side (100_id-usa) is not found as one document, and the 250 px card
-    # (53_id-d) blown up to 1000 px reads unsure.
-    assert len(exact) >= len([n for n in SPECIMENS if n not in NOT_VALID_AS_PRINTED and n not in MISREAD]) - 2
+    # All but these (10 of 14): the front and back side by side (100_id-usa) is not found as one document, the
+    # 250 px card (53_id-d) blown up to 1000 px reads unsure, the phone screenshot (62_pass-aus) is rectified
+    # as a screen with the page still turned inside it, and the bold 11-px face (79_pass-can) reads unsure.
+    unread = {"100_id-usa.jpg", "53_id-d.jpg", "62_pass-aus.png", "79_pass-can.jpg"}
+    assert {n for n in SPECIMENS if n not in NOT_VALID_AS_PRINTED and n not in MISREAD} - set(exact) <= unread
 
 
 @pytest.mark.parametrize("char_height, share", [(18, 0.95), (24, 0.95), (32, 0.95), (14, 0.4)])
