@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["OCRB_FONT", "OcrbLines", "segment"]
+__all__ = ["OCRB_FONT", "OcrbLines", "segment", "without_rules"]
 
 OCRB_FONT = "/usr/share/fonts/opentype/ocr-b/OCRB.otf"
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
@@ -95,18 +95,14 @@ def segment(ink: np.ndarray) -> tuple[np.ndarray, list[Blob], Band]:
     return labels, _split_wide(labels, kept, pitch), band
 
 
-def _without_rules(ink: np.ndarray) -> np.ndarray:
-    """The ink without straight rules: a frame drawn round the zone or a card's edge would join the characters
-    it touches into one blob. A line crop is ~1.9 characters tall, so a horizontal run of ink 1.6 crop heights
-    long spans three characters (no OCR-B stroke does), and a vertical one 0.9 crop heights tall is taller than
-    any character. The ink is thickened across a rule first, so a rule that leans a little is still straight."""
-    mask = ink.astype(np.uint8)
-    height = mask.shape[0]
-    across = cv2.morphologyEx(cv2.dilate(mask, np.ones((5, 1), np.uint8)), cv2.MORPH_OPEN,
-                              np.ones((1, round(1.6 * height)), np.uint8))
-    down = cv2.morphologyEx(cv2.dilate(mask, np.ones((1, 5), np.uint8)), cv2.MORPH_OPEN,
-                            np.ones((round(0.9 * height), 1), np.uint8))
-    out: np.ndarray = mask * ((across == 0) & (down == 0))
+def without_rules(ink: np.ndarray, across: int, down: int) -> np.ndarray:
+    """The ink (nonzero) as 0/1 without straight rules at least `across` pixels long or `down` pixels tall: a
+    frame drawn round the zone or a card's edge would join the characters it touches into one blob (or the
+    zone's lines into one bar). The ink is thickened across a rule first, so one that leans a little counts."""
+    mask = (ink > 0).astype(np.uint8)
+    across_rules = cv2.morphologyEx(cv2.dilate(mask, np.ones((5, 1))), cv2.MORPH_OPEN, np.ones((1, across)))
+    down_rules = cv2.morphologyEx(cv2.dilate(mask, np.ones((1, 5))), cv2.MORPH_OPEN, np.ones((down, 1)))
+    out: np.ndarray = mask * ((across_rules == 0) & (down_rules == 0))
     return out
 
 
@@ -205,7 +201,10 @@ class OcrbLines:
         """One normalised glyph vector per character of a grey line (dark ink on even paper), left to right
         (n x SIZE*SIZE); characters are told apart at Otsu's threshold moved by `bias` grey levels."""
         otsu, _ = cv2.threshold(line, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        labels, blobs, band = segment(_without_rules(line < otsu + bias))
+        # A line crop is ~1.9 characters tall: a run 1.6 crop heights long spans three characters (no OCR-B stroke
+        # does), and one 0.9 crop heights tall is taller than any character.
+        height = line.shape[0]
+        labels, blobs, band = segment(without_rules(line < otsu + bias, round(1.6 * height), round(0.9 * height)))
         if not blobs:
             return np.zeros((0, SIZE * SIZE), np.float32)
         dark = np.clip((255.0 - line.astype(np.float32)) / 255.0, 0.0, 1.0)

@@ -17,6 +17,7 @@ import msgspec
 import numpy as np
 
 from verification.mrz import DIGIT_POSITIONS, LENGTHS, LETTER_POSITIONS, MrzFormat, MrzReading, MrzZone, parse_mrz
+from verification.mrz_glyphs import without_rules
 
 __all__ = ["LineOcr", "locate_mrz", "read_mrz"]
 
@@ -46,6 +47,8 @@ def _line_boxes(gray: np.ndarray) -> tuple[list[tuple[int, int, int, int, float]
     small = cv2.resize(gray, (WORK_WIDTH, max(1, round(gray.shape[0] * scale))), interpolation=cv2.INTER_AREA)
     blackhat = cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 7)))
     _, ink = cv2.threshold(blackhat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # A frame round the zone (or a page's edge beside it) would close its lines into one box, not bars.
+    ink = without_rules(ink, WORK_WIDTH // 10, WORK_WIDTH // 18)
     # Wide enough to bridge a run of fillers (thin chevrons), tall enough to join their two arms.
     bars = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 3)))
     bars = cv2.morphologyEx(bars, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))

@@ -4,6 +4,7 @@ and rendered zones; a misread must never pass as valid."""
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from pathlib import Path
 
 import cv2
@@ -63,7 +64,6 @@ MISREAD = {
     "25_pass-uto.jpg": "a 275 px wide scan, characters ~6 px tall",
     "27_pass-gbr.jpg": "a 272 px wide scan, characters ~7 px tall and pixelated",
     "43_pass-fra.jpg": "characters ~8 px tall: E/F unsure in the given name (no check digit covers it)",
-    "0_pass-lva.jpg": "the open booklet turned a quarter, the zone boxed in red: the box joins its lines, not found",
 }
 
 
@@ -254,18 +254,20 @@ def test_a_page_photographed_at_any_angle_is_levelled_and_read(ocr: OcrbLines, d
 def test_photographed_specimens_read_exactly_or_not_at_all(shared_data: Path, ocr: OcrbLines) -> None:
     exact: list[str] = []
     wrong: list[str] = []
-    for k, name in enumerate(n for n in sorted(SPECIMENS) if n not in NOT_VALID_AS_PRINTED and n not in MISREAD):
+    for name in (n for n in sorted(SPECIMENS) if n not in NOT_VALID_AS_PRINTED and n not in MISREAD):
         colour = cv2.imread(str(shared_data / "documents" / "passporteye" / name))
         assert colour is not None, name
-        rectified = capture(colour, np.random.default_rng(k), doc_width=1000)
+        # Each specimen's photograph follows from its name: one leaving MISREAD does not re-photograph the others.
+        rectified = capture(colour, np.random.default_rng(zlib.crc32(name.encode())), doc_width=1000)
         reading = read_mrz(rectified, ocr=ocr, today=TODAY) if rectified is not None else MrzReading(found=False)
         same = fields(reading) == fields(parse_mrz(SPECIMENS[name], today=TODAY))
         (exact if same else wrong if reading.valid else []).append(name)
     assert wrong == []
-    # All but these (10 of 14): the front and back side by side (100_id-usa) is not found as one document, the
+    # All but some of these: the front and back side by side (100_id-usa) is often not found as one document, the
     # 250 px card (53_id-d) blown up to 1000 px reads unsure, the phone screenshot (62_pass-aus) is rectified
-    # as a screen with the page still turned inside it, and the bold 11-px face (79_pass-can) reads unsure.
-    unread = {"100_id-usa.jpg", "53_id-d.jpg", "62_pass-aus.png", "79_pass-can.jpg"}
+    # as a screen with the page still turned inside it, the open booklet (0_pass-lva) as two pages with the zone
+    # turned a quarter inside, and the bold 11-px face (79_pass-can) often reads unsure.
+    unread = {"100_id-usa.jpg", "53_id-d.jpg", "62_pass-aus.png", "0_pass-lva.jpg", "79_pass-can.jpg"}
     assert {n for n in SPECIMENS if n not in NOT_VALID_AS_PRINTED and n not in MISREAD} - set(exact) <= unread
 
 
