@@ -60,10 +60,10 @@ WITHOUT_MRZ = {
 # Specimens the reader does not read (yet), and why; xfail is strict, so a fix shows up. Each is read as not
 # valid (test_no_specimen_reads_as_valid_with_a_wrong_field), never as a wrong value.
 MISREAD = {
-    "100_id-che.jpg": "a 282 px wide scan, characters ~8 px tall: 0/O and 2/Z unsure in the document number",
+    "100_id-che.jpg": "a 282 px wide scan, characters ~8 px tall: E/C unsure in CHE, O/D in the given name QUO",
     "25_pass-uto.jpg": "a 275 px wide scan, characters ~6 px tall",
     "27_pass-gbr.jpg": "a 272 px wide scan, characters ~7 px tall and pixelated",
-    "43_pass-fra.jpg": "characters ~8 px tall: E/F unsure in the given name (no check digit covers it)",
+    "43_pass-fra.jpg": "characters ~8 px tall: L/E and E/F unsure in the names (no check digit covers them)",
 }
 
 
