@@ -17,8 +17,8 @@ from typing import Literal
 import msgspec
 import pycountry
 
-__all__ = ["COUNTRIES", "DIGIT_POSITIONS", "LENGTHS", "CheckDigit", "MrzFormat", "MrzReading", "MrzZone",
-           "check_digit", "parse_mrz"]
+__all__ = ["COUNTRIES", "DIGIT_POSITIONS", "LENGTHS", "LETTER_POSITIONS", "CheckDigit", "MrzFormat", "MrzReading",
+           "MrzZone", "check_digit", "parse_mrz"]
 
 MrzFormat = Literal["TD1", "TD2", "TD3"]
 LENGTHS: dict[MrzFormat, tuple[int, int]] = {"TD1": (3, 30), "TD2": (2, 36), "TD3": (2, 44)}  # lines, characters
@@ -43,6 +43,13 @@ DIGIT_POSITIONS: dict[MrzFormat, list[tuple[int, int, int]]] = {
     "TD1": [(0, 14, 15), (1, 0, 7), (1, 8, 15), (1, 29, 30)],
     "TD2": [(1, 9, 10), (1, 13, 20), (1, 21, 28), (1, 35, 36)],
     "TD3": [(1, 9, 10), (1, 13, 20), (1, 21, 28), (1, 42, 44)],
+}
+
+# Positions (line, first, end) that must be letters or fillers: document code, states, names, sex.
+LETTER_POSITIONS: dict[MrzFormat, list[tuple[int, int, int]]] = {
+    "TD1": [(0, 0, 5), (1, 7, 8), (1, 15, 18), (2, 0, 30)],
+    "TD2": [(0, 0, 36), (1, 10, 13), (1, 20, 21)],
+    "TD3": [(0, 0, 44), (1, 10, 13), (1, 20, 21)],
 }
 
 

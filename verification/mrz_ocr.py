@@ -16,7 +16,8 @@ import cv2
 import msgspec
 import numpy as np
 
-from verification.mrz import DIGIT_POSITIONS, LENGTHS, MrzFormat, MrzReading, MrzZone, parse_mrz
+from verification.mrz import DIGIT_POSITIONS, LENGTHS, LETTER_POSITIONS, MrzFormat, MrzReading, MrzZone, parse_mrz
+from verification.mrz_glyphs import without_rules
 
 __all__ = ["LineOcr", "locate_mrz", "read_mrz"]
 
@@ -24,6 +25,7 @@ WORK_WIDTH = 640
 # (character height in pixels, shift of Otsu's threshold) for each try at a zone, the usual one first
 ATTEMPTS = ((36, 0.0), (36, -20.0), (36, 15.0), (48, 0.0), (28, 0.0))
 SKEW_TRY, SKEW_FIRST = 0.15, 0.6  # degrees of slope from which a levelled image is tried, and tried first
+SKEW_ONLY = 3.0  # degrees from which the zone's bars break unless levelled: only the levelled image is read
 MIN_PASSES = 3  # readings that must agree (where no check digit looks) before one is trusted
 
 
@@ -45,6 +47,8 @@ def _line_boxes(gray: np.ndarray) -> tuple[list[tuple[int, int, int, int, float]
     small = cv2.resize(gray, (WORK_WIDTH, max(1, round(gray.shape[0] * scale))), interpolation=cv2.INTER_AREA)
     blackhat = cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 7)))
     _, ink = cv2.threshold(blackhat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # A frame round the zone (or a page's edge beside it) would close its lines into one box, not bars.
+    ink = without_rules(ink, WORK_WIDTH // 10, WORK_WIDTH // 18)
     # Wide enough to bridge a run of fillers (thin chevrons), tall enough to join their two arms.
     bars = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 3)))
     bars = cv2.morphologyEx(bars, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))
@@ -114,19 +118,85 @@ def _views(gray: np.ndarray, zone: MrzZone) -> list[tuple[np.ndarray, MrzZone]]:
     turned = _turn(gray, zone.rotation)
     if abs(zone.skew) < SKEW_TRY:
         return [(turned, zone)]
-    height, width = turned.shape
-    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), zone.skew, 1.0)
-    level = cv2.warpAffine(turned, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    level, _ = _level(turned, zone.skew)
     again = _zone(level, zone.rotation)
     if again is None:
         return [(turned, zone)]
+    if abs(zone.skew) >= SKEW_ONLY:
+        return [(level, again)]
     return [(level, again), (turned, zone)] if abs(zone.skew) >= SKEW_FIRST else [(turned, zone), (level, again)]
+
+
+def _level(turned: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    """The image turned by `degrees` (counter-clockwise) about its centre, and the matrix that did it."""
+    height, width = turned.shape
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    level = cv2.warpAffine(turned, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return level, matrix
+
+
+def _text_angle(gray: np.ndarray) -> float | None:
+    """The direction of the page's longest text lines at any angle (degrees, -90..90, clockwise from the
+    x axis), from bars closed the same in every direction; None without long thin bars."""
+    scale = WORK_WIDTH / max(gray.shape)
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    blackhat = cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15)))
+    _, ink = cv2.threshold(blackhat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bars = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11)))
+    bars = cv2.morphologyEx(bars, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(bars)
+    votes = np.zeros(2)
+    for label in range(1, count):
+        if stats[label, cv2.CC_STAT_AREA] < 0.1 * WORK_WIDTH:
+            continue
+        moments = cv2.moments((labels == label).astype(np.uint8), binaryImage=True)
+        mu20, mu02, mu11 = (moments[k] / moments["m00"] for k in ("mu20", "mu02", "mu11"))
+        spread = np.hypot((mu20 - mu02) / 2, mu11)
+        # A bar of length L has a variance of L^2/12 along it.
+        length, thickness = (np.sqrt(12 * max(1e-6, (mu20 + mu02) / 2 + sign * spread)) for sign in (1, -1))
+        if length >= 0.3 * WORK_WIDTH and length >= 12 * thickness:
+            doubled = np.arctan2(2 * mu11, mu20 - mu02)  # averaged as doubled angles: -89 and 89 degrees agree
+            votes += length * np.array([np.cos(doubled), np.sin(doubled)])
+    return float(np.degrees(0.5 * np.arctan2(votes[1], votes[0]))) if votes.any() else None
+
+
+def _turned_zone(gray: np.ndarray) -> MrzZone | None:
+    """The zone of a page that is not rectified: turned by a quarter to lie near level, then levelled by the
+    angle of its text lines and found; its boxes are given back on the quarter-turned image."""
+    angle = _text_angle(gray)
+    if angle is None:
+        return None
+    rotation = 90 if abs(angle) > 45 else 0
+    skew = (angle + rotation + 45) % 90 - 45
+    if rotation == 0 and abs(skew) < SKEW_ONLY:
+        return None  # the page lies level: the zone would have been found by its bars
+    # A quarter turn either way puts the lines level; the zone is the lowest block of long lines on one of the
+    # two, and its lines are the longest of the page.
+    found = [(matrix, zone) for turn in ((rotation, 270) if rotation else (0,))
+             for level, matrix in [_level(_turn(gray, turn), skew)]
+             if (zone := _zone(level, turn)) is not None]
+    if not found:
+        return None
+    matrix, zone = max(found, key=lambda f: sum(box[2] for box in f[1].line_boxes))
+    turned = _turn(gray, zone.rotation)
+    inverse = cv2.invertAffineTransform(matrix)
+    boxes = []
+    for x, y, w, h in zone.line_boxes:
+        corners = np.array([[x, y, 1], [x + w, y, 1], [x, y + h, 1], [x + w, y + h, 1]], np.float64) @ inverse.T
+        (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
+        boxes.append((round(x0), round(y0), round(x1 - x0), round(y1 - y0)))
+    height, width = turned.shape
+    return msgspec.structs.replace(
+        zone, line_boxes=boxes, skew=skew + zone.skew, left=min(b[0] for b in boxes) / width,
+        top=min(b[1] for b in boxes) / height, right=max(b[0] + b[2] for b in boxes) / width,
+        bottom=max(b[1] + b[3] for b in boxes) / height)
 
 
 def locate_mrz(gray: np.ndarray) -> MrzZone | None:
     """The box of the machine-readable zone (relative to the image, 0..1), its lines and likely format; no OCR.
-    The document is expected rectified, the right way up or upside down (`read_mrz` turns it over)."""
-    return _zone(gray, 0)
+    On a rectified document (right way up or upside down: `read_mrz` turns it over) the zone's bars are found
+    directly; on a raw photo of a page turned at any angle, the lines' angle is measured first."""
+    return _zone(gray, 0) or _turned_zone(gray)
 
 
 def _crop(gray: np.ndarray, box: tuple[int, int, int, int], height: int) -> np.ndarray:
@@ -159,8 +229,8 @@ def _fit(text: str, width: int) -> str:
     return text
 
 
-def _own_digits(ocr: LineOcr, glyphs: list[np.ndarray], text: list[str], fmt: MrzFormat) -> dict[str, np.ndarray]:
-    """The digits as this document prints them, taken where ICAO allows only digits (dates, check digits):
+def _own_glyphs(ocr: LineOcr, glyphs: list[np.ndarray], text: list[str], fmt: MrzFormat) -> dict[str, np.ndarray]:
+    """The characters as this document prints them: digits where ICAO allows only digits (dates, check digits):
     matched against them, a 0 in the document number is told from an O by the issuer's own 0."""
     samples: dict[str, list[np.ndarray]] = {}
     for line, first, end in DIGIT_POSITIONS[fmt]:
@@ -168,6 +238,12 @@ def _own_digits(ocr: LineOcr, glyphs: list[np.ndarray], text: list[str], fmt: Mr
         for char, window, read in zip(ocr.digits(windows), windows, text[line][first:end], strict=True):
             if read != "<":
                 samples.setdefault(char, []).append(window)
+    # Letters too, where ICAO allows only letters and the font's glyphs read them sure: an E at the end of a name
+    # is told from an F by the issuer's own E and F, printed in its weight, blur and scale.
+    for line, first, end in LETTER_POSITIONS[fmt]:
+        for window, read in zip(glyphs[line][first:end], text[line][first:end], strict=True):
+            if read.isupper() and read.isalpha():
+                samples.setdefault(read, []).append(window)
     own = {char: np.mean(vectors, axis=0) for char, vectors in samples.items()}
     return {char: vector / max(1e-6, float(np.linalg.norm(vector))) for char, vector in own.items()}
 
@@ -188,7 +264,7 @@ def _attempt(gray: np.ndarray, zone: MrzZone, height: int, bias: float, ocr: Lin
         # could hide that in a name, which no check digit covers: such a reading is shown, never valid.
         reading = parse_mrz([_fit(line, width) for line in raw], today=today)
         return msgspec.structs.replace(reading, valid=False, problems=[*reading.problems, "count"])
-    own = _own_digits(ocr, glyphs, raw, fmt)
+    own = _own_glyphs(ocr, glyphs, raw, fmt)
     return parse_mrz([ocr.classify(windows, own) for windows in glyphs], today=today)
 
 

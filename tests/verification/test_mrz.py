@@ -4,6 +4,7 @@ and rendered zones; a misread must never pass as valid."""
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from pathlib import Path
 
 import cv2
@@ -59,13 +60,10 @@ WITHOUT_MRZ = {
 # Specimens the reader does not read (yet), and why; xfail is strict, so a fix shows up. Each is read as not
 # valid (test_no_specimen_reads_as_valid_with_a_wrong_field), never as a wrong value.
 MISREAD = {
-    "100_id-che.jpg": "a 282 px wide scan, characters ~8 px tall: 0/O and 2/Z unsure in the document number",
+    "100_id-che.jpg": "a 282 px wide scan, characters ~8 px tall: E/C unsure in CHE, O/D in the given name QUO",
     "25_pass-uto.jpg": "a 275 px wide scan, characters ~6 px tall",
     "27_pass-gbr.jpg": "a 272 px wide scan, characters ~7 px tall and pixelated",
-    "43_pass-fra.jpg": "characters ~8 px tall: E/F unsure in the given name (no check digit covers it)",
-    "79_pass-can.jpg": "characters ~11 px tall in a bolder face: T/Y unsure in the surname",
-    "62_pass-aus.png": "a phone screenshot with the page turned ~20 degrees: the zone is found on a rectified page",
-    "0_pass-lva.jpg": "a photo of the open booklet with the zone turned a quarter: the page must be rectified first",
+    "43_pass-fra.jpg": "characters ~8 px tall: L/E and E/F unsure in the names (no check digit covers them)",
 }
 
 
@@ -236,20 +234,41 @@ def test_a_zone_left_sloping_by_rectification_is_levelled_and_read(ocr: OcrbLine
     assert reading.valid and fields(reading) == fields(parse_mrz(lines, today=TODAY))
 
 
+@pytest.mark.parametrize("degrees", [20, -25, 90, -90])
+def test_a_page_photographed_at_any_angle_is_levelled_and_read(ocr: OcrbLines, degrees: float) -> None:
+    rng = np.random.default_rng(3)
+    lines = random_mrz("TD3", rng, TODAY)
+    card = render_mrz(lines, rng, char_height=24)
+    side = round(np.hypot(*card.shape)) + 40
+    desk = np.full((side, side), 120, np.uint8)
+    top, left = (side - card.shape[0]) // 2, (side - card.shape[1]) // 2
+    desk[top:top + card.shape[0], left:left + card.shape[1]] = card
+    photo = cv2.warpAffine(desk, cv2.getRotationMatrix2D((side / 2, side / 2), degrees, 1.0), (side, side),
+                           borderValue=120)
+    zone = locate_mrz(photo)
+    assert zone is not None and zone.rotation in (0, 90, 270) and abs(zone.skew) < 45
+    reading = read_mrz(photo, zone, ocr=ocr, today=TODAY)
+    assert reading.valid and fields(reading) == fields(parse_mrz(lines, today=TODAY))
+
+
 def test_photographed_specimens_read_exactly_or_not_at_all(shared_data: Path, ocr: OcrbLines) -> None:
     exact: list[str] = []
     wrong: list[str] = []
-    for k, name in enumerate(n for n in sorted(SPECIMENS) if n not in NOT_VALID_AS_PRINTED and n not in MISREAD):
+    for name in (n for n in sorted(SPECIMENS) if n not in NOT_VALID_AS_PRINTED and n not in MISREAD):
         colour = cv2.imread(str(shared_data / "documents" / "passporteye" / name))
         assert colour is not None, name
-        rectified = capture(colour, np.random.default_rng(k), doc_width=1000)
+        # Each specimen's photograph follows from its name: one leaving MISREAD does not re-photograph the others.
+        rectified = capture(colour, np.random.default_rng(zlib.crc32(name.encode())), doc_width=1000)
         reading = read_mrz(rectified, ocr=ocr, today=TODAY) if rectified is not None else MrzReading(found=False)
         same = fields(reading) == fields(parse_mrz(SPECIMENS[name], today=TODAY))
         (exact if same else wrong if reading.valid else []).append(name)
     assert wrong == []
-    # 10 of 12: the front and back side by side (100_id-usa) is not found as one document, and the 250 px card
-    # (53_id-d) blown up to 1000 px reads unsure.
-    assert len(exact) >= len([n for n in SPECIMENS if n not in NOT_VALID_AS_PRINTED and n not in MISREAD]) - 2
+    # All but some of these: the front and back side by side (100_id-usa) is often not found as one document, the
+    # 250 px card (53_id-d) blown up to 1000 px reads unsure, the phone screenshot (62_pass-aus) is rectified
+    # as a screen with the page still turned inside it, the open booklet (0_pass-lva) as two pages with the zone
+    # turned a quarter inside, and the bold 11-px face (79_pass-can) often reads unsure.
+    unread = {"100_id-usa.jpg", "53_id-d.jpg", "62_pass-aus.png", "0_pass-lva.jpg", "79_pass-can.jpg"}
+    assert {n for n in SPECIMENS if n not in NOT_VALID_AS_PRINTED and n not in MISREAD} - set(exact) <= unread
 
 
 @pytest.mark.parametrize("char_height, share", [(18, 0.95), (24, 0.95), (32, 0.95), (14, 0.4)])
