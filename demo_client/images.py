@@ -154,4 +154,5 @@ def generate(folder: Path) -> dict[str, Path]:
     return paths
 
 
-__all__ = ["HOLDER", "NAMES", "OCR_B", "certificate", "check_digit", "degraded", "generate", "identity_card", "selfie", "td1_lines"]
+__all__ = ["HOLDER", "NAMES", "OCR_B", "certificate", "check_digit", "degraded", "generate", "identity_card", "selfie",
+           "td1_lines"]
