@@ -58,6 +58,8 @@ def _kind_from_mrz(cues: Cues) -> tuple[Kind, str] | None:
     if code in ("I", "A", "C"):
         if cues.mrz_format == "TD3":  # an ID booklet or a card printed at passport size
             return "other", f"MRZ code {cues.mrz_code!r} in TD3 format"
+        if cues.mrz_format == "TD2" and cues.aspect < 0.5 * (CARD_ASPECT + BOOKLET_ASPECT) + 0.03:
+            return "other", f"MRZ code {cues.mrz_code!r} in TD2 format on an ID-2 sized document"
         return "id_card", f"MRZ document code {cues.mrz_code!r}"
     if code == "V":
         return "other", f"MRZ document code {cues.mrz_code!r} (a visa)"

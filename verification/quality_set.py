@@ -37,8 +37,9 @@ from verification.cards import card
 
 HEADER = ("path", "split", "document_type", "side", "true_type", "true_side", *COLUMNS)
 SPLITS = ("calibration", "report")
-# documents/labels.csv doc_kind -> (what it is, which side); kinds not listed are left out
-KINDS = {"passport": ("passport", "front"), "travel_document_td2": ("passport", "front"),
+# documents/labels.csv doc_kind -> (what it is, which side); kinds not listed are left out. A TD2 travel
+# document (ID-2 size, 105 x 74 mm) is neither a passport's data page nor an ID-1 card: "other"
+KINDS = {"passport": ("passport", "front"), "travel_document_td2": ("other", "front"),
          "visa": ("other", "front"), "id_card": ("id_card", "front"), "residence_card": ("id_card", "front"),
          "id_card_back": ("id_card", "back")}
 # Specimens whose printed zone ICAO 9303 does not allow (tests/verification/test_mrz.py says why for each):

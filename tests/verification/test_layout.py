@@ -18,7 +18,8 @@ LICENCE_BACK = Cues(aspect=1.59, portrait=False, barcode=True)
     (CARD_FRONT, "id_card", "front"),
     (CARD_BACK, "id_card", "back"),
     (LICENCE_BACK, "id_card", "back"),
-    (Cues(aspect=1.42, portrait=True, mrz_lines=2, mrz_format="TD2", mrz_code="ID"), "id_card", "front"),
+    (Cues(aspect=1.58, portrait=True, mrz_lines=2, mrz_format="TD2", mrz_code="ID"), "id_card", "front"),
+    (Cues(aspect=1.42, portrait=True, mrz_lines=2, mrz_format="TD2", mrz_code="I<"), "other", "front"),  # ID-2
     (Cues(aspect=1.42, portrait=False, mrz_lines=2, mrz_format="TD3", mrz_code="V<"), "other", "unknown"),
     (Cues(aspect=1.58, portrait=False, mrz_lines=3), "id_card", "back"),     # located, not read
     (Cues(aspect=1.45, portrait=True, mrz_lines=2), "unknown", "front"),    # two lines, unread: TD2 or TD3
