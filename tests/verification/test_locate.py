@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -99,3 +101,32 @@ def test_the_report_keeps_the_found_corners_in_the_photos_pixels() -> None:
     assert report.checks["document_found"].value >= 0.2 and len(report.corners) == 4
     assert float(np.abs(np.array(report.corners) - placed.corners).max()) < 0.03 * image.shape[1]
     assert checks(scenes.mural(np.random.default_rng(1), (1200, 1600))).corners == []
+
+
+def test_a_corner_in_the_middle_of_a_straight_edge_is_told_from_a_real_corner() -> None:
+    import cv2
+
+    from verification.locate import edge_support, gradients
+
+    page = np.full((240, 320, 3), 40, np.uint8)
+    cv2.rectangle(page, (40, 20), (280, 220), (235, 235, 235), -1)  # a page, its sides running down to y = 220
+    grads = gradients(cv2.cvtColor(cv2.GaussianBlur(page, (0, 0), 1.2), cv2.COLOR_BGR2LAB))
+    whole = np.array([(40, 20), (280, 20), (280, 220), (40, 220)], np.float32)
+    upper = np.array([(40, 20), (280, 20), (280, 150), (40, 150)], np.float32)  # its bottom corners mid-side
+    assert edge_support(whole, grads, 2.0)[3] < 0.2
+    assert edge_support(upper, grads, 2.0)[3] > 0.8
+
+
+def test_a_card_printed_on_a_page_is_found_whole_not_joined_to_the_pages_top(shared_data: Path) -> None:
+    import cv2
+
+    from verification.degrade import photograph
+    from verification.document import rectify
+    from verification.mrz_ocr import locate_mrz
+
+    figure = cv2.imread(str(shared_data / "documents" / "passporteye" / "100_pass2-uto.jpg"))
+    photo = photograph(figure, np.random.default_rng(6), doc_width=1000)
+    quad = find_document(photo)
+    assert quad is not None and quad.confidence >= 0.6
+    zone = locate_mrz(cv2.cvtColor(rectify(photo, quad, 1000), cv2.COLOR_BGR2GRAY))
+    assert zone is not None and zone.lines == 2  # the card's bottom, its zone, is inside the outline
