@@ -8,6 +8,8 @@ Works on a small copy (`LOCATE_SIDE`), returns corners in the caller's pixels.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import msgspec
 import numpy as np
@@ -21,6 +23,8 @@ BORDER_SUPPORT = 0.6  # a side along the frame's border: maybe the document runs
 PRINT_EDGE = 12.0  # gradient (levels per pixel) of a printed stroke on white paper; scaled by the paper's level
 MIN_AREA = 0.012  # share of the frame: a document down to ~3% of the frame is found with room to spare
 OVERRUN = 0.5  # share of the stretch past a corner on an edge above which the corner sits mid-edge
+INSIDE_NEAR = 0.6  # share of a top candidate that runs off the frame which one wholly inside it must reach
+PANEL_NEAR, PANEL_AREA = 0.5, 3.0  # an outline this sure and this much larger around the top one: that is a panel
 ASPECTS = (1.586, 1.42, 1.41)  # ID-1 card, passport page (TD3), TD2
 
 
@@ -221,17 +225,42 @@ def colourful(bgr: np.ndarray, corners: np.ndarray) -> float:
     return float(strong.sum()) / max(1.0, float(mask.sum()))
 
 
-def _borrowed(candidate: tuple[float, float, float, np.ndarray, bool],
-              others: list[tuple[float, float, float, np.ndarray, bool]]) -> bool:
+class Candidate(NamedTuple):
+    """A scored quadrilateral in working pixels: confidence, how far an edge runs past a corner, area."""
+
+    confidence: float
+    overrun: float
+    area: float
+    corners: np.ndarray
+    touches: bool
+
+
+def _inside(outer: Candidate, inner: Candidate) -> bool:
+    centre = tuple(float(v) for v in inner.corners.mean(axis=0))
+    return bool(cv2.pointPolygonTest(outer.corners.reshape(-1, 1, 2), centre, False) > 0)
+
+
+def _borrowed(candidate: Candidate, others: list[Candidate]) -> bool:
     """A quadrilateral with a corner in the middle of an edge around another of at least half its size, with
     clean corners: it joins that one's sides to a larger object's (a card's sides to the top of the page it is
     printed on). A panel on a passport's page is smaller, and does not make the page's outline a mix."""
-    if candidate[1] < OVERRUN:
-        return False
-    outline = candidate[3].reshape(-1, 1, 2)
-    return any(o[1] < OVERRUN and 0.5 * candidate[2] <= o[2] < candidate[2]
-               and cv2.pointPolygonTest(outline, tuple(float(v) for v in o[3].mean(axis=0)), False) > 0
-               for o in others)
+    return candidate.overrun >= OVERRUN and any(
+        o.overrun < OVERRUN and 0.5 * candidate.area <= o.area < candidate.area and _inside(candidate, o)
+        for o in others)
+
+
+def choose(candidates: list[Candidate]) -> Candidate:
+    """The document among the candidates: the largest of those near the most confident (the outline, not a
+    panel on it), where one running off the frame (a dark box, a sheet) is a weaker claim than one wholly
+    inside it, a mix of two objects' sides yields to the clean outline inside it, and an outline much larger
+    than the most confident one around it is near enough (that one is a portrait or a panel on it)."""
+    top = max(candidates, key=lambda c: c.confidence)
+    near = [c for c in candidates if c.confidence >= (INSIDE_NEAR if top.touches and not c.touches else 0.8)
+            * top.confidence]
+    clean = [c for c in near if not _borrowed(c, near)] or near
+    clean += [c for c in candidates if c.confidence >= PANEL_NEAR * top.confidence and c.area >= PANEL_AREA * top.area
+              and _inside(c, top)]
+    return max(clean, key=lambda c: c.area)
 
 
 def find_document(bgr: np.ndarray) -> Quad | None:
@@ -245,7 +274,7 @@ def find_document(bgr: np.ndarray) -> Quad | None:
     threshold = max(2.0, 1.2 * float(np.median(strength[::3, ::3])))
     sh, sw = small.shape[:2]
     area = float(sh * sw)
-    scored: list[tuple[float, float, float, np.ndarray, bool]] = []
+    scored: list[Candidate] = []
     seen: list[np.ndarray] = []
     thin = thin_edges(grads, threshold)
     contours = [c for c in _contours(lab, strength, thin) if len(c) >= 4]
@@ -263,18 +292,14 @@ def find_document(bgr: np.ndarray) -> Quad | None:
         touches = bool(np.any(corners <= margin) or np.any(corners[:, 0] >= sw - 1 - margin)
                        or np.any(corners[:, 1] >= sh - 1 - margin))
         confidence, overrun = score(corners, grads, lab[:, :, 0], threshold, touches)
-        scored.append((confidence, overrun, quad_area, corners, touches))
+        scored.append(Candidate(confidence, overrun, quad_area, corners, touches))
     if not scored:
         return None
-    top = max(s[0] for s in scored)
-    near = [s for s in scored if s[0] >= 0.8 * top]
-    clean = [s for s in near if not _borrowed(s, near)] or near
-    best = max(clean, key=lambda s: s[2])  # the outline, not a panel on it
-    confidence, _, quad_area, corners, touches = best
+    confidence, _, quad_area, corners, touches = choose(scored)
     confidence *= 1.0 - float(np.clip((colourful(small, corners) - 0.35) / 0.15, 0.0, 1.0))
     points = [(float(x) / scale, float(y) / scale) for x, y in corners]
     return Quad(points=points, area_share=quad_area / area, touches_edge=touches, confidence=round(confidence, 4))
 
 
-__all__ = ["ASPECTS", "LOCATE_SIDE", "MIN_AREA", "Gradients", "Quad", "colourful", "edge_support", "find_document",
-           "gradients", "order", "score"]
+__all__ = ["ASPECTS", "LOCATE_SIDE", "MIN_AREA", "Candidate", "Gradients", "Quad", "choose", "colourful",
+           "edge_support", "find_document", "gradients", "order", "score"]

@@ -11,7 +11,7 @@ from verification import scenes
 from verification.captures import Shooter, finish
 from verification.cards import card
 from verification.document import check_document
-from verification.locate import find_document
+from verification.locate import Candidate, choose, find_document
 from verification.results import Report
 
 SEEDS = (1, 2, 3)
@@ -125,8 +125,36 @@ def test_a_card_printed_on_a_page_is_found_whole_not_joined_to_the_pages_top(sha
     from verification.mrz_ocr import locate_mrz
 
     figure = cv2.imread(str(shared_data / "documents" / "passporteye" / "100_pass2-uto.jpg"))
+    assert figure is not None
     photo = photograph(figure, np.random.default_rng(6), doc_width=1000)
     quad = find_document(photo)
     assert quad is not None and quad.confidence >= 0.6
     zone = locate_mrz(cv2.cvtColor(rectify(photo, quad, 1000), cv2.COLOR_BGR2GRAY))
     assert zone is not None and zone.lines == 2  # the card's bottom, its zone, is inside the outline
+
+
+def candidate(confidence: float, box: tuple[int, int, int, int], *, overrun: float = 0.0,
+              touches: bool = False) -> Candidate:
+    x0, y0, x1, y1 = box
+    corners = np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], np.float32)
+    return Candidate(confidence, overrun, float((x1 - x0) * (y1 - y0)), corners, touches)
+
+
+def test_a_portrait_more_confident_than_the_cards_outline_yields_to_the_outline_around_it() -> None:
+    portrait = candidate(0.94, (140, 200, 180, 260))
+    outline = candidate(0.63, (100, 150, 400, 330))
+    assert choose([portrait, outline]) is outline
+
+
+def test_a_box_running_off_the_frame_yields_to_a_card_wholly_inside_it() -> None:
+    box = candidate(0.76, (400, 300, 455, 383), touches=True)
+    card = candidate(0.55, (50, 40, 400, 280))
+    assert choose([box, card]) is card
+    assert choose([box, candidate(0.4, (50, 40, 400, 280))]) is box  # a doubtful one does not
+
+
+def test_a_mix_of_a_pages_top_and_a_cards_sides_yields_to_the_card() -> None:
+    card = candidate(1.0, (107, 78, 405, 306))
+    mix = candidate(0.81, (107, 46, 405, 288), overrun=1.0)
+    page = candidate(0.67, (100, 46, 420, 333))
+    assert choose([card, mix, page]) is card
