@@ -25,6 +25,7 @@ MIN_AREA = 0.012  # share of the frame: a document down to ~3% of the frame is f
 OVERRUN = 0.5  # share of the stretch past a corner on an edge above which the corner sits mid-edge
 INSIDE_NEAR = 0.6  # share of a top candidate that runs off the frame which one wholly inside it must reach
 PANEL_NEAR, PANEL_AREA = 0.5, 3.0  # an outline this sure and this much larger around the top one: that is a panel
+BEZEL_DARK, BEZEL_STEP = 90.0, 60.0  # a screen's frame: its bright end, and how much darker than the panel
 ASPECTS = (1.586, 1.42, 1.41)  # ID-1 card, passport page (TD3), TD2
 
 
@@ -225,6 +226,42 @@ def colourful(bgr: np.ndarray, corners: np.ndarray) -> float:
     return float(strong.sum()) / max(1.0, float(mask.sum()))
 
 
+def _band(lightness: np.ndarray, a: np.ndarray, b: np.ndarray, inward: np.ndarray, depths: np.ndarray) -> np.ndarray:
+    """Lightness along the middle 70% of side a-b, at `depths` (pixels) inside it."""
+    t = np.linspace(0.15, 0.85, 24)[:, None, None]
+    points = np.round((a + (b - a) * t) + depths[None, :, None] * inward[None, None, :]).reshape(-1, 2).astype(int)
+    height, width = lightness.shape
+    inside = (points[:, 0] >= 0) & (points[:, 0] < width) & (points[:, 1] >= 0) & (points[:, 1] < height)
+    values: np.ndarray = lightness[points[inside, 1], points[inside, 0]].astype(np.float32)
+    return values
+
+
+def bezel(lightness: np.ndarray, corners: np.ndarray) -> bool:
+    """A screen's frame: every side lined by a dark band (1.5-3% of the outline's size across) well below the
+    bright panel it holds (6-12% inside), the band inside the outline (found around the frame) or outside it
+    (found around the panel, and then lighter again beyond: a band, not a dark desk). A document's margin is
+    its paper, as light as the rest of it."""
+    size = float(np.sqrt(max(1.0, cv2.contourArea(corners))))
+    centre = corners.mean(axis=0)
+    inner, outer = True, True
+    for i in range(4):
+        a, b = corners[i], corners[(i + 1) % 4]
+        normal = np.array([-(b - a)[1], (b - a)[0]], np.float32) / max(1e-6, float(np.linalg.norm(b - a)))
+        inward = normal if float(np.dot(centre - (a + b) / 2, normal)) > 0 else -normal
+        panel = float(np.median(_band(lightness, a, b, inward, np.linspace(0.06, 0.12, 4) * size)))
+        band = _band(lightness, a, b, inward, np.linspace(0.015, 0.03, 4) * size)
+        inner = inner and _dark_band(band, panel)
+        outside = _band(lightness, a, b, inward, -np.linspace(0.015, 0.03, 4) * size)
+        beyond = _band(lightness, a, b, inward, -np.linspace(0.06, 0.12, 4) * size)
+        outer = outer and _dark_band(outside, panel) and beyond.size >= 10 and \
+            float(np.median(beyond) - np.median(outside)) >= BEZEL_STEP / 2
+    return inner or outer
+
+
+def _dark_band(band: np.ndarray, panel: float) -> bool:
+    return band.size >= 10 and float(np.median(band)) <= BEZEL_DARK and panel - float(np.median(band)) >= BEZEL_STEP
+
+
 class Candidate(NamedTuple):
     """A scored quadrilateral in working pixels: confidence, how far an edge runs past a corner, area."""
 
@@ -297,9 +334,11 @@ def find_document(bgr: np.ndarray) -> Quad | None:
         return None
     confidence, _, quad_area, corners, touches = choose(scored)
     confidence *= 1.0 - float(np.clip((colourful(small, corners) - 0.35) / 0.15, 0.0, 1.0))
+    if bezel(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), corners):
+        confidence = 0.0  # a photo of a screen, not of a document
     points = [(float(x) / scale, float(y) / scale) for x, y in corners]
     return Quad(points=points, area_share=quad_area / area, touches_edge=touches, confidence=round(confidence, 4))
 
 
-__all__ = ["ASPECTS", "LOCATE_SIDE", "MIN_AREA", "Candidate", "Gradients", "Quad", "choose", "colourful",
+__all__ = ["ASPECTS", "LOCATE_SIDE", "MIN_AREA", "Candidate", "Gradients", "Quad", "bezel", "choose", "colourful",
            "edge_support", "find_document", "gradients", "order", "score"]

@@ -158,3 +158,12 @@ def test_a_mix_of_a_pages_top_and_a_cards_sides_yields_to_the_card() -> None:
     mix = candidate(0.81, (107, 46, 405, 288), overrun=1.0)
     page = candidate(0.67, (100, 46, 420, 333))
     assert choose([card, mix, page]) is card
+
+
+def test_a_photo_of_a_screen_is_not_taken_for_a_document() -> None:
+    for seed in SEEDS:
+        rng = np.random.default_rng(seed)
+        for level in (70.0, 150.0):
+            photo = finish(scenes.screen(rng, scenes.desk(rng, (1200, 1600), level, "plain")), rng)
+            report = checks(photo)
+            assert report.checks["document_found"].status == "failed"
