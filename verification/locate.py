@@ -15,6 +15,7 @@ import msgspec
 import numpy as np
 
 from verification.lines import line_quads, order
+from verification.screen import bezel
 
 LOCATE_SIDE = 512
 MAX_CANDIDATES = 40
@@ -25,7 +26,7 @@ MIN_AREA = 0.012  # share of the frame: a document down to ~3% of the frame is f
 OVERRUN = 0.5  # share of the stretch past a corner on an edge above which the corner sits mid-edge
 INSIDE_NEAR = 0.6  # share of a top candidate that runs off the frame which one wholly inside it must reach
 PANEL_NEAR, PANEL_AREA = 0.5, 3.0  # an outline this sure and this much larger around the top one: that is a panel
-BEZEL_DARK, BEZEL_STEP = 90.0, 60.0  # a screen's frame: its bright end, and how much darker than the panel
+SPREAD = 0.35  # share of a 3 x 3 grid over a document with print in it (a card's blank band leaves 3 cells bare)
 ASPECTS = (1.586, 1.42, 1.41)  # ID-1 card, passport page (TD3), TD2
 
 
@@ -175,9 +176,10 @@ def _aspect(corners: np.ndarray) -> float:
     return max(across, down) / max(1.0, min(across, down))
 
 
-def _print_inside(corners: np.ndarray, strength: np.ndarray, lightness: np.ndarray) -> float:
+def _print_inside(corners: np.ndarray, strength: np.ndarray, lightness: np.ndarray, cells: int = 1) -> float:
     """Share of the inside (away from the outline) covered by strokes: print, a portrait, a pattern. A stroke
-    is a gradient of at least 5% of the inside's brightness (so a dark, underexposed document still has print)."""
+    is a gradient of at least 5% of the inside's brightness (so a dark, underexposed document still has print).
+    With `cells` > 1: the share of a cells x cells grid over the inside with strokes on at least 1.5% of it."""
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
     x0, y0 = max(0, x0), max(0, y0)
@@ -191,7 +193,23 @@ def _print_inside(corners: np.ndarray, strength: np.ndarray, lightness: np.ndarr
     if not inside.size:
         return 0.0
     bright = float(np.percentile(lightness[y0:y1, x0:x1][mask > 0], 90))
-    return float(np.mean(inside >= max(2.0, PRINT_EDGE * bright / 255.0)))
+    strokes = inside >= max(2.0, PRINT_EDGE * bright / 255.0)
+    if cells == 1:
+        return float(np.mean(strokes))
+    ys, xs = np.nonzero(mask)
+    square = np.array([(0, 0), (cells, 0), (cells, cells), (0, cells)], np.float32)
+    where = cv2.perspectiveTransform(np.stack([xs, ys], axis=1).astype(np.float32)[None],
+                                     cv2.getPerspectiveTransform(inner.astype(np.float32), square))[0]
+    cell = np.clip(where.astype(int), 0, cells - 1)
+    index = cell[:, 1] * cells + cell[:, 0]
+    counts = np.bincount(index, minlength=cells * cells)
+    printed = np.bincount(index, weights=strokes.astype(np.float32), minlength=cells * cells)
+    return float(np.mean(printed >= 0.015 * np.maximum(counts, 1)))
+
+
+def print_spread(corners: np.ndarray, strength: np.ndarray, lightness: np.ndarray) -> float:
+    """Share of a 3 x 3 grid over the quadrilateral's inside with print in it (see _print_inside)."""
+    return _print_inside(corners, strength, lightness, cells=3)
 
 
 def score(corners: np.ndarray, grads: Gradients, lightness: np.ndarray, threshold: float, touches: bool
@@ -224,42 +242,6 @@ def colourful(bgr: np.ndarray, corners: np.ndarray) -> float:
     hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
     strong = (hsv[:, :, 1] >= 110) & (hsv[:, :, 2] >= 60) & (mask > 0)
     return float(strong.sum()) / max(1.0, float(mask.sum()))
-
-
-def _band(lightness: np.ndarray, a: np.ndarray, b: np.ndarray, inward: np.ndarray, depths: np.ndarray) -> np.ndarray:
-    """Lightness along the middle 70% of side a-b, at `depths` (pixels) inside it."""
-    t = np.linspace(0.15, 0.85, 24)[:, None, None]
-    points = np.round((a + (b - a) * t) + depths[None, :, None] * inward[None, None, :]).reshape(-1, 2).astype(int)
-    height, width = lightness.shape
-    inside = (points[:, 0] >= 0) & (points[:, 0] < width) & (points[:, 1] >= 0) & (points[:, 1] < height)
-    values: np.ndarray = lightness[points[inside, 1], points[inside, 0]].astype(np.float32)
-    return values
-
-
-def bezel(lightness: np.ndarray, corners: np.ndarray) -> bool:
-    """A screen's frame: every side lined by a dark band (1.5-3% of the outline's size across) well below the
-    bright panel it holds (6-12% inside), the band inside the outline (found around the frame) or outside it
-    (found around the panel, and then lighter again beyond: a band, not a dark desk). A document's margin is
-    its paper, as light as the rest of it."""
-    size = float(np.sqrt(max(1.0, cv2.contourArea(corners))))
-    centre = corners.mean(axis=0)
-    inner, outer = True, True
-    for i in range(4):
-        a, b = corners[i], corners[(i + 1) % 4]
-        normal = np.array([-(b - a)[1], (b - a)[0]], np.float32) / max(1e-6, float(np.linalg.norm(b - a)))
-        inward = normal if float(np.dot(centre - (a + b) / 2, normal)) > 0 else -normal
-        panel = float(np.median(_band(lightness, a, b, inward, np.linspace(0.06, 0.12, 4) * size)))
-        band = _band(lightness, a, b, inward, np.linspace(0.015, 0.03, 4) * size)
-        inner = inner and _dark_band(band, panel)
-        outside = _band(lightness, a, b, inward, -np.linspace(0.015, 0.03, 4) * size)
-        beyond = _band(lightness, a, b, inward, -np.linspace(0.06, 0.12, 4) * size)
-        outer = outer and _dark_band(outside, panel) and beyond.size >= 10 and \
-            float(np.median(beyond) - np.median(outside)) >= BEZEL_STEP / 2
-    return inner or outer
-
-
-def _dark_band(band: np.ndarray, panel: float) -> bool:
-    return band.size >= 10 and float(np.median(band)) <= BEZEL_DARK and panel - float(np.median(band)) >= BEZEL_STEP
 
 
 class Candidate(NamedTuple):
@@ -334,11 +316,13 @@ def find_document(bgr: np.ndarray) -> Quad | None:
         return None
     confidence, _, quad_area, corners, touches = choose(scored)
     confidence *= 1.0 - float(np.clip((colourful(small, corners) - 0.35) / 0.15, 0.0, 1.0))
+    # print spreads over a document; a blank sheet or a box on the desk has strokes along one line at most
+    confidence *= float(np.clip(print_spread(corners, strength, lab[:, :, 0]) / SPREAD, 0.0, 1.0))
     if bezel(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), corners):
         confidence = 0.0  # a photo of a screen, not of a document
     points = [(float(x) / scale, float(y) / scale) for x, y in corners]
     return Quad(points=points, area_share=quad_area / area, touches_edge=touches, confidence=round(confidence, 4))
 
 
-__all__ = ["ASPECTS", "LOCATE_SIDE", "MIN_AREA", "Candidate", "Gradients", "Quad", "bezel", "choose", "colourful",
-           "edge_support", "find_document", "gradients", "order", "score"]
+__all__ = ["ASPECTS", "LOCATE_SIDE", "MIN_AREA", "Candidate", "Gradients", "Quad", "choose", "colourful",
+           "edge_support", "find_document", "gradients", "order", "print_spread", "score"]

@@ -167,3 +167,21 @@ def test_a_photo_of_a_screen_is_not_taken_for_a_document() -> None:
             photo = finish(scenes.screen(rng, scenes.desk(rng, (1200, 1600), level, "plain")), rng)
             report = checks(photo)
             assert report.checks["document_found"].status == "failed"
+
+
+def test_print_spread_over_a_document_and_a_single_line_across_a_blank_sheet_are_told_apart() -> None:
+    import cv2
+
+    from verification.locate import gradients, print_spread
+
+    document = np.full((300, 400, 3), 200, np.uint8)
+    for row in range(60, 250, 24):
+        cv2.putText(document, "IDARB<<X1234567<<<<", (40, row), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (40, 40, 40), 2)
+    sheet = np.full((300, 400, 3), 200, np.uint8)
+    cv2.line(sheet, (30, 150), (370, 150), (90, 90, 90), 3)  # a box's edge or a fold across a blank sheet
+    corners = np.array([(20, 20), (380, 20), (380, 280), (20, 280)], np.float32)
+    spreads = []
+    for image in (document, sheet):
+        lab = cv2.cvtColor(cv2.GaussianBlur(image, (0, 0), 1.2), cv2.COLOR_BGR2LAB)
+        spreads.append(print_spread(corners, gradients(lab).strength, lab[:, :, 0]))
+    assert spreads[0] == 1.0 and spreads[1] <= 1 / 3
