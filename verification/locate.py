@@ -8,18 +8,25 @@ Works on a small copy (`LOCATE_SIDE`), returns corners in the caller's pixels.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import msgspec
 import numpy as np
 
+from verification.lines import line_quads, order
+from verification.screen import bezel
+
 LOCATE_SIDE = 512
 MAX_CANDIDATES = 40
-MAX_LINES = 12
-MAX_LINE_QUADS = 25
 OFFSETS = np.arange(-3, 4, dtype=np.float32)
 BORDER_SUPPORT = 0.6  # a side along the frame's border: maybe the document runs out there, maybe it is no side at all
 PRINT_EDGE = 12.0  # gradient (levels per pixel) of a printed stroke on white paper; scaled by the paper's level
 MIN_AREA = 0.012  # share of the frame: a document down to ~3% of the frame is found with room to spare
+OVERRUN = 0.5  # share of the stretch past a corner on an edge above which the corner sits mid-edge
+INSIDE_NEAR = 0.6  # share of a top candidate that runs off the frame which one wholly inside it must reach
+PANEL_NEAR, PANEL_AREA = 0.5, 3.0  # an outline this sure and this much larger around the top one: that is a panel
+SPREAD = 0.35  # share of a 3 x 3 grid over a document with print in it (a card's blank band leaves 3 cells bare)
 ASPECTS = (1.586, 1.42, 1.41)  # ID-1 card, passport page (TD3), TD2
 
 
@@ -31,15 +38,6 @@ class Quad(msgspec.Struct, frozen=True, kw_only=True):
     area_share: float
     touches_edge: bool
     confidence: float = 1.0
-
-
-def order(points: np.ndarray) -> np.ndarray:
-    """Corners as top-left, top-right, bottom-right, bottom-left."""
-    centre = points.mean(axis=0)
-    angles = np.arctan2(points[:, 1] - centre[1], points[:, 0] - centre[0])
-    ring = points[np.argsort(angles)]  # clockwise in image coordinates, starting anywhere
-    start = int(np.argmin(ring.sum(axis=1)))
-    return np.roll(ring, -start, axis=0).astype(np.float32)
 
 
 class Gradients(msgspec.Struct, frozen=True, kw_only=True):
@@ -93,74 +91,6 @@ def thin_edges(grads: Gradients, threshold: float) -> np.ndarray:
     return edges
 
 
-def _lines(edges: np.ndarray) -> list[tuple[float, float, float]]:
-    """The longest straight edges as (angle, offset, length): a line's normal angle in [0, pi) and its
-    distance from the origin along it."""
-    height, width = edges.shape
-    found = cv2.HoughLinesP(edges, 1, np.pi / 180, 30, minLineLength=0.1 * min(height, width), maxLineGap=6)
-    if found is None:
-        return []
-    lines: list[tuple[float, float, float]] = []
-    segments = found.reshape(-1, 4).astype(np.float32)
-    lengths = np.hypot(segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1])
-    for x1, y1, x2, y2 in segments[np.argsort(-lengths)]:
-        angle = float(np.arctan2(x2 - x1, -(y2 - y1)) % np.pi)  # of the normal
-        offset = float(x1 * np.cos(angle) + y1 * np.sin(angle))
-        length = float(np.hypot(x2 - x1, y2 - y1))
-        if any(_close(angle, offset, a, o) for a, o, _ in lines):
-            continue
-        lines.append((angle, offset, length))
-        if len(lines) == MAX_LINES:
-            break
-    return lines
-
-
-def _close(angle: float, offset: float, other_angle: float, other_offset: float) -> bool:
-    turn = abs(angle - other_angle)
-    if turn > np.pi / 2:  # the same line with its normal flipped
-        turn, other_offset = np.pi - turn, -other_offset
-    return turn < 0.05 and abs(offset - other_offset) < 6
-
-
-def _meet(first: tuple[float, float, float], second: tuple[float, float, float]) -> np.ndarray | None:
-    a = np.array([[np.cos(first[0]), np.sin(first[0])], [np.cos(second[0]), np.sin(second[0])]])
-    if abs(np.linalg.det(a)) < 0.3:
-        return None
-    point: np.ndarray = np.linalg.solve(a, np.array([first[1], second[1]]))
-    return point
-
-
-def _line_quads(edges: np.ndarray) -> list[np.ndarray]:
-    """Quadrilaterals from two pairs of nearly parallel straight edges, the longest edges first: a document
-    whose outline merges with a shadow or a sheet of paper into one contour still has four straight sides."""
-    height, width = edges.shape
-    lines = _lines(edges)
-    pairs = []
-    for i, first in enumerate(lines):
-        for second in lines[i + 1:]:
-            turn = abs(first[0] - second[0])
-            turn = min(turn, np.pi - turn)
-            if turn < 0.35:
-                pairs.append((first, second, first[2] + second[2]))
-    quads: list[tuple[float, np.ndarray]] = []
-    for i, (a, b, ab) in enumerate(pairs):
-        for c, d, cd in pairs[i + 1:]:
-            turn = abs(a[0] - c[0])
-            turn = min(turn, np.pi - turn)
-            if turn < 0.9:
-                continue
-            corners = [_meet(a, c), _meet(c, b), _meet(b, d), _meet(d, a)]
-            if any(p is None for p in corners):
-                continue
-            quad = np.array(corners, np.float32)
-            if (quad[:, 0].min() < -2 or quad[:, 1].min() < -2 or quad[:, 0].max() > width + 1
-                    or quad[:, 1].max() > height + 1):
-                continue
-            quads.append((ab + cd, order(quad)))
-    quads.sort(key=lambda q: -q[0])
-    return [q for _, q in quads[:MAX_LINE_QUADS]]
-
-
 def _quad_of(contour: np.ndarray) -> np.ndarray | None:
     hull = cv2.convexHull(contour)
     perimeter = cv2.arcLength(hull, True)
@@ -184,32 +114,49 @@ def _on_border(a: np.ndarray, b: np.ndarray, shape: tuple[int, ...]) -> bool:
                 or (a[1] >= height - 1 - near and b[1] >= height - 1 - near))
 
 
-def edge_support(corners: np.ndarray, grads: Gradients, threshold: float) -> tuple[float, float, int]:
-    """Share of the outline (and of its weakest side) that lies on a straight edge: every side sampled at
-    32 points, each the strongest gradient across the side within 3 px, counted when it is strong and points
-    across the side (a curved contour or texture points every way). Sides along the frame's border (a
-    document running out of the photo) count as partly supported; how many there are comes third."""
+def _across(a: np.ndarray, b: np.ndarray, t: np.ndarray, grads: Gradients) -> np.ndarray:
+    """How strong a straight edge the line through a and b lies on at each parameter t (0 at a, 1 at b;
+    beyond them too): the strongest gradient across the line within 3 px that points across it (a curved
+    contour or texture points every way); 0 outside the frame."""
     height, width = grads.strength.shape
+    direction = (b - a) / max(1e-6, float(np.linalg.norm(b - a)))
+    normal = np.array([-direction[1], direction[0]], np.float32)
+    points = (a + (b - a) * t[:, None])[None, :, :] + OFFSETS[:, None, None] * normal[None, None, :]
+    inside = ((points[3, :, 0] >= 0) & (points[3, :, 0] <= width - 1) & (points[3, :, 1] >= 0)
+              & (points[3, :, 1] <= height - 1))
+    x = np.clip(np.round(points[:, :, 0]).astype(int), 0, width - 1)
+    y = np.clip(np.round(points[:, :, 1]).astype(int), 0, height - 1)
+    gx, gy = grads.gx[y, x], grads.gy[y, x]  # offsets x points x channels
+    across = np.abs(gx * normal[0] + gy * normal[1]).max(axis=2)
+    along = np.abs(gx * direction[0] + gy * direction[1]).max(axis=2)
+    best: np.ndarray = np.where(across >= 2.0 * along, across, 0.0).max(axis=0) * inside
+    return best
+
+
+def edge_support(corners: np.ndarray, grads: Gradients, threshold: float) -> tuple[float, float, int, float]:
+    """Share of the outline (and of its weakest side) that lies on a straight edge, every side sampled at
+    32 points. Sides along the frame's border (a document running out of the photo) count as partly
+    supported; how many there are comes third. Fourth, how far an edge runs on past a corner (the share of
+    the stretch beyond it, 3-15% of the side, on an edge half as strong as the side's): a document's corner
+    ends its sides, where a quadrilateral that joins one object's side to another's has a corner in the
+    middle of an edge."""
     shares = []
     border = 0
-    t = np.linspace(0.08, 0.92, 32)[:, None]
+    overrun = 0.0
+    t = np.linspace(0.08, 0.92, 32)
+    beyond = np.linspace(0.03, 0.15, 8)
     for i in range(4):
         a, b = corners[i], corners[(i + 1) % 4]
         if _on_border(a, b, grads.strength.shape):
             shares.append(BORDER_SUPPORT)
             border += 1
             continue
-        direction = (b - a) / max(1e-6, float(np.linalg.norm(b - a)))
-        normal = np.array([-direction[1], direction[0]], np.float32)
-        points = (a + (b - a) * t)[None, :, :] + OFFSETS[:, None, None] * normal[None, None, :]
-        x = np.clip(np.round(points[:, :, 0]).astype(int), 0, width - 1)
-        y = np.clip(np.round(points[:, :, 1]).astype(int), 0, height - 1)
-        gx, gy = grads.gx[y, x], grads.gy[y, x]  # offsets x points x channels
-        across = np.abs(gx * normal[0] + gy * normal[1]).max(axis=2)
-        along = np.abs(gx * direction[0] + gy * direction[1]).max(axis=2)
-        best = np.where(across >= 2.0 * along, across, 0.0).max(axis=0)
-        shares.append(float(np.mean(best >= threshold)))
-    return float(np.mean(shares)), float(min(shares)), border
+        along = _across(a, b, t, grads)
+        shares.append(float(np.mean(along >= threshold)))
+        strong = max(threshold, 0.5 * float(np.median(along)))  # texture on the desk is fainter than the outline
+        for stretch in (-beyond, 1.0 + beyond):
+            overrun = max(overrun, float(np.mean(_across(a, b, stretch, grads) >= strong)))
+    return float(np.mean(shares)), float(min(shares)), border, overrun
 
 
 def _angles_fit(corners: np.ndarray) -> bool:
@@ -229,9 +176,10 @@ def _aspect(corners: np.ndarray) -> float:
     return max(across, down) / max(1.0, min(across, down))
 
 
-def _print_inside(corners: np.ndarray, strength: np.ndarray, lightness: np.ndarray) -> float:
+def _print_inside(corners: np.ndarray, strength: np.ndarray, lightness: np.ndarray, cells: int = 1) -> float:
     """Share of the inside (away from the outline) covered by strokes: print, a portrait, a pattern. A stroke
-    is a gradient of at least 5% of the inside's brightness (so a dark, underexposed document still has print)."""
+    is a gradient of at least 5% of the inside's brightness (so a dark, underexposed document still has print).
+    With `cells` > 1: the share of a cells x cells grid over the inside with strokes on at least 1.5% of it."""
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
     x0, y0 = max(0, x0), max(0, y0)
@@ -245,13 +193,31 @@ def _print_inside(corners: np.ndarray, strength: np.ndarray, lightness: np.ndarr
     if not inside.size:
         return 0.0
     bright = float(np.percentile(lightness[y0:y1, x0:x1][mask > 0], 90))
-    return float(np.mean(inside >= max(2.0, PRINT_EDGE * bright / 255.0)))
+    strokes = inside >= max(2.0, PRINT_EDGE * bright / 255.0)
+    if cells == 1:
+        return float(np.mean(strokes))
+    ys, xs = np.nonzero(mask)
+    square = np.array([(0, 0), (cells, 0), (cells, cells), (0, cells)], np.float32)
+    where = cv2.perspectiveTransform(np.stack([xs, ys], axis=1).astype(np.float32)[None],
+                                     cv2.getPerspectiveTransform(inner.astype(np.float32), square))[0]
+    cell = np.clip(where.astype(int), 0, cells - 1)
+    index = cell[:, 1] * cells + cell[:, 0]
+    counts = np.bincount(index, minlength=cells * cells)
+    printed = np.bincount(index, weights=strokes.astype(np.float32), minlength=cells * cells)
+    return float(np.mean(printed >= 0.015 * np.maximum(counts, 1)))
 
 
-def score(corners: np.ndarray, grads: Gradients, lightness: np.ndarray, threshold: float, touches: bool) -> float:
-    """Confidence (0-1) that the quadrilateral is a document."""
+def print_spread(corners: np.ndarray, strength: np.ndarray, lightness: np.ndarray) -> float:
+    """Share of a 3 x 3 grid over the quadrilateral's inside with print in it (see _print_inside)."""
+    return _print_inside(corners, strength, lightness, cells=3)
+
+
+def score(corners: np.ndarray, grads: Gradients, lightness: np.ndarray, threshold: float, touches: bool
+          ) -> tuple[float, float]:
+    """Confidence (0-1) that the quadrilateral is a document, and how far an edge runs on past one of its
+    corners (see edge_support)."""
     if not _angles_fit(corners):
-        return 0.0
+        return 0.0, 0.0
     aspect = _aspect(corners)
     if touches:
         shape_fit = 1.0 if 0.9 <= aspect <= 4.0 else 0.0
@@ -259,12 +225,13 @@ def score(corners: np.ndarray, grads: Gradients, lightness: np.ndarray, threshol
         nearest = min(abs(np.log(aspect / a)) for a in ASPECTS)
         shape_fit = float(np.clip(1.0 - (nearest - 0.12) / 0.15, 0.0, 1.0))
     if shape_fit == 0.0:
-        return 0.0
-    support, weakest, border = edge_support(corners, grads, threshold)
+        return 0.0, 0.0
+    support, weakest, border, overrun = edge_support(corners, grads, threshold)
     if border > 2 or support < 0.3:
-        return 0.0
+        return 0.0, 0.0
     printed = float(np.clip(_print_inside(corners, grads.strength, lightness) / 0.04, 0.0, 1.0))
-    return float(support * (0.6 + 0.4 * weakest) * shape_fit * (0.1 + 0.9 * printed))
+    confidence = float(support * (0.6 + 0.4 * weakest) * shape_fit * (0.1 + 0.9 * printed))
+    return confidence, overrun
 
 
 def colourful(bgr: np.ndarray, corners: np.ndarray) -> float:
@@ -275,6 +242,44 @@ def colourful(bgr: np.ndarray, corners: np.ndarray) -> float:
     hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
     strong = (hsv[:, :, 1] >= 110) & (hsv[:, :, 2] >= 60) & (mask > 0)
     return float(strong.sum()) / max(1.0, float(mask.sum()))
+
+
+class Candidate(NamedTuple):
+    """A scored quadrilateral in working pixels: confidence, how far an edge runs past a corner, area."""
+
+    confidence: float
+    overrun: float
+    area: float
+    corners: np.ndarray
+    touches: bool
+
+
+def _inside(outer: Candidate, inner: Candidate) -> bool:
+    centre = tuple(float(v) for v in inner.corners.mean(axis=0))
+    return bool(cv2.pointPolygonTest(outer.corners.reshape(-1, 1, 2), centre, False) > 0)
+
+
+def _borrowed(candidate: Candidate, others: list[Candidate]) -> bool:
+    """A quadrilateral with a corner in the middle of an edge around another of at least half its size, with
+    clean corners: it joins that one's sides to a larger object's (a card's sides to the top of the page it is
+    printed on). A panel on a passport's page is smaller, and does not make the page's outline a mix."""
+    return candidate.overrun >= OVERRUN and any(
+        o.overrun < OVERRUN and 0.5 * candidate.area <= o.area < candidate.area and _inside(candidate, o)
+        for o in others)
+
+
+def choose(candidates: list[Candidate]) -> Candidate:
+    """The document among the candidates: the largest of those near the most confident (the outline, not a
+    panel on it), where one running off the frame (a dark box, a sheet) is a weaker claim than one wholly
+    inside it, a mix of two objects' sides yields to the clean outline inside it, and an outline much larger
+    than the most confident one around it is near enough (that one is a portrait or a panel on it)."""
+    top = max(candidates, key=lambda c: c.confidence)
+    near = [c for c in candidates if c.confidence >= (INSIDE_NEAR if top.touches and not c.touches else 0.8)
+            * top.confidence]
+    clean = [c for c in near if not _borrowed(c, near)] or near
+    clean += [c for c in candidates if c.confidence >= PANEL_NEAR * top.confidence and c.area >= PANEL_AREA * top.area
+              and _inside(c, top)]
+    return max(clean, key=lambda c: c.area)
 
 
 def find_document(bgr: np.ndarray) -> Quad | None:
@@ -288,13 +293,13 @@ def find_document(bgr: np.ndarray) -> Quad | None:
     threshold = max(2.0, 1.2 * float(np.median(strength[::3, ::3])))
     sh, sw = small.shape[:2]
     area = float(sh * sw)
-    scored: list[tuple[float, float, np.ndarray, bool]] = []
+    scored: list[Candidate] = []
     seen: list[np.ndarray] = []
     thin = thin_edges(grads, threshold)
     contours = [c for c in _contours(lab, strength, thin) if len(c) >= 4]
     sized = sorted(((cv2.contourArea(c), c) for c in contours), key=lambda item: -item[0])
     kept = [c for a, c in sized if a >= MIN_AREA * area][:MAX_CANDIDATES]
-    quads = [q for q in (_quad_of(c) for c in kept) if q is not None] + _line_quads(thin)
+    quads = [q for q in (_quad_of(c) for c in kept) if q is not None] + line_quads(thin)
     for corners in quads:
         quad_area = float(cv2.contourArea(corners))
         if not MIN_AREA * area <= quad_area <= 0.95 * area:
@@ -305,16 +310,19 @@ def find_document(bgr: np.ndarray) -> Quad | None:
         margin = 2.0
         touches = bool(np.any(corners <= margin) or np.any(corners[:, 0] >= sw - 1 - margin)
                        or np.any(corners[:, 1] >= sh - 1 - margin))
-        scored.append((score(corners, grads, lab[:, :, 0], threshold, touches), quad_area, corners, touches))
+        confidence, overrun = score(corners, grads, lab[:, :, 0], threshold, touches)
+        scored.append(Candidate(confidence, overrun, quad_area, corners, touches))
     if not scored:
         return None
-    top = max(s[0] for s in scored)
-    best = max((s for s in scored if s[0] >= 0.8 * top), key=lambda s: s[1])  # the outline, not a panel on it
-    confidence, quad_area, corners, touches = best
+    confidence, _, quad_area, corners, touches = choose(scored)
     confidence *= 1.0 - float(np.clip((colourful(small, corners) - 0.35) / 0.15, 0.0, 1.0))
+    # print spreads over a document; a blank sheet or a box on the desk has strokes along one line at most
+    confidence *= float(np.clip(print_spread(corners, strength, lab[:, :, 0]) / SPREAD, 0.0, 1.0))
+    if bezel(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), corners):
+        confidence = 0.0  # a photo of a screen, not of a document
     points = [(float(x) / scale, float(y) / scale) for x, y in corners]
     return Quad(points=points, area_share=quad_area / area, touches_edge=touches, confidence=round(confidence, 4))
 
 
-__all__ = ["ASPECTS", "LOCATE_SIDE", "MIN_AREA", "Gradients", "Quad", "colourful", "edge_support", "find_document",
-           "gradients", "order", "score"]
+__all__ = ["ASPECTS", "LOCATE_SIDE", "MIN_AREA", "Candidate", "Gradients", "Quad", "choose", "colourful",
+           "edge_support", "find_document", "gradients", "order", "print_spread", "score"]

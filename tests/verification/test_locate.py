@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from verification import scenes
 from verification.captures import Shooter, finish
 from verification.cards import card
 from verification.document import check_document
-from verification.locate import find_document
+from verification.locate import Candidate, choose, find_document
 from verification.results import Report
 
 SEEDS = (1, 2, 3)
@@ -99,3 +101,87 @@ def test_the_report_keeps_the_found_corners_in_the_photos_pixels() -> None:
     assert report.checks["document_found"].value >= 0.2 and len(report.corners) == 4
     assert float(np.abs(np.array(report.corners) - placed.corners).max()) < 0.03 * image.shape[1]
     assert checks(scenes.mural(np.random.default_rng(1), (1200, 1600))).corners == []
+
+
+def test_a_corner_in_the_middle_of_a_straight_edge_is_told_from_a_real_corner() -> None:
+    import cv2
+
+    from verification.locate import edge_support, gradients
+
+    page = np.full((240, 320, 3), 40, np.uint8)
+    cv2.rectangle(page, (40, 20), (280, 220), (235, 235, 235), -1)  # a page, its sides running down to y = 220
+    grads = gradients(cv2.cvtColor(cv2.GaussianBlur(page, (0, 0), 1.2), cv2.COLOR_BGR2LAB))
+    whole = np.array([(40, 20), (280, 20), (280, 220), (40, 220)], np.float32)
+    upper = np.array([(40, 20), (280, 20), (280, 150), (40, 150)], np.float32)  # its bottom corners mid-side
+    assert edge_support(whole, grads, 2.0)[3] < 0.2
+    assert edge_support(upper, grads, 2.0)[3] > 0.8
+
+
+def test_a_card_printed_on_a_page_is_found_whole_not_joined_to_the_pages_top(shared_data: Path) -> None:
+    import cv2
+
+    from verification.degrade import photograph
+    from verification.document import rectify
+    from verification.mrz_ocr import locate_mrz
+
+    figure = cv2.imread(str(shared_data / "documents" / "passporteye" / "100_pass2-uto.jpg"))
+    assert figure is not None
+    photo = photograph(figure, np.random.default_rng(6), doc_width=1000)
+    quad = find_document(photo)
+    assert quad is not None and quad.confidence >= 0.6
+    zone = locate_mrz(cv2.cvtColor(rectify(photo, quad, 1000), cv2.COLOR_BGR2GRAY))
+    assert zone is not None and zone.lines == 2  # the card's bottom, its zone, is inside the outline
+
+
+def candidate(confidence: float, box: tuple[int, int, int, int], *, overrun: float = 0.0,
+              touches: bool = False) -> Candidate:
+    x0, y0, x1, y1 = box
+    corners = np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], np.float32)
+    return Candidate(confidence, overrun, float((x1 - x0) * (y1 - y0)), corners, touches)
+
+
+def test_a_portrait_more_confident_than_the_cards_outline_yields_to_the_outline_around_it() -> None:
+    portrait = candidate(0.94, (140, 200, 180, 260))
+    outline = candidate(0.63, (100, 150, 400, 330))
+    assert choose([portrait, outline]) is outline
+
+
+def test_a_box_running_off_the_frame_yields_to_a_card_wholly_inside_it() -> None:
+    box = candidate(0.76, (400, 300, 455, 383), touches=True)
+    card = candidate(0.55, (50, 40, 400, 280))
+    assert choose([box, card]) is card
+    assert choose([box, candidate(0.4, (50, 40, 400, 280))]) is box  # a doubtful one does not
+
+
+def test_a_mix_of_a_pages_top_and_a_cards_sides_yields_to_the_card() -> None:
+    card = candidate(1.0, (107, 78, 405, 306))
+    mix = candidate(0.81, (107, 46, 405, 288), overrun=1.0)
+    page = candidate(0.67, (100, 46, 420, 333))
+    assert choose([card, mix, page]) is card
+
+
+def test_a_photo_of_a_screen_is_not_taken_for_a_document() -> None:
+    for seed in SEEDS:
+        rng = np.random.default_rng(seed)
+        for level in (70.0, 150.0):
+            photo = finish(scenes.screen(rng, scenes.desk(rng, (1200, 1600), level, "plain")), rng)
+            report = checks(photo)
+            assert report.checks["document_found"].status == "failed"
+
+
+def test_print_spread_over_a_document_and_a_single_line_across_a_blank_sheet_are_told_apart() -> None:
+    import cv2
+
+    from verification.locate import gradients, print_spread
+
+    document = np.full((300, 400, 3), 200, np.uint8)
+    for row in range(60, 250, 24):
+        cv2.putText(document, "IDARB<<X1234567<<<<", (40, row), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (40, 40, 40), 2)
+    sheet = np.full((300, 400, 3), 200, np.uint8)
+    cv2.line(sheet, (30, 150), (370, 150), (90, 90, 90), 3)  # a box's edge or a fold across a blank sheet
+    corners = np.array([(20, 20), (380, 20), (380, 280), (20, 280)], np.float32)
+    spreads = []
+    for image in (document, sheet):
+        lab = cv2.cvtColor(cv2.GaussianBlur(image, (0, 0), 1.2), cv2.COLOR_BGR2LAB)
+        spreads.append(print_spread(corners, gradients(lab).strength, lab[:, :, 0]))
+    assert spreads[0] == 1.0 and spreads[1] <= 1 / 3
