@@ -24,7 +24,9 @@ from verification.occlusion import judge_occlusion
 from verification.results import CheckResult, Policy, failed, skipped
 
 PORTRAIT_TYPES = frozenset({"passport", "id_card", "driving_licence", "residence_permit"})
-PORTRAIT_WIDTH = 560
+PORTRAIT_WIDTH = 880
+"""A document's portrait is 0.14-0.25 of its height: at this width it is over HOG's 80 px window, so one
+pass at the working size finds it (HOG upsampling a smaller copy costs three to four times as much)."""
 
 
 class DocumentRead(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,17 +58,14 @@ def ocr() -> OcrbLines:
     return OcrbLines()
 
 
-def _at_width(image: np.ndarray, width: int) -> np.ndarray:
-    if image.shape[1] <= width:
-        return image
-    return cv2.resize(image, (width, round(image.shape[0] * width / image.shape[1])), interpolation=cv2.INTER_AREA)
-
-
 def has_portrait(region: np.ndarray) -> tuple[bool, float]:
     """A face on the rectified document, and the detector's confidence."""
     from verification.faces import detect
 
-    faces = detect(cv2.cvtColor(_at_width(region, PORTRAIT_WIDTH), cv2.COLOR_BGR2RGB), fallback=False)
+    height, width = region.shape[:2]
+    sized = cv2.resize(region, (PORTRAIT_WIDTH, max(1, round(height * PORTRAIT_WIDTH / width))),
+                       interpolation=cv2.INTER_AREA if width > PORTRAIT_WIDTH else cv2.INTER_LINEAR)
+    faces = detect(cv2.cvtColor(sized, cv2.COLOR_BGR2RGB), fallback=False, working_side=PORTRAIT_WIDTH)
     return bool(faces), faces[0].confidence if faces else 0.0
 
 

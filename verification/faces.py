@@ -87,15 +87,16 @@ def _confidence(score: float) -> float:
     return round(100.0 / (1.0 + math.exp(-2.5 * (score + 0.5))), 3)
 
 
-def detect(rgb: np.ndarray, *, fallback: bool = True, min_relative: float = 0.0) -> list[Box]:
+def detect(rgb: np.ndarray, *, fallback: bool = True, min_relative: float = 0.0,
+           working_side: int = DETECT_SIDE) -> list[Box]:
     """Faces in an RGB image, largest first. HOG at a working size, then upsampled, then the CNN detector."""
     m = models()
     height, width = rgb.shape[:2]
     longest = max(height, width)
     attempts: list[tuple[float, int]] = []
-    if longest > DETECT_SIDE:
-        attempts.append((DETECT_SIDE / longest, 0))
-        attempts.append((min(1.0, 2 * DETECT_SIDE / longest), 0))
+    if longest > working_side:
+        attempts.append((working_side / longest, 0))
+        attempts.append((min(1.0, 2 * working_side / longest), 0))
     else:
         attempts += [(1.0, 1 if longest <= 500 else 0), (1.0, 2 if longest <= 500 else 1)]
     for scale, upsample in attempts:
