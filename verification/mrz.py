@@ -135,7 +135,7 @@ def _date(yymmdd: str, today: dt.date, *, past: bool) -> str:
 
 
 class _Fields(msgspec.Struct, kw_only=True):
-    code: str
+    kind: str  # the document code (P, I, V ...), not an error code
     state: str
     names: str
     number: str
@@ -156,7 +156,7 @@ class _Fields(msgspec.Struct, kw_only=True):
 def _split(fmt: MrzFormat, lines: list[str]) -> _Fields:
     if fmt == "TD1":
         one, two, three = lines
-        fields = _Fields(code=_as("letters", one[:2]), state=_as("letters", one[2:5]), names=_as("letters", three),
+        fields = _Fields(kind=_as("letters", one[:2]), state=_as("letters", one[2:5]), names=_as("letters", three),
                          number=one[5:14], number_cd=one[14], optional=one[15:30], optional_cd=None,
                          birth=_as("digits", two[:6]), birth_cd=_as("digits", two[6]), sex=_as("letters", two[7]),
                          expiry=_as("digits", two[8:14]), expiry_cd=_as("digits", two[14]),
@@ -174,13 +174,13 @@ def _split(fmt: MrzFormat, lines: list[str]) -> _Fields:
     if one[0] == "V":
         # A machine-readable visa (MRV-A in TD3's size, MRV-B in TD2's) has optional data to the end of line 2
         # and neither a personal-number nor a composite check digit.
-        return _Fields(code=_as("letters", one[:2]), state=_as("letters", one[2:5]), names=_as("letters", one[5:]),
+        return _Fields(kind=_as("letters", one[:2]), state=_as("letters", one[2:5]), names=_as("letters", one[5:]),
                        number=two[:9], number_cd=_as("digits", two[9]), nationality=_as("letters", two[10:13]),
                        birth=_as("digits", two[13:19]), birth_cd=_as("digits", two[19]), sex=_as("letters", two[20]),
                        expiry=_as("digits", two[21:27]), expiry_cd=_as("digits", two[27]), optional=two[28:],
                        optional_cd=None, optional_2="", composite_cd=None, composite="")
     end = 42 if fmt == "TD3" else 35
-    fields = _Fields(code=_as("letters", one[:2]), state=_as("letters", one[2:5]), names=_as("letters", one[5:]),
+    fields = _Fields(kind=_as("letters", one[:2]), state=_as("letters", one[2:5]), names=_as("letters", one[5:]),
                      number=two[:9], number_cd=_as("digits", two[9]), nationality=_as("letters", two[10:13]),
                      birth=_as("digits", two[13:19]), birth_cd=_as("digits", two[19]), sex=_as("letters", two[20]),
                      expiry=_as("digits", two[21:27]), expiry_cd=_as("digits", two[27]), optional=two[28:end],
@@ -206,7 +206,7 @@ def _checks(fields: _Fields) -> list[CheckDigit]:
 
 def _problems(fields: _Fields, birth: str, expiry: str) -> list[str]:
     shapes = {
-        "document_code": bool(re.fullmatch(r"[A-Z][A-Z<]", fields.code)),
+        "document_code": bool(re.fullmatch(r"[A-Z][A-Z<]", fields.kind)),
         "issuing_state": fields.state.rstrip("<") in COUNTRIES and "<" not in fields.state.rstrip("<"),
         "nationality": fields.nationality.rstrip("<") in COUNTRIES and "<" not in fields.nationality.rstrip("<"),
         "sex": fields.sex in {"M", "F", "X", "<"},
@@ -237,7 +237,7 @@ def parse_mrz(lines: list[str], *, today: dt.date) -> MrzReading:
         problems.append("uncertain")
     return MrzReading(
         found=True, valid=not problems and all(c.valid for c in checks), format=fmt, lines=lines,
-        document_code=fields.code.rstrip("<"), issuing_state=fields.state.rstrip("<"),
+        document_code=fields.kind.rstrip("<"), issuing_state=fields.state.rstrip("<"),
         surname=surname.replace("<", " "), given_names=given.replace("<", " ").strip(),
         document_number=fields.number.rstrip("<"), nationality=fields.nationality.rstrip("<"),
         birth_date=birth, sex=fields.sex.replace("<", ""), expiry_date=expiry,
