@@ -119,7 +119,7 @@ async def test_twenty_full_journeys_with_uploads_and_checks_at_once(server_facto
 
 async def to_document_front(server: Server, n: int, images: dict[str, Path]) -> tuple[list[dict[str, str]],
                                                                                      list[Sdk], list[str]]:
-    """n sessions on the document_front screen, each with the same front image uploaded."""
+    """n sessions on the document_front screen, each with the same front image (an ID card's) uploaded."""
     sessions = await create_many(server, n)
     sdks = await asyncio.gather(*(Sdk(server, s["token"]).connect() for s in sessions))
     front = images["document_front"].read_bytes()
@@ -128,7 +128,7 @@ async def to_document_front(server: Server, n: int, images: dict[str, Path]) -> 
         screen = await sdk.screen("welcome")
         for screen_id, values, then in [("welcome", {}, "personal"), ("personal", PERSON, "address"),
                                         ("address", ADDRESS, "document_choice"),
-                                        ("document_choice", {"type": "passport", "issuing_country": "GB"},
+                                        ("document_choice", {"type": "id_card", "issuing_country": "GB"},
                                          "document_front")]:
             assert screen.screen_id == screen_id
             assert isinstance(await sdk.submit(screen, values), p.ScreenAccepted)
@@ -173,10 +173,10 @@ async def test_twenty_sessions_submitting_the_same_capture_at_once_each_get_thei
     server = server_factory({**UNLIMITED, "ARABESQUE_WORKERS": "2"}).start()
     sessions, sdks, files = await to_document_front(server, 20, images)
     await submit_all_at_once(sdks, files)  # every session's task id is check_document_front.<same revision>
-    await asyncio.gather(*(sdk.screen("selfie", timeout=120) for sdk in sdks))
+    await asyncio.gather(*(sdk.screen("document_back", timeout=120) for sdk in sdks))
     views = await wait_past_the_check(server, [s["session_id"] for s in sessions])
     for view in views:
-        assert view["state"] == "selfie"
+        assert view["state"] == "document_back"
         assert len(check_results(view)) == 1
         assert view["checks"]["document_front"]["passed"] is True  # type: ignore[index]
     await asyncio.gather(*(sdk.close() for sdk in sdks))
@@ -192,7 +192,7 @@ async def test_the_same_capture_at_once_across_a_kill_mid_check_still_checks_eve
     restarted = server_factory({**UNLIMITED, "ARABESQUE_WORKERS": "2"}, data_dir=server.data_dir).start()
     views = await wait_past_the_check(restarted, [s["session_id"] for s in sessions])
     for view in views:
-        assert view["state"] == "selfie", view["session_id"]
+        assert view["state"] == "document_back", view["session_id"]
         assert len(check_results(view)) == 1  # run again after the restart when it had not reported, never twice
         assert view["checks"]["document_front"]["passed"] is True  # type: ignore[index]
 
