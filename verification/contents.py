@@ -107,16 +107,12 @@ def judge_contents(region: np.ndarray, *, document_type: str | None, side: str, 
         barcodes = [b for b in read_barcodes(gray) if b.format == "PDF417"]
     if portrait is None and detect_portrait and card and side == "back" and zone is None and not barcodes:
         portrait = has_portrait(region)  # neither a zone nor a barcode: is this the front?
-    # the code and format of a zone read whole count when every check digit holds (a zone printed against ICAO,
-    # such as an issuer code ICAO does not have, still says what the document is); a misread first letter does not
-    zone_like = _zone_like(reading)
-    trusted = reading is not None and (reading.valid or (zone_like and bool(reading.check_digits)
-                                                         and all(c.valid for c in reading.check_digits)))
+    zone_like = _zone_like(reading)  # the code and format of a zone read whole are kept even if a digit is off
     cues = Cues(aspect=region.shape[1] / max(1, region.shape[0]), portrait=portrait[0] if portrait else None,
                 mrz_lines=zone.lines if zone is not None and zone_like else 0,
-                mrz_format=(reading.format or "") if trusted and reading is not None else "",
-                mrz_code=reading.document_code if trusted and reading is not None else "",
-                barcode=bool(barcodes), zone_unread=zone is not None and not trusted)
+                mrz_format=(reading.format or "") if zone_like and reading is not None else "",
+                mrz_code=reading.document_code if zone_like and reading is not None else "",
+                barcode=bool(barcodes))
     layout = classify(cues)
     checks = [judge_occlusion(region, policy), _judge_mrz(reading, _expects_mrz(document_type, side), policy),
               judge_type(layout, document_type, policy),

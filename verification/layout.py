@@ -42,9 +42,6 @@ class Cues(msgspec.Struct, frozen=True, kw_only=True):
     """The zone's document code (its first characters, e.g. "P<", "ID", "I<", "V<") when read."""
     barcode: bool = False
     """A PDF417 barcode (the back of a card)."""
-    zone_unread: bool = False
-    """A zone was located but not read: the shape alone then decides nothing (a blurred page, a finger or a
-    wrong outline skews the aspect ratio more than the zone's presence tells)."""
 
 
 class Layout(msgspec.Struct, frozen=True, kw_only=True):
@@ -80,7 +77,7 @@ def classify(cues: Cues) -> Layout:
         kind, evidence = from_mrz
     elif cues.barcode:
         kind, evidence = "id_card", "a PDF417 barcode"
-    elif not cues.zone_unread and cues.aspect >= 0.5 * (CARD_ASPECT + BOOKLET_ASPECT) + 0.03:
+    elif cues.aspect >= 0.5 * (CARD_ASPECT + BOOKLET_ASPECT) + 0.03:
         kind, evidence = "id_card", f"aspect ratio {cues.aspect:.2f} with no MRZ"
     else:
         kind, evidence = "unknown", f"aspect ratio {cues.aspect:.2f} with no MRZ"

@@ -24,7 +24,6 @@ LICENCE_BACK = Cues(aspect=1.59, portrait=False, barcode=True)
     (Cues(aspect=1.58, portrait=False, mrz_lines=3), "id_card", "back"),     # located, not read
     (Cues(aspect=1.45, portrait=True, mrz_lines=2), "unknown", "front"),    # two lines, unread: TD2 or TD3
     (Cues(aspect=1.44, portrait=None), "unknown", "unknown"),
-    (Cues(aspect=1.60, portrait=True, zone_unread=True), "unknown", "front"),  # a blurred passport page
 ])
 def test_the_kind_and_side_come_from_the_mrz_the_barcode_the_portrait_and_the_shape(cues: Cues, kind: str,
                                                                                      side: str) -> None:
