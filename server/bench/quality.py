@@ -106,10 +106,12 @@ def run(directory: Path, *, preset: str = "normal", details: bool = False, split
         "rows": len(rows),
         "splits": splits,
         "ms_per_image": percentiles(timings),
-        **(twelve_megapixel(directory / _timed_row(rows)["path"], policy,
-                            document_type=_timed_row(rows).get("document_type") or None,
-                            side=_timed_row(rows).get("side") or "back") if rows else {}),
     }
+    if rows:
+        timed = _timed_row(rows)
+        output.update(twelve_megapixel(directory / timed["path"], policy,
+                                       document_type=timed.get("document_type") or None,
+                                       side=timed.get("side") or "back"))
     if details:
         output["mistakes"] = mistakes
     return output
