@@ -47,10 +47,12 @@ class Screenshots:
                     " r.querySelector('.arq-check-name').textContent])"):
                 self.checks.add((check, status))
                 self.labels[check] = label
-            key = state.get("outcome") or f"{state.get('screenId')}@{state.get('revision')}"
-            if key != last and (state.get("outcome") or state.get("screenId")):
-                last = key
-                name = f"{len(self.seen) + 1:02d}-{state.get('outcome') or state.get('screenId')}.png"
+            # The final screen can be sampled once before its outcome is set and once after: it is one screen,
+            # so a sample is saved only when what the page shows is named differently from the last one saved.
+            shown = str(state.get("outcome") or state.get("screenId") or "")
+            if shown and shown != last:
+                last = shown
+                name = f"{len(self.seen) + 1:02d}-{shown}.png"
                 await self.page.screenshot(path=str(self.folder / name), full_page=True)
                 self.seen.append(name)
             await asyncio.sleep(0.05)
