@@ -90,11 +90,16 @@ def host_header(target: httpx.URL) -> str:
 
 
 def pinned_request(client: httpx.AsyncClient, method: str, target: httpx.URL, address: str, *,
-                   content: bytes | None, headers: dict[str, str]) -> httpx.Request:
-    """A request to `address` that still names `target`'s host (Host header, TLS server name)."""
-    return client.build_request(method, target.copy_with(host=address), content=content,
-                                headers={**headers, "host": host_header(target)},
-                                extensions={"sni_hostname": target.host} if target.scheme == "https" else {})
+                   content: bytes | None, headers: dict[str, str],
+                   timeout: httpx.Timeout | None = None) -> httpx.Request:
+    """A request to `address` that still names `target`'s host (Host header, TLS server name); `timeout`
+    replaces the client's for this request."""
+    request = client.build_request(method, target.copy_with(host=address), content=content,
+                                   headers={**headers, "host": host_header(target)},
+                                   extensions={"sni_hostname": target.host} if target.scheme == "https" else {})
+    if timeout is not None:
+        request.extensions["timeout"] = timeout.as_dict()
+    return request
 
 
 async def read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
