@@ -189,7 +189,12 @@ class HttpTask:
         if typed.method != "GET" and typed.idempotency_header:
             key = hashlib.sha256(f"{tools.call.key}\n{typed.method} {typed.url}".encode()).hexdigest()[:32]
             headers[typed.idempotency_header] = key
-        attempt = await self._call(tools, typed, url, headers, content)
+        try:
+            attempt = await self._call(tools, typed, url, headers, content)
+        except TaskError as exc:  # no message says a secret, whatever a host or a bug put into it
+            exc.message = self.secrets.redact(exc.message)
+            exc.args = (exc.message,)
+            raise
         return {"passed": True, "status": attempt.status, **map_response(attempt.body, typed.response)}
 
     async def _call(self, tools: TaskTools, typed: HttpParams, url: str, headers: dict[str, str],
