@@ -82,7 +82,7 @@ class Application:
         extra = [Path(settings.journeys_dir)] if settings.journeys_dir else []
         self.http_task = build_http_task(settings)
         self.tasks = load_tasks(self.http_task)  # the same registry `arabesque journeys check` uses
-        self.registry = load_registry(engine=RulesEngine(), catalogs=catalogs, extra=extra, tasks=self.tasks.names())
+        self.registry = load_registry(engine=RulesEngine(), catalogs=catalogs, extra=extra, tasks=self.tasks.checks)
         self.database = Database(settings.resolved_database_url, max_queue=settings.write_queue_limit,
                                  max_wait_seconds=settings.write_wait_seconds)
         self.repo = Repository(self.database)

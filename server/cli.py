@@ -29,7 +29,7 @@ def _journeys_check(args: argparse.Namespace) -> int:
         print(f"task {source.name}\t{source.source}")
     catalogs = load_catalogs(Path(args.catalogs)) if args.catalogs else load_catalogs()
     compiled, problems = check_files([Path(p) for p in args.paths], engine=RulesEngine(), catalogs=catalogs,
-                                     tasks=tasks.names())
+                                     tasks=tasks.checks)
     for problem in problems:
         print(problem, file=sys.stderr)
     for journey in compiled:

@@ -108,6 +108,21 @@ def nest(params: Mapping[str, object]) -> dict[str, object]:
     return nested
 
 
+def check_params(params: Mapping[str, object], params_type: type[msgspec.Struct],
+                 task: str) -> list[tuple[str, str]]:
+    """A journey state's params against a task's params Struct, converted as a run converts them: (where in the
+    state, message) per problem, for `arabesque journeys check`."""
+    try:
+        msgspec.convert(nest(params), params_type)
+    except msgspec.ValidationError as exc:
+        message, at = describe_error(exc)
+        where = at.removeprefix("$").removeprefix(".")
+        return [(f"params/{where}" if where else "params", f"{message} (the params of task {task})")]
+    except TaskError as exc:
+        return [("params", exc.message)]
+    return []
+
+
 class TypedTask(Generic[In, Params]):
     """A task function with declared input and params Structs; callable as a TaskFn."""
 
@@ -148,4 +163,5 @@ class TaskRunner:
 
 
 __all__ = ["Compute", "FaceMatcher", "FileReader", "ProgressSink", "TaskCall", "TaskError", "TaskFn", "TaskRunner",
-           "TaskTimeout", "TaskTools", "TypedTask", "UnknownTask", "WorkerCrashed", "WorkerPool", "nest"]
+           "TaskTimeout", "TaskTools", "TypedTask", "UnknownTask", "WorkerCrashed", "WorkerPool", "check_params",
+           "nest"]

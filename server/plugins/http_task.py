@@ -26,7 +26,7 @@ import asyncio
 import hashlib
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Annotated, ClassVar, Literal
 from urllib.parse import quote as url_quote
 
@@ -49,10 +49,12 @@ from server.plugins.http_errors import (
     HttpTooLarge,
 )
 from server.secrets import Secrets
-from server.tasks import TaskTools, nest
+from server.tasks import TaskTools, check_params, nest
 from server.workers import TaskError
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+CREDENTIAL = re.compile(r"authorization|api[-_]?key|token|secret|password|cookie", re.IGNORECASE)
+"""header names whose value must come from a secret, never be written in the journey"""
 Positive = Annotated[float, msgspec.Meta(gt=0)]
 
 
@@ -98,6 +100,32 @@ def render(template: str, values: Mapping[str, object], secrets: Secrets | None,
         return url_quote(text, safe="") if quote else text
 
     return PLACEHOLDER.sub(one, template)
+
+
+def check(inputs: Collection[str], params: Mapping[str, object]) -> list[tuple[str, str]]:
+    """What `journeys check` asks of an `http` state: params that convert, placeholders that name its inputs
+    (or secrets, in headers), and credential headers that reference a secret instead of holding one."""
+    found = check_params(params, HttpParams, "http")
+    if found:
+        return found
+    typed = msgspec.convert(nest(params), HttpParams)
+    names = ", ".join(sorted(inputs)) or "none"
+    for name in PLACEHOLDER.findall(typed.url):
+        if name not in inputs:
+            found.append(("params/url", f"Expected placeholders naming the task's inputs ({names}), got {{{name}}}"
+                          + (" (secrets go in headers only)" if name.startswith("secrets.") else "")))
+    for header, value in typed.headers.items():
+        used = PLACEHOLDER.findall(value)
+        found += [(f"params/headers.{header}", f"Expected placeholders naming the task's inputs ({names}) or "
+                   f"secrets.NAME, got {{{name}}}") for name in used if not name.startswith("secrets.")
+                  and name not in inputs]
+        if CREDENTIAL.search(header) and not any(name.startswith("secrets.") for name in used):
+            found.append((f"params/headers.{header}", f"Expected the credential header {header} to reference a "
+                          "secret ({secrets.NAME}), got a value written in the journey"))
+    for path in typed.response:
+        if path and not path.startswith("/"):
+            found.append((f"params/response.{path}", f"Expected a JSON pointer starting with /, got {path!r}"))
+    return found
 
 
 def pointer(document: object, path: str) -> object:
@@ -174,6 +202,7 @@ class HttpTask:
         self.outbound = outbound
         self.secrets = secrets
         self.breakers = breakers or Breakers()
+        self.check = check
 
     async def __call__(self, tools: TaskTools, task_input: Mapping[str, object],
                        params: Mapping[str, object]) -> dict[str, object]:
@@ -238,4 +267,4 @@ class HttpTask:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-__all__ = ["HttpParams", "HttpTask", "map_response", "pointer", "render"]
+__all__ = ["HttpParams", "HttpTask", "check", "map_response", "pointer", "render"]

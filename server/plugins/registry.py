@@ -13,7 +13,7 @@ a name already taken stops the server (and the checker) with `config.invalid` na
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 
 import msgspec
@@ -23,7 +23,8 @@ from server.plugins.http_call import Outbound
 from server.plugins.http_task import HttpTask
 from server.secrets import load_secrets
 from server.settings import ConfigError, Settings
-from server.tasks import TaskFn, TypedTask
+from server.tasks import TaskFn, TypedTask, check_params
+from server.workflow.checker import ParamsCheck
 
 GROUP = "arabesque.tasks"
 
@@ -35,12 +36,26 @@ class TaskSource(msgspec.Struct, frozen=True, kw_only=True):
     source: str
 
 
-class Tasks:
-    """Task functions by name, and where each came from (listed by `arabesque journeys check`)."""
+def typed_check(task: TypedTask[msgspec.Struct, msgspec.Struct]) -> ParamsCheck:
+    """Every required input field named, and params that convert: what `journeys check` asks of a TypedTask."""
+    required = [f.encode_name for f in msgspec.structs.fields(task.input_type) if f.required]
 
-    def __init__(self, functions: Mapping[str, TaskFn], sources: Iterable[TaskSource]) -> None:
+    def check(inputs: Collection[str], params: Mapping[str, object]) -> list[tuple[str, str]]:
+        missing = [("input", f"Expected input `{name}` of task {task.name}, got none")
+                   for name in required if name not in inputs]
+        return missing + check_params(params, task.params_type, task.name)
+
+    return check
+
+
+class Tasks:
+    """Task functions by name, their checks, and where each came from (listed by `arabesque journeys check`)."""
+
+    def __init__(self, functions: Mapping[str, TaskFn], sources: Iterable[TaskSource],
+                 checks: Mapping[str, ParamsCheck]) -> None:
         self.functions = dict(functions)
         self.sources = sorted(sources, key=lambda s: s.name)
+        self.checks = dict(checks)
 
     def names(self) -> frozenset[str]:
         return frozenset(self.functions)
@@ -73,10 +88,16 @@ def load_tasks(http: HttpTask,
     """The built-in tasks, `http`, and every installed plugin's; ConfigError when a plugin is broken."""
     functions: dict[str, TaskFn] = {**TASKS, http.name: http}
     sources = [TaskSource(name=name, source="built-in") for name in functions]
+    checks: dict[str, ParamsCheck] = {name: typed_check(fn) for name, fn in TASKS.items() if isinstance(fn, TypedTask)}
+    checks[http.name] = http.check
     for entry in plugins():
-        functions[entry.name] = _plugin(entry, functions)
+        plugin = _plugin(entry, functions)
+        functions[entry.name] = plugin
+        checks[entry.name] = typed_check(plugin)
         sources.append(TaskSource(name=entry.name, source=_origin(entry)))
-    return Tasks(functions, sources)
+    for name in functions.keys() - checks.keys():
+        checks[name] = lambda inputs, params: []  # a built-in given as a plain function: its name only
+    return Tasks(functions, sources, checks)
 
 
 def build_http_task(settings: Settings) -> HttpTask:
@@ -86,4 +107,4 @@ def build_http_task(settings: Settings) -> HttpTask:
     return HttpTask(outbound, load_secrets(settings))
 
 
-__all__ = ["GROUP", "TaskSource", "Tasks", "build_http_task", "load_tasks"]
+__all__ = ["GROUP", "TaskSource", "Tasks", "build_http_task", "load_tasks", "typed_check"]
