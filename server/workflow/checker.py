@@ -48,6 +48,16 @@ KnownTasks = Collection[str] | Mapping[str, ParamsCheck]
 """The task names the server runs, or each with its check"""
 
 
+def _check_task(state: TaskState, base: str, tasks: KnownTasks, add: Callable[[str, str, str], None]) -> None:
+    """A task the server runs, and (when the tasks come with their checks) input and params it accepts."""
+    if state.task not in tasks:
+        add(f"{base}/task", f"Expected a task the server runs ({', '.join(sorted(tasks))}), got unknown task "
+            f"{state.task!r}", _suggest(state.task, tasks))
+    elif isinstance(tasks, Mapping):
+        for where, message in tasks[state.task](state.input.keys(), state.params):
+            add(f"{base}/{where}", message, "")
+
+
 class _Checker:
     def __init__(self, journey: Journey, file: str, engine: RulesEngine, catalogs: Catalogs | None,
                  tasks: KnownTasks | None) -> None:
@@ -175,12 +185,8 @@ class _Checker:
             for event in TASK_EVENTS:
                 if event not in state.on:
                     self.add(f"{base}/on", f"task state has no `{event}` transition", f"add `on.{event}:`")
-            if self.tasks is not None and state.task not in self.tasks:
-                self.add(f"{base}/task", f"Expected a task the server runs ({', '.join(sorted(self.tasks))}), "
-                         f"got unknown task {state.task!r}", _suggest(state.task, self.tasks))
-            elif isinstance(self.tasks, Mapping):
-                for where, message in self.tasks[state.task](state.input.keys(), state.params):
-                    self.add(f"{base}/{where}", message)
+            if self.tasks is not None:
+                _check_task(state, base, self.tasks, self.add)
             for name, path in state.input.items():
                 self._read(path, f"{base}/input/{name}", "task input")
             if state.screen is not None and any(isinstance(c, Input) for c in state.screen.components):
