@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from server.plugins.http_call import retry_after_seconds
+from server.plugins.http_call import Attempt, Outbound, retry_after_seconds
 from server.plugins.http_task import HttpTask, map_response, pointer, render
 from server.plugins.registry import build_http_task
 from server.secrets import Secrets
@@ -81,3 +81,33 @@ async def test_bad_params_fail_with_http_invalid_task_and_their_path() -> None:
         assert unknown.value.code == "http.invalid_task" and "header" in unknown.value.message
     finally:
         await task.outbound.close()
+
+
+class Scripted(Outbound):
+    """Answers from a script instead of the network: the retry policy alone."""
+
+    def __init__(self, answers: list[Attempt]) -> None:
+        super().__init__(allowed_hosts="", max_response_bytes=1024)
+        self.answers = answers
+        self.sent = 0
+
+    async def send(self, method: str, url: str, *, headers: dict[str, str], content: bytes | None,
+                   connect_timeout: float, total_timeout: float, max_bytes: int) -> Attempt:
+        self.sent += 1
+        return self.answers.pop(0)
+
+
+async def test_a_retry_after_longer_than_retry_after_max_fails_at_once_as_rate_limited() -> None:
+    outbound = Scripted([Attempt(outcome="status", status=429, latency_ms=3, retry_after=120.0, detail="429")])
+    task = HttpTask(outbound, SECRETS)
+    call = TaskCall("s/t")
+    tools = TaskTools(files=None, progress=None, pool=None, faces=None, call=call)  # type: ignore[arg-type]
+    try:
+        with pytest.raises(TaskError) as caught:
+            await task(tools, {}, {"url": "https://r.example/", "retries": 5, "retry_after_max": 60})
+    finally:
+        await outbound.close()
+    assert caught.value.code == "http.rate_limited"
+    assert caught.value.message == "Expected to be asked to wait at most 60 s, got Retry-After 120 s"
+    assert outbound.sent == 1 and call.notes == [{"attempt": 1, "host": "r.example", "outcome": "status",
+                                                  "status": 429, "latency_ms": 3}]
