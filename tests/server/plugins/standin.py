@@ -25,6 +25,11 @@ class Seen(msgspec.Struct, frozen=True, kw_only=True):
     at: float
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # forty callers at once must not overflow the default backlog of 5
+    daemon_threads = True
+
+
 class Registry:
     """Start with `start()`, stop with `stop()`; `seen` lists the requests, `healthy` mends `down`."""
 
@@ -37,8 +42,7 @@ class Registry:
         self.in_flight = 0
         self.most_in_flight = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
