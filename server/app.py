@@ -24,7 +24,7 @@ from server.background import Background, task_starter
 from server.backoffice import Logins, build_backoffice, register_live
 from server.cases.routes import build_case_routes
 from server.cases.service import Cases
-from server.checks import TASKS, warm_up
+from server.checks import warm_up
 from server.db import Database, Repository
 from server.db.migrate import upgrade
 from server.devices import Devices
@@ -45,6 +45,7 @@ from server.local_faces import LocalFaceMatcher
 from server.metrics import Metrics
 from server.observe import Observe
 from server.openapi import Reference
+from server.plugins import build_http_task, load_tasks
 from server.ratelimit import RateLimiter
 from server.rekognition.api import build_rekognition_routes
 from server.rekognition.providers import AwsRekognition, LocalRekognition, Rekognition, RekognitionFaceMatcher
@@ -79,7 +80,9 @@ class Application:
         self.settings = settings
         catalogs = load_catalogs()
         extra = [Path(settings.journeys_dir)] if settings.journeys_dir else []
-        self.registry = load_registry(engine=RulesEngine(), catalogs=catalogs, extra=extra, tasks=TASKS.keys())
+        self.http_task = build_http_task(settings)
+        self.tasks = load_tasks(self.http_task)  # the same registry `arabesque journeys check` uses
+        self.registry = load_registry(engine=RulesEngine(), catalogs=catalogs, extra=extra, tasks=self.tasks.checks)
         self.database = Database(settings.resolved_database_url, max_queue=settings.write_queue_limit,
                                  max_wait_seconds=settings.write_wait_seconds)
         self.repo = Repository(self.database)
@@ -128,7 +131,7 @@ class Application:
         broadcaster = SocketBroadcaster(self.sio)
         self.sessions = build_sessions(
             repo=self.repo, registry=self.registry, catalogs=catalogs, files=self.files,
-            runner=TaskRunner(TASKS, pool=self.pool, faces=matcher), broadcaster=broadcaster,
+            runner=TaskRunner(self.tasks.functions, pool=self.pool, faces=matcher), broadcaster=broadcaster,
             devices=self.devices, live=self.live, clock=clock,
             token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), relay=self.relay, metrics=self.metrics,
             start_task=task_starter(self.jobs))
@@ -239,6 +242,7 @@ class Application:
             await self.jobs.close()
         await self.relay.close()
         await self.webhooks.sender.close()
+        await self.http_task.outbound.close()
         self.pool.shutdown()
         await self.repo.close()
 

@@ -12,14 +12,24 @@ import msgspec
 
 
 def _journeys_check(args: argparse.Namespace) -> int:
-    from server.checks import TASKS
+    import os
+
     from server.journeys import check_files
+    from server.plugins import build_http_task, load_tasks
+    from server.settings import ConfigError, load_settings
     from server.workflow import RulesEngine
     from ui_schemas.loader import load_catalogs
 
+    try:  # the very registry `arabesque serve` builds from this environment, plugins included
+        tasks = load_tasks(build_http_task(load_settings(os.environ)))
+    except ConfigError as exc:
+        print(f"{exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+    for source in tasks.sources:
+        print(f"task {source.name}\t{source.source}")
     catalogs = load_catalogs(Path(args.catalogs)) if args.catalogs else load_catalogs()
     compiled, problems = check_files([Path(p) for p in args.paths], engine=RulesEngine(), catalogs=catalogs,
-                                     tasks=frozenset(TASKS))
+                                     tasks=tasks.checks)
     for problem in problems:
         print(problem, file=sys.stderr)
     for journey in compiled:

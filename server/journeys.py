@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from server.workflow import CompiledJourney, RulesEngine, check_journey, compile_journey
+from server.workflow.checker import KnownTasks
 from ui_schemas.loader import (
     Catalogs,
     DefinitionError,
@@ -38,7 +39,7 @@ class Registry:
 
 
 def check_files(paths: Iterable[Path], *, engine: RulesEngine, catalogs: Catalogs | None,
-                tasks: Collection[str] | None = None) -> tuple[list[CompiledJourney], list[Problem]]:
+                tasks: KnownTasks | None = None) -> tuple[list[CompiledJourney], list[Problem]]:
     """Load, check and compile each file: the journeys that passed and every problem found."""
     compiled: list[CompiledJourney] = []
     problems: list[Problem] = []
@@ -66,7 +67,7 @@ def check_files(paths: Iterable[Path], *, engine: RulesEngine, catalogs: Catalog
 
 
 def load_registry(*, engine: RulesEngine, catalogs: Catalogs, extra: Iterable[Path] = (),
-                  tasks: Collection[str] | None = None) -> Registry:
+                  tasks: KnownTasks | None = None) -> Registry:
     """The built-in journeys plus any extra files; DefinitionError if any of them is broken."""
     compiled, problems = check_files([*builtin_journey_files(), *extra], engine=engine, catalogs=catalogs,
                                      tasks=tasks)

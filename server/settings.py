@@ -89,6 +89,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_secret_overlap_seconds: int = 86400
     webhook_sweep_seconds: float = 2.0
     webhook_secrets_key: str = ""
+    # --- the journeys' `http` task (server/plugins/http_task.py) and the secrets it may send
+    http_allowed_hosts: str = ""
+    http_max_response_bytes: int = 1024 * 1024
+    secrets: str = ""
+    secrets_file: str = ""
 
     @property
     def data_path(self) -> Path:
@@ -208,6 +213,13 @@ DOCUMENTED: dict[str, str] = {
     "ARABESQUE_WEBHOOK_SWEEP_SECONDS": "how often due and interrupted webhook deliveries are looked for (2)",
     "ARABESQUE_WEBHOOK_SECRETS_KEY": "the key webhook secrets are sealed with in the database (any long random "
                                      "string; every node needs the same); default: generated into the data dir",
+    "ARABESQUE_HTTP_ALLOWED_HOSTS": "comma-separated hosts or CIDRs the journeys' http task may reach although "
+                                    "private, loopback, link-local or reserved (none)",
+    "ARABESQUE_HTTP_MAX_RESPONSE_BYTES": "the largest answer an http task reads; a task's own `max_bytes` may only "
+                                         "be lower (1048576)",
+    "ARABESQUE_SECRETS": "a JSON object of secret names to values that http tasks reference as {secrets.NAME} "
+                         "(none)",
+    "ARABESQUE_SECRETS_FILE": "a file of `name=value` lines (# comments) with more secrets; it wins a name both give",
 }
 
 
@@ -297,7 +309,8 @@ def _check_webhooks(settings: Settings) -> None:
         raise ConfigError(f"{name}: expected at least one delay, none negative, got {settings.webhook_retry_seconds!r}",
                           variable=name)
     for field in ("webhook_disable_after_seconds", "webhook_connect_timeout_seconds", "webhook_timeout_seconds",
-                  "webhook_max_response_bytes", "webhook_secret_overlap_seconds", "webhook_sweep_seconds"):
+                  "webhook_max_response_bytes", "webhook_secret_overlap_seconds", "webhook_sweep_seconds",
+                  "http_max_response_bytes"):
         if getattr(settings, field) <= 0:
             raise ConfigError(f"{PREFIX}{field.upper()}: expected a positive number, got {getattr(settings, field)}",
                               variable=f"{PREFIX}{field.upper()}")

@@ -57,14 +57,29 @@ class FaceMatcher(Protocol):
     async def compare(self, reference: bytes, probe: bytes) -> FaceComparison: ...
 
 
-class TaskTools:
-    """What one run of a task may use: its two ports, the worker pool and the face matcher."""
+class TaskCall:
+    """One run of a task: `key` is stable for this task of this session (it runs again with the same key after
+    a restart), and `notes` (each call it made outward: status, latency) go onto the session's timeline with
+    the task's result."""
 
-    def __init__(self, *, files: FileReader, progress: ProgressSink, pool: Compute, faces: FaceMatcher) -> None:
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.notes: list[dict[str, object]] = []
+
+    def note(self, **entry: str | int | float | None) -> None:
+        self.notes.append(dict(entry))
+
+
+class TaskTools:
+    """What one run of a task may use: its two ports, the worker pool, the face matcher and the run itself."""
+
+    def __init__(self, *, files: FileReader, progress: ProgressSink, pool: Compute, faces: FaceMatcher,
+                 call: TaskCall | None = None) -> None:
         self.files = files
         self.progress = progress
         self.pool = pool
         self.faces = faces
+        self.call = call or TaskCall("")
 
 
 TaskFn = Callable[[TaskTools, Mapping[str, object], Mapping[str, object]], Awaitable[dict[str, object]]]
@@ -91,6 +106,21 @@ def nest(params: Mapping[str, object]) -> dict[str, object]:
                             at=f"$.{group}")
         inner[key] = value
     return nested
+
+
+def check_params(params: Mapping[str, object], params_type: type[msgspec.Struct],
+                 task: str) -> list[tuple[str, str]]:
+    """A journey state's params against a task's params Struct, converted as a run converts them: (where in the
+    state, message) per problem, for `arabesque journeys check`."""
+    try:
+        msgspec.convert(nest(params), params_type)
+    except msgspec.ValidationError as exc:
+        message, at = describe_error(exc)
+        where = at.removeprefix("$").removeprefix(".")
+        return [(f"params/{where}" if where else "params", f"{message} (the params of task {task})")]
+    except TaskError as exc:
+        return [("params", exc.message)]
+    return []
 
 
 class TypedTask(Generic[In, Params]):
@@ -123,14 +153,15 @@ class TaskRunner:
         return frozenset(self._tasks)
 
     async def run(self, name: str, *, files: FileReader, progress: ProgressSink, task_input: Mapping[str, object],
-                  params: Mapping[str, object]) -> dict[str, object]:
+                  params: Mapping[str, object], call: TaskCall | None = None) -> dict[str, object]:
         """The task's result; TaskError (or another SdkError, with its own code) when it has none."""
         fn = self._tasks.get(name)
         if fn is None:
             raise UnknownTask(f"Expected a known task ({', '.join(sorted(self._tasks))}), got {name!r}", task=name)
-        tools = TaskTools(files=files, progress=progress, pool=self.pool, faces=self.faces)
+        tools = TaskTools(files=files, progress=progress, pool=self.pool, faces=self.faces, call=call)
         return await fn(tools, task_input, params)
 
 
-__all__ = ["Compute", "FaceMatcher", "FileReader", "ProgressSink", "TaskError", "TaskFn", "TaskRunner", "TaskTimeout",
-           "TaskTools", "TypedTask", "UnknownTask", "WorkerCrashed", "WorkerPool", "nest"]
+__all__ = ["Compute", "FaceMatcher", "FileReader", "ProgressSink", "TaskCall", "TaskError", "TaskFn", "TaskRunner",
+           "TaskTimeout", "TaskTools", "TypedTask", "UnknownTask", "WorkerCrashed", "WorkerPool", "check_params",
+           "nest"]

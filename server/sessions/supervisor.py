@@ -16,7 +16,7 @@ from typing import Protocol
 import sdk_protocol as p
 from sdk_protocol.messages import CheckStatus
 from server.metrics import Metrics
-from server.tasks import FileReader, ProgressSink
+from server.tasks import FileReader, ProgressSink, TaskCall
 from server.workflow import RunTask, TaskDone, TaskFailed
 
 log = logging.getLogger("arabesque.tasks")
@@ -31,7 +31,7 @@ class Runner(Protocol):
     """Runs a named task (server/tasks.py's TaskRunner; a fake in tests)."""
 
     async def run(self, name: str, *, files: FileReader, progress: ProgressSink, task_input: Mapping[str, object],
-                  params: Mapping[str, object]) -> dict[str, object]: ...
+                  params: Mapping[str, object], call: TaskCall | None = None) -> dict[str, object]: ...
 
 
 class _SessionFiles:
@@ -112,9 +112,10 @@ class Supervisor:
         await progress.report(effect.task, "running")
         event: TaskDone | TaskFailed
         started = time.monotonic()
+        call = TaskCall(f"{session_id}/{effect.task_id}")
         try:
             result = await self.runner.run(effect.task, files=files, progress=progress, task_input=effect.input,
-                                           params=effect.params)
+                                           params=effect.params, call=call)
             event = TaskDone(task_id=effect.task_id, result=result)
         except p.SdkError as exc:  # TaskError included
             event = TaskFailed(task_id=effect.task_id, code=exc.code, message=exc.message)
@@ -127,10 +128,13 @@ class Supervisor:
             "passed" if event.result.get("passed") is True else "failed"
         self.metrics.check(task=effect.task, outcome=status, seconds=time.monotonic() - started)
         await progress.report(effect.task, status)
-        await self._deliver(session_id, effect, event)
+        await self._deliver(session_id, effect, event, call.notes)
 
-    async def _deliver(self, session_id: str, effect: RunTask, event: TaskDone | TaskFailed) -> None:
-        data = {"task": effect.task, "task_id": effect.task_id}
+    async def _deliver(self, session_id: str, effect: RunTask, event: TaskDone | TaskFailed,
+                       notes: list[dict[str, object]]) -> None:
+        data: dict[str, object] = {"task": effect.task, "task_id": effect.task_id}
+        if notes:
+            data["calls"] = notes  # on the timeline entry of the result: each outward call's status and latency
         for attempt in range(REPORT_ATTEMPTS):
             try:
                 await self._report(session_id, event, data)

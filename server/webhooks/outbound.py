@@ -1,25 +1,21 @@
 """The one way webhooks reach out: only http(s), only to checked destinations, with bounded time and size.
 
-A destination is refused when its host resolves to a private, loopback, link-local, multicast, reserved,
-unspecified or otherwise non-global address (IPv4 or IPv6, IPv4-mapped ones by the address they map),
-unless ARABESQUE_WEBHOOK_ALLOWED_HOSTS names the host or a network holding the address. The request then
-goes to the very address that was checked (the Host header and TLS server name stay the URL's host), so a
-second DNS answer cannot point it elsewhere. Redirects are not followed: a 3xx answer is a failed attempt.
+Which destinations are allowed (ARABESQUE_WEBHOOK_ALLOWED_HOSTS) and how a request is pinned to the checked
+address is server/outbound.py, shared with the journeys' `http` task. Redirects are not followed: a 3xx
+answer is a failed attempt.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 import time
 
 import httpx
 import msgspec
 
 import sdk_protocol as p
+from server.outbound import Allowlist, HostRefused, pinned_request, read_capped, refusal, resolve
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 EXCERPT_CHARS = 200
 USER_AGENT = "Arabesque-Webhooks/1"
 
@@ -43,34 +39,6 @@ class AttemptResult(msgspec.Struct, frozen=True, kw_only=True):
     excerpt: str | None = None
 
 
-class Allowlist:
-    """Hosts and networks (ARABESQUE_WEBHOOK_ALLOWED_HOSTS) a webhook may reach although not public."""
-
-    def __init__(self, spec: str) -> None:
-        self.hosts: set[str] = set()
-        self.networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-        for part in (x.strip() for x in spec.split(",")):
-            if not part:
-                continue
-            try:
-                self.networks.append(ipaddress.ip_network(part, strict=False))
-            except ValueError:
-                self.hosts.add(part.lower().rstrip("."))
-
-    def allows(self, host: str, address: IPAddress) -> bool:
-        return host.lower().rstrip(".") in self.hosts or any(address in n for n in self.networks)
-
-
-def refusal(address: IPAddress) -> str | None:
-    """Why an address is not public, or None."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    for name in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
-        if getattr(address, f"is_{name}"):
-            return name.replace("_", "-")
-    return None if address.is_global else "not-global"
-
-
 class Sender:
     """Built once in server/app.py; `close` at shutdown."""
 
@@ -89,30 +57,10 @@ class Sender:
         """The parsed URL and the address to connect to; DestinationRefused says what was expected."""
         expected = "Expected an http(s) URL of a public host (or one in ARABESQUE_WEBHOOK_ALLOWED_HOSTS)"
         try:
-            target = httpx.URL(url)
-        except (httpx.InvalidURL, TypeError):
-            raise DestinationRefused(f"{expected}, got an invalid URL", path="$.url") from None
-        if target.scheme not in ("http", "https") or not target.host:
-            raise DestinationRefused(f"{expected}, got scheme {target.scheme!r}", path="$.url")
-        host = target.host
-        try:
-            addresses = [ipaddress.ip_address(host)]
-        except ValueError:
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(host, target.port or 443,
-                                                                     type=socket.SOCK_STREAM)
-            except OSError:
-                raise DestinationRefused(f"{expected}, got host {host!r}, which does not resolve",
-                                         path="$.url") from None
-            addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
-        for address in addresses:
-            why = refusal(address)
-            if why is not None and not self.allow.allows(host, address):
-                raise DestinationRefused(f"{expected}, got host {host!r} at {address} ({why})", path="$.url",
-                                         address=str(address))
-        if not addresses:
-            raise DestinationRefused(f"{expected}, got host {host!r} without addresses", path="$.url")
-        return target, str(addresses[0])
+            return await resolve(url, self.allow)
+        except HostRefused as exc:
+            details = {"address": exc.address} if exc.address else {}
+            raise DestinationRefused(f"{expected}, got {exc.got}", path="$.url", **details) from None
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> AttemptResult:
         """POST `body` once; never raises for what the receiver or the network did."""
@@ -126,22 +74,13 @@ class Sender:
             target, address = await self.check(url)
         except DestinationRefused as exc:
             return result(error_code=exc.code, error_message=exc.message[:300])
-        host_header = target.host if target.port is None else f"{target.host}:{target.port}"
-        if ":" in target.host:
-            host_header = f"[{target.host}]" if target.port is None else f"[{target.host}]:{target.port}"
-        request = self.client.build_request(
-            "POST", target.copy_with(host=address), content=body,
-            headers={**headers, "content-type": "application/json", "host": host_header, "user-agent": USER_AGENT},
-            extensions={"sni_hostname": target.host} if target.scheme == "https" else {})
+        request = pinned_request(self.client, "POST", target, address, content=body,
+                                 headers={**headers, "content-type": "application/json", "user-agent": USER_AGENT})
         try:
             async with asyncio.timeout(self.total_timeout):
                 response = await self.client.send(request, stream=True)
                 try:
-                    kept = bytearray()
-                    async for chunk in response.aiter_raw():
-                        kept += chunk[:self.max_response_bytes - len(kept)]
-                        if len(kept) >= self.max_response_bytes:
-                            break  # the rest is not read: a receiver cannot make us hold more
+                    kept, _ = await read_capped(response, self.max_response_bytes)
                 finally:
                     await response.aclose()
         except (TimeoutError, httpx.TimeoutException):
@@ -149,7 +88,7 @@ class Sender:
                           f"{self.total_timeout:g} s, got none")
         except httpx.ConnectError as exc:
             return result(error_code="webhook.connect_failed",
-                          error_message=f"Expected to connect to {host_header}, got {type(exc).__name__}")
+                          error_message=f"Expected to connect to {request.headers['host']}, got {type(exc).__name__}")
         except httpx.HTTPError as exc:
             return result(error_code="webhook.request_failed",
                           error_message=f"Expected an HTTP answer, got {type(exc).__name__}: {exc}"[:300])
@@ -164,4 +103,4 @@ class Sender:
                       error_message=f"Expected a 2xx answer, got {status}")
 
 
-__all__ = ["AttemptResult", "DestinationRefused", "Sender", "refusal"]
+__all__ = ["Allowlist", "AttemptResult", "DestinationRefused", "Sender", "refusal"]

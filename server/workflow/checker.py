@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 
 from sdk_protocol import COUNTRY_CODES, AnyComponent, Button, CountrySelect, Input, Repeater, TextInput
 from sdk_protocol.validation import resolve_date
@@ -41,11 +41,26 @@ from ui_schemas.model import (
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 PATH = re.compile(r"^[A-Za-z_$][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
+ParamsCheck = Callable[[Collection[str], Mapping[str, object]], list[tuple[str, str]]]
+"""A task's own check of a state's input names and params: (where in the state, e.g. `params/retries`,
+message) per problem"""
+KnownTasks = Collection[str] | Mapping[str, ParamsCheck]
+"""The task names the server runs, or each with its check"""
+
+
+def _check_task(state: TaskState, base: str, tasks: KnownTasks, add: Callable[[str, str, str], None]) -> None:
+    """A task the server runs, and (when the tasks come with their checks) input and params it accepts."""
+    if state.task not in tasks:
+        add(f"{base}/task", f"Expected a task the server runs ({', '.join(sorted(tasks))}), got unknown task "
+            f"{state.task!r}", _suggest(state.task, tasks))
+    elif isinstance(tasks, Mapping):
+        for where, message in tasks[state.task](state.input.keys(), state.params):
+            add(f"{base}/{where}", message, "")
 
 
 class _Checker:
     def __init__(self, journey: Journey, file: str, engine: RulesEngine, catalogs: Catalogs | None,
-                 tasks: Collection[str] | None) -> None:
+                 tasks: KnownTasks | None) -> None:
         self.journey = journey
         self.file = file
         self.engine = engine
@@ -170,9 +185,8 @@ class _Checker:
             for event in TASK_EVENTS:
                 if event not in state.on:
                     self.add(f"{base}/on", f"task state has no `{event}` transition", f"add `on.{event}:`")
-            if self.tasks is not None and state.task not in self.tasks:
-                self.add(f"{base}/task", f"Expected a task the server runs ({', '.join(sorted(self.tasks))}), "
-                         f"got unknown task {state.task!r}", _suggest(state.task, self.tasks))
+            if self.tasks is not None:
+                _check_task(state, base, self.tasks, self.add)
             for name, path in state.input.items():
                 self._read(path, f"{base}/input/{name}", "task input")
             if state.screen is not None and any(isinstance(c, Input) for c in state.screen.components):
@@ -245,7 +259,7 @@ class _Checker:
 
 
 def check_journey(journey: Journey, *, engine: RulesEngine, catalogs: Catalogs | None = None,
-                  tasks: Collection[str] | None = None, file: str = "") -> list[Problem]:
+                  tasks: KnownTasks | None = None, file: str = "") -> list[Problem]:
     """Every problem with `journey`; an empty list means it can run."""
     problems = _Checker(journey, file, engine, catalogs, tasks).run()
     for i, delayed in enumerate(journey.after):
@@ -256,4 +270,4 @@ def check_journey(journey: Journey, *, engine: RulesEngine, catalogs: Catalogs |
     return problems
 
 
-__all__ = ["BUILTIN_KEYS", "RESERVED_CONTEXT", "check_journey"]
+__all__ = ["BUILTIN_KEYS", "RESERVED_CONTEXT", "KnownTasks", "ParamsCheck", "check_journey"]

@@ -25,7 +25,7 @@ from server.live_sessions import LiveSessions
 from server.sessions import Sessions, build_sessions
 from server.sessions.supervisor import Runner
 from server.storage import LocalStore
-from server.tasks import FileReader, ProgressSink, TaskRunner, TaskTools, TypedTask
+from server.tasks import FileReader, ProgressSink, TaskCall, TaskRunner, TaskTools, TypedTask
 from server.workflow import Snapshot
 from ui_schemas.loader import Catalogs
 from verification.faces import FaceComparison
@@ -63,7 +63,7 @@ class FakeRunner:
         self.tasks = tasks
 
     async def run(self, name: str, *, files: FileReader, progress: ProgressSink, task_input: Mapping[str, object],
-                  params: Mapping[str, object]) -> dict[str, object]:
+                  params: Mapping[str, object], call: TaskCall | None = None) -> dict[str, object]:
         return await self.tasks[name](files, progress, task_input)
 
 

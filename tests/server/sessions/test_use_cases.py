@@ -23,7 +23,7 @@ from server.live_sessions import LiveSessions
 from server.relay import NoRelay
 from server.sessions import Sessions, build_sessions
 from server.storage import LocalStore, StorageError
-from server.tasks import FileReader, ProgressSink
+from server.tasks import FileReader, ProgressSink, TaskCall
 from ui_schemas.loader import Catalogs
 
 PERSON = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB",
@@ -45,7 +45,7 @@ class Recorder:
 
 class NoTasks:
     async def run(self, name: str, *, files: FileReader, progress: ProgressSink, task_input: Mapping[str, object],
-                  params: Mapping[str, object]) -> dict[str, object]:
+                  params: Mapping[str, object], call: TaskCall | None = None) -> dict[str, object]:
         return {"passed": True}
 
 
