@@ -25,6 +25,7 @@ from server.backoffice import Logins, build_backoffice, register_live
 from server.cases.routes import build_case_routes
 from server.cases.service import Cases
 from server.checks import TASKS, warm_up
+from server.screening.task import screening_tasks
 from server.db import Database, Repository
 from server.db.migrate import upgrade
 from server.devices import Devices
@@ -79,7 +80,8 @@ class Application:
         self.settings = settings
         catalogs = load_catalogs()
         extra = [Path(settings.journeys_dir)] if settings.journeys_dir else []
-        self.registry = load_registry(engine=RulesEngine(), catalogs=catalogs, extra=extra, tasks=TASKS.keys())
+        tasks = {**TASKS, **screening_tasks(settings)}
+        self.registry = load_registry(engine=RulesEngine(), catalogs=catalogs, extra=extra, tasks=tasks.keys())
         self.database = Database(settings.resolved_database_url, max_queue=settings.write_queue_limit,
                                  max_wait_seconds=settings.write_wait_seconds)
         self.repo = Repository(self.database)
@@ -128,7 +130,7 @@ class Application:
         broadcaster = SocketBroadcaster(self.sio)
         self.sessions = build_sessions(
             repo=self.repo, registry=self.registry, catalogs=catalogs, files=self.files,
-            runner=TaskRunner(TASKS, pool=self.pool, faces=matcher), broadcaster=broadcaster,
+            runner=TaskRunner(tasks, pool=self.pool, faces=matcher), broadcaster=broadcaster,
             devices=self.devices, live=self.live, clock=clock,
             token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), relay=self.relay, metrics=self.metrics,
             start_task=task_starter(self.jobs))

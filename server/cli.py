@@ -19,7 +19,7 @@ def _journeys_check(args: argparse.Namespace) -> int:
 
     catalogs = load_catalogs(Path(args.catalogs)) if args.catalogs else load_catalogs()
     compiled, problems = check_files([Path(p) for p in args.paths], engine=RulesEngine(), catalogs=catalogs,
-                                     tasks=frozenset(TASKS))
+                                     tasks=frozenset(TASKS) | {"screening"})
     for problem in problems:
         print(problem, file=sys.stderr)
     for journey in compiled:
@@ -274,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     quality_set.add_argument("--seed", type=int, default=20261128)
     quality_set.add_argument("--only", default="", help="only the specimens whose file name contains this")
     quality_set.set_defaults(run=_bench_quality_set)
+    from server.bench.screening_cli import register as register_screening_bench
+
+    register_screening_bench(bench)
 
     from server.users_cli import register as register_users
 

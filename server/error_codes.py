@@ -25,6 +25,7 @@ ERROR_MODULES: tuple[tuple[str, ...], ...] = (
     ("server.idempotency",),
     ("server.webhooks.outbound",),
     ("server.webhooks.types",),
+    ("server.screening.errors",), ("verification.screening.ftm",),
 )
 """Modules defining `SdkError` subclasses. Each entry lists alternative homes; at least one must exist."""
 

@@ -1,0 +1,121 @@
+"""The `screening` task: a person or a company against sanctions and PEP lists, into `screening.<who>`.
+
+```yaml
+task: screening
+input: {first_name: owner.first_name, last_name: owner.last_name, birth_date: owner.birth_date,
+        nationality: owner.nationality}
+params: {schema: Person, threshold: 0.94}
+result: screening.person
+```
+
+The result is rule-usable: `max_score` (0 when nothing came close), `hits` (candidates at or above
+the review threshold), and the `candidates` a reviewer reads, each with its score and reasons. With no
+list configured the task fails with `screening.not_configured`: a journey that screens must never
+pass someone unscreened because a setting was forgotten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal, Protocol
+
+import msgspec
+
+from server.screening.errors import ScreeningNotConfigured
+from server.screening.local import LocalBackend
+from server.screening.yente import YenteBackend
+from server.settings import Settings
+from server.tasks import TaskError, TaskFn, TaskTools, TypedTask
+from verification.screening import Candidate, Query
+
+FLOOR = 0.5
+"""Candidates under this are not worth a reviewer's time, and not returned."""
+
+
+class Backend(Protocol):
+    @property
+    def version(self) -> str: ...
+
+    async def screen(self, query: Query, *, limit: int, floor: float) -> list[Candidate]: ...
+
+
+class ScreeningInput(msgspec.Struct, frozen=True, kw_only=True):
+    """Who to screen: `name` (a company's, or a person's whole name) or `first_name` and `last_name`."""
+
+    name: str = ""
+    first_name: str = ""
+    middle_name: str = ""
+    last_name: str = ""
+    birth_date: str = ""
+    nationality: str = ""
+    jurisdiction: str = ""
+    registration_number: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return self.name.strip() or " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p.strip())
+
+
+class ScreeningParams(msgspec.Struct, frozen=True, kw_only=True):
+    schema: Literal["Person", "Company"] = "Person"
+    threshold: float | None = None
+    """the review threshold; default ARABESQUE_SCREENING_THRESHOLD"""
+    limit: int = 10
+    backend: Literal["", "local", "yente"] = ""
+    """`""`: ARABESQUE_SCREENING_BACKEND"""
+    capture: str = ""
+    """what progress reports name (`screening.person`); default `screening.<schema in lower case>`"""
+
+
+def backends(settings: Settings) -> dict[str, Backend]:
+    """The configured backends by name: none until the operator names a list or a yente server."""
+    configured: dict[str, Backend] = {}
+    if settings.screening_list:
+        configured["local"] = LocalBackend(Path(settings.screening_list).expanduser())
+    if settings.screening_yente_url:
+        configured["yente"] = YenteBackend(settings.screening_yente_url, dataset=settings.screening_yente_dataset,
+                                           timeout=settings.screening_timeout_seconds)
+    return configured
+
+
+def make_screening(configured: dict[str, Backend], *, default: str, threshold: float,
+                   clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> TaskFn:
+    """The task, screening through `configured[params.backend or default]`."""
+
+    async def screening(tools: TaskTools, task_input: ScreeningInput, params: ScreeningParams) -> dict[str, object]:
+        which = params.backend or default
+        backend = configured.get(which)
+        if backend is None:
+            setting = "ARABESQUE_SCREENING_YENTE_URL" if which == "yente" else "ARABESQUE_SCREENING_LIST"
+            raise ScreeningNotConfigured(f"Expected a screening list for the {which} backend, got none: set {setting}",
+                                         backend=which)
+        name = task_input.full_name
+        if not name:
+            raise TaskError("Expected a name to screen (`name`, or `first_name` and `last_name`), got none",
+                            task="screening", at="$.name")
+        capture = params.capture or f"screening.{params.schema.lower()}"
+        await tools.progress.report(capture, "running")
+        query = Query(name=name, schema=params.schema, birth_date=task_input.birth_date,
+                      nationality=task_input.nationality, jurisdiction=task_input.jurisdiction,
+                      registration_number=task_input.registration_number)
+        candidates = await backend.screen(query, limit=params.limit, floor=FLOOR)
+        review = threshold if params.threshold is None else params.threshold
+        hits = sum(1 for c in candidates if c.score >= review)
+        await tools.progress.report(capture, "warning" if hits else "passed")
+        return {"max_score": max((c.score for c in candidates), default=0.0), "hits": hits, "threshold": review,
+                "candidates": [msgspec.to_builtins(c) for c in candidates], "backend": which,
+                "list_version": backend.version, "checked_at": clock().isoformat()}
+
+    return TypedTask("screening", screening, input_type=ScreeningInput, params_type=ScreeningParams)
+
+
+def screening_tasks(settings: Settings) -> dict[str, TaskFn]:
+    """`{"screening": ...}`, to merge where the server gathers its tasks."""
+    return {"screening": make_screening(backends(settings), default=settings.screening_backend,
+                                        threshold=settings.screening_threshold)}
+
+
+__all__ = ["FLOOR", "ScreeningInput", "ScreeningParams", "backends", "make_screening",
+           "screening_tasks"]
