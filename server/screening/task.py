@@ -42,20 +42,24 @@ class Backend(Protocol):
 
 
 class ScreeningInput(msgspec.Struct, frozen=True, kw_only=True):
-    """Who to screen: `name` (a company's, or a person's whole name) or `first_name` and `last_name`."""
+    """Who to screen: `name` (a company's, or a person's whole name) or `first_name` and `last_name`.
 
-    name: str = ""
-    first_name: str = ""
-    middle_name: str = ""
-    last_name: str = ""
-    birth_date: str = ""
-    nationality: str = ""
-    jurisdiction: str = ""
-    registration_number: str = ""
+    Every field may be missing or null: a form leaves optional answers out.
+    """
+
+    name: str | None = None
+    first_name: str | None = None
+    middle_name: str | None = None
+    last_name: str | None = None
+    birth_date: str | None = None
+    nationality: str | None = None
+    jurisdiction: str | None = None
+    registration_number: str | None = None
 
     @property
     def full_name(self) -> str:
-        return self.name.strip() or " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p.strip())
+        parts = (self.first_name, self.middle_name, self.last_name)
+        return (self.name or "").strip() or " ".join(p.strip() for p in parts if p and p.strip())
 
 
 class ScreeningParams(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,14 +101,15 @@ def make_screening(configured: dict[str, Backend], *, default: str, threshold: f
                             task="screening", at="$.name")
         capture = params.capture or f"screening.{params.schema.lower()}"
         await tools.progress.report(capture, "running")
-        query = Query(name=name, schema=params.schema, birth_date=task_input.birth_date,
-                      nationality=task_input.nationality, jurisdiction=task_input.jurisdiction,
-                      registration_number=task_input.registration_number)
+        query = Query(name=name, schema=params.schema, birth_date=task_input.birth_date or "",
+                      nationality=task_input.nationality or "", jurisdiction=task_input.jurisdiction or "",
+                      registration_number=task_input.registration_number or "")
         candidates = await backend.screen(query, limit=params.limit, floor=FLOOR)
         review = threshold if params.threshold is None else params.threshold
         hits = sum(1 for c in candidates if c.score >= review)
         await tools.progress.report(capture, "warning" if hits else "passed")
-        return {"max_score": max((c.score for c in candidates), default=0.0), "hits": hits, "threshold": review,
+        return {"passed": hits == 0, "max_score": max((c.score for c in candidates), default=0.0), "hits": hits,
+                "threshold": review,
                 "candidates": [msgspec.to_builtins(c) for c in candidates], "backend": which,
                 "list_version": backend.version, "checked_at": clock().isoformat()}
 

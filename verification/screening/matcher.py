@@ -16,12 +16,13 @@ import numpy as np
 
 from verification.screening.ftm import Entity
 from verification.screening.names import Name, normalise, parse_name, whole_keys
-from verification.screening.scoring import compare_names
+from verification.screening.scoring import Alignment, align, explain
 
-MAX_CANDIDATES = 300
+MAX_CANDIDATES = 100
 DATE_AGREES, DATE_DIFFERS = 0.05, 0.2
 COUNTRY_AGREES, COUNTRY_DIFFERS = 0.03, 0.07
 NUMBER_AGREES = 0.1
+MAX_BONUS = DATE_AGREES + COUNTRY_AGREES + NUMBER_AGREES
 
 
 class Query(msgspec.Struct, frozen=True, kw_only=True):
@@ -130,27 +131,32 @@ class ScreeningIndex:
         """The best `limit` entities of the query's kind scoring at least `floor`, best first."""
         person = query.schema == "Person"
         name = parse_name(query.name, company=not person)
-        best: dict[int, tuple[float, list[str]]] = {}
+        best: dict[int, tuple[float, Alignment, Name]] = {}
         for slot in self._slots(name):
             number, listed = self._names[slot]
             if self.entities[number].is_person != person:
                 continue
-            score, reasons = compare_names(name, listed)
-            if listed.raw != self.entities[number].label:
-                reasons.append(f"matched the alias {listed.raw!r}")
-            if number not in best or score > best[number][0]:
-                best[number] = (score, reasons)
-        found: list[Candidate] = []
-        for number, (score, reasons) in best.items():
-            entity = self.entities[number]
-            delta, more = _adjust(query, entity)
+            alignment = align(name, listed)
+            if alignment.score + MAX_BONUS >= floor and (number not in best or alignment.score > best[number][0]):
+                best[number] = (alignment.score, alignment, listed)
+        scored: list[tuple[float, int, list[str]]] = []
+        for number, (score, _, _) in best.items():
+            delta, more = _adjust(query, self.entities[number])
             total = round(min(1.0, max(0.0, score + delta)), 4)
             if total >= floor:
-                found.append(Candidate(id=entity.id, caption=entity.label, score=total, reasons=reasons + more,
-                                       topics=entity.values("topics"), datasets=entity.datasets,
-                                       schema=entity.schema))
-        found.sort(key=lambda c: (-c.score, c.id))
-        return found[:limit]
+                scored.append((total, number, more))
+        scored.sort(key=lambda s: (-s[0], self.entities[s[1]].id))
+        return [self._candidate(name, number, total, best[number][1:], more) for total, number, more in scored[:limit]]
+
+    def _candidate(self, name: Name, number: int, total: float, matched: tuple[Alignment, Name],
+                   more: list[str]) -> Candidate:
+        entity = self.entities[number]
+        alignment, listed = matched
+        reasons = explain(name, listed, alignment)
+        if listed.raw != entity.label:
+            reasons.append(f"matched the alias {listed.raw!r}")
+        return Candidate(id=entity.id, caption=entity.label, score=total, reasons=reasons + more,
+                         topics=entity.values("topics"), datasets=entity.datasets, schema=entity.schema)
 
 
 __all__ = ["MAX_CANDIDATES", "Candidate", "Query", "ScreeningIndex"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import msgspec
 from anyascii import anyascii
@@ -78,12 +79,14 @@ def _collapse(text: str) -> str:
     return out
 
 
+@lru_cache(maxsize=200_000)
 def skeleton(token: str) -> str:
     """The first letter and the consonants after it, spelling variants folded: `mohammed`, `muhammad` -> `mhmd`."""
     folded = _fold(token)
     return _collapse(folded[:1] + folded[1:].translate(_VOWELS))
 
 
+@lru_cache(maxsize=200_000)
 def spelling(token: str) -> str:
     """The token with the spellings transliterations disagree on folded and each vowel run as `a`.
 
@@ -92,11 +95,13 @@ def spelling(token: str) -> str:
     return _collapse(_VOWEL_RUNS.sub("a", _fold(token)))
 
 
+@lru_cache(maxsize=200_000)
 def consonants(text: str) -> str:
     """The consonants only, `v` (from w) too: what a name written in Arabic script keeps (`ywsf`, `yousef` -> `sf`)."""
     return _collapse(_fold(text).translate(_ABJAD))
 
 
+@lru_cache(maxsize=200_000)
 def abjad(token: str) -> bool:
     """A token written without vowels, as Arabic or Hebrew script transliterates: `mhmd`, `nsr`."""
     return len(token) >= 2 and not any(v in token for v in "aeiou")

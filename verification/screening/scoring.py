@@ -10,6 +10,8 @@ lacks (a missing middle name) lower the score a little, a one-word name against 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.fuzz import ratio
 
@@ -46,8 +48,16 @@ def _weight(token: str) -> float:
     return 0.3 if token in PARTICLES else 0.5 if len(token) == 1 else 1.0
 
 
-def compare_names(query: Name, listed: Name) -> tuple[float, list[str]]:
-    """The name score in [0, 1] and the reasons a reviewer reads beside it."""
+class Alignment(NamedTuple):
+    score: float
+    pairs: dict[int, tuple[int, float]]
+    """query word -> (listed word, similarity)"""
+    whole: bool
+    """the names matched as whole strings (words split differently), not word by word"""
+
+
+def align(query: Name, listed: Name) -> Alignment:
+    """The name score in [0, 1] and the word pairs behind it; `explain` words it for a reviewer."""
     pairs = sorted(((_pair(q, c), i, j) for i, q in enumerate(query.tokens) for j, c in enumerate(listed.tokens)),
                    reverse=True)
     used_q: dict[int, tuple[int, float]] = {}
@@ -64,13 +74,20 @@ def compare_names(query: Name, listed: Name) -> tuple[float, list[str]]:
     score = min(1.0, matched / short_weight)
     extra = [t for t in longer if t not in PARTICLES][len([t for t in shorter if t not in PARTICLES]):]
     score *= (1 - EXTRA_WORD * len(extra)) if len(shorter) > 1 else ONE_WORD if longer != shorter else 1.0
-    whole = _whole(query, listed)
+    whole = _whole(query, listed) if score < 0.98 else 0.0
     if whole >= 0.9 and whole * 0.98 > score:
-        score = whole * 0.98
-        reasons = [f"name {score:.2f}", "same letters, split into words differently"]
-        return round(score, 4), reasons + (["compared after transliteration / accents removed"]
-                                           if query.folded or listed.folded else [])
-    reasons = [f"name {score:.2f}"]
+        return Alignment(round(whole * 0.98, 4), used_q, True)
+    return Alignment(round(max(0.0, score), 4), used_q, False)
+
+
+def explain(query: Name, listed: Name, alignment: Alignment) -> list[str]:
+    """Why the names scored what they did: order, initials, spelling variants, words one of them lacks."""
+    reasons = [f"name {alignment.score:.2f}"]
+    folded = ["compared after transliteration / accents removed"] if query.folded or listed.folded else []
+    if alignment.whole:
+        return [*reasons, "same letters, split into words differently", *folded]
+    used_q = alignment.pairs
+    used_c = {j for j, _ in used_q.values()}
     order = [j for _, (j, _s) in sorted(used_q.items())]
     if order != sorted(order) and len(order) > 1:
         reasons.append("word order differs")
@@ -90,9 +107,13 @@ def compare_names(query: Name, listed: Name) -> tuple[float, list[str]]:
     unmatched = [q for i, q in enumerate(query.tokens) if i not in used_q and q not in PARTICLES]
     if unmatched:
         reasons.append(f"not on the list: {' '.join(unmatched)}")
-    if query.folded or listed.folded:
-        reasons.append("compared after transliteration / accents removed")
-    return round(max(0.0, score), 4), reasons
+    return reasons + folded
 
 
-__all__ = ["compare_names"]
+def compare_names(query: Name, listed: Name) -> tuple[float, list[str]]:
+    """The name score in [0, 1] and the reasons a reviewer reads beside it."""
+    alignment = align(query, listed)
+    return alignment.score, explain(query, listed, alignment)
+
+
+__all__ = ["Alignment", "align", "compare_names", "explain"]
