@@ -25,7 +25,6 @@ from server.backoffice import Logins, build_backoffice, register_live
 from server.cases.routes import build_case_routes
 from server.cases.service import Cases
 from server.checks import TASKS, warm_up
-from server.screening.task import screening_tasks
 from server.db import Database, Repository
 from server.db.migrate import upgrade
 from server.devices import Devices
@@ -50,6 +49,7 @@ from server.ratelimit import RateLimiter
 from server.rekognition.api import build_rekognition_routes
 from server.rekognition.providers import AwsRekognition, LocalRekognition, Rekognition, RekognitionFaceMatcher
 from server.relay import NoRelay, RedisRelay, Relay
+from server.screening.task import screening_tasks
 from server.sessions import build_sessions
 from server.settings import Settings
 from server.sockets import SocketBroadcaster, register_handlers

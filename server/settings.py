@@ -218,8 +218,8 @@ DOCUMENTED: dict[str, str] = {
                                      "string; every node needs the same); default: generated into the data dir",
     "ARABESQUE_SCREENING_BACKEND": "where the screening task looks names up: local (the FtM list of "
                                    "ARABESQUE_SCREENING_LIST, default) or yente (ARABESQUE_SCREENING_YENTE_URL)",
-    "ARABESQUE_SCREENING_LIST": "a sanctions/PEP list in FollowTheMoney JSON lines: a file or a folder of .json, .jsonl "
-                                "or .ftm.json files (none: screening fails with screening.not_configured)",
+    "ARABESQUE_SCREENING_LIST": "a sanctions/PEP list in FollowTheMoney JSON lines: a file or a folder of .json, "
+                                ".jsonl or .ftm.json files (none: screening fails with screening.not_configured)",
     "ARABESQUE_SCREENING_THRESHOLD": "the review threshold: candidates scoring this or more count as hits (0.94)",
     "ARABESQUE_SCREENING_YENTE_URL": "base URL of a yente server for the yente backend (none)",
     "ARABESQUE_SCREENING_YENTE_DATASET": "the yente dataset to match against (default)",

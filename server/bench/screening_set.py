@@ -28,7 +28,8 @@ ARABIC = [("Mohammed", "محمد"), ("Ahmed", "أحمد"), ("Ali", "علي"), ("
 ARABIC_FAMILY = [("Al-Rashid", "الراشد"), ("Haddad", "حداد"), ("Mansour", "منصور"), ("Khoury", "خوري"),
                  ("Saleh", "صالح"), ("Nasrallah", "نصر الله"), ("Hamdan", "حمدان"), ("Qasim", "قاسم"),
                  ("Barakat", "بركات"), ("Aziz", "عزيز"), ("Jaber", "جابر"), ("Darwish", "درويش")]
-CHINESE_GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "霞"]
+CHINESE_GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
+                 "霞"]
 CHINESE_FAMILY = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭"]
 LATIN_GIVEN = ["José", "María", "François", "Jürgen", "Søren", "Zoë", "Łukasz", "Ángel", "Inés", "Björn", "Chloé",
                "John", "James", "Robert", "Michael", "William", "David", "Richard", "Thomas", "Charles", "Anna",
@@ -36,7 +37,7 @@ LATIN_GIVEN = ["José", "María", "François", "Jürgen", "Søren", "Zoë", "Łu
 LATIN_MIDDLE = ["Antonio", "Luis", "Marie", "Peter", "Lee", "Ann", "Edward", "Carlos", "Louise", "Ahmet"]
 LATIN_FAMILY = ["García", "Müller", "Schröder", "Dubois", "Lefèvre", "Smith", "Johnson", "Williams", "Brown", "Jones",
                 "Rossi", "Bianchi", "Fernández", "González", "Núñez", "Jensen", "Kowalski", "Nowak", "Wiśniewski",
-                "Yılmaz", "Öztürk", "Çelik", "Schmidt", "Fischer", "Weber", "Martínez", "López", "Moreau", "Dupont"]
+                "Yılmaz", "Öztürk", "Çelik", "Schmidt", "Fischer", "Weber", "Martínez", "López", "Moreau", "Dupont"]  # noqa: RUF001
 WORDS = ["Northern", "Star", "Global", "Trading", "Maritime", "Energy", "Petro", "Atlas", "Eastern", "Gulf", "Capital",
          "Metals", "Logistics", "Shipping", "Alpha", "Delta", "Orient", "Silk", "Road", "Invest", "Agro", "Steel"]
 FORMS = ["Ltd", "LLC", "GmbH", "S.A.", "JSC", "OOO", "Limited", "Holding"]
@@ -89,8 +90,8 @@ def _person(rng: random.Random, culture: str = "") -> tuple[list[str], list[str]
     culture = culture or rng.choice(("russian", "arabic", "chinese", "latin", "latin"))
     if culture == "russian":
         given, family = rng.choice(RUSSIAN_GIVEN), rng.choice(RUSSIAN_FAMILY)
-        if given[-1] == "а" and not family.endswith("а"):
-            family += "а"
+        if given[-1] == "а" and not family.endswith("а"):  # noqa: RUF001 (Cyrillic: a woman's surname)
+            family += "а"  # noqa: RUF001
         listed = [given, family]
         return listed, [_other_scheme(normalise(t).replace(" ", "").capitalize()) for t in listed], "", culture
     if culture == "arabic":
@@ -151,10 +152,12 @@ def build(*, targets: int = 400, entities: int = 100_000, seed: int = 20261128) 
             known = variant == "initial" or rng.random() < KNOWN_BIRTH_DATE
             labelled.append(Labelled(query=Query(name=name, birth_date=birth if known else ""),
                                      expected=entity_id, kind=variant, split=split))
-        other = next(o for o in iter(lambda: _person(rng, culture)[1], None) if o[0] != latin[0])
+        other = _person(rng, culture)[1]
+        while other[0] == latin[0]:
+            other = _person(rng, culture)[1]
         other_birth = _date(rng) if rng.random() < KNOWN_BIRTH_DATE else ""
-        labelled.append(Labelled(query=Query(name=" ".join([other[0], *latin[1:]]), birth_date=other_birth), expected="",
-                                 kind="shared_name_part", split=split))
+        labelled.append(Labelled(query=Query(name=" ".join([other[0], *latin[1:]]), birth_date=other_birth),
+                                 expected="", kind="shared_name_part", split=split))
         labelled.append(Labelled(query=Query(name=" ".join(latin), birth_date=_date(rng)), expected="",
                                  kind="other_birth_date", split=split))
     while len(listed) < entities:

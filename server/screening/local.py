@@ -37,6 +37,7 @@ class LocalBackend:
             async with self._lock:
                 if self._index is None:
                     self._index, self._version = await asyncio.to_thread(self._load)
+        assert self._index is not None  # built above, by this caller or the one it waited for
         return self._index
 
     async def screen(self, query: Query, *, limit: int, floor: float) -> list[Candidate]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,7 +121,7 @@ def test_a_name_split_differently_still_matches() -> None:
     assert score >= 0.95 and "same letters, split into words differently" in reasons
 
 
-def _write(path: Path, entities: list[dict[str, object]]) -> Path:
+def _write(path: Path, entities: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entities))
     return path
 
@@ -150,12 +151,12 @@ def test_a_bad_line_fails_with_the_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(ScreeningListInvalid) as caught:
         load_entities(bad)
     assert caught.value.code == "screening.list_invalid"
-    assert caught.value.message.startswith(f"Expected an FtM entity") and f"line 2 of {bad}" in caught.value.message
+    assert caught.value.message.startswith("Expected an FtM entity") and f"line 2 of {bad}" in caught.value.message
     assert caught.value.details == {"path": str(bad), "line": 2}
 
 
 def test_a_missing_path_or_an_empty_folder_fails_clearly(tmp_path: Path) -> None:
     with pytest.raises(ScreeningListInvalid, match="Expected a file or folder at"):
         load_entities(tmp_path / "nowhere")
-    with pytest.raises(ScreeningListInvalid, match="Expected .json, .jsonl or .ftm.json files in the folder"):
+    with pytest.raises(ScreeningListInvalid, match=r"Expected \.json, \.jsonl or \.ftm\.json files in the folder"):
         load_entities(tmp_path)

@@ -26,7 +26,7 @@ MAX_BONUS = DATE_AGREES + COUNTRY_AGREES + NUMBER_AGREES
 
 
 class Query(msgspec.Struct, frozen=True, kw_only=True):
-    """Who is screened: a person (`birth_date` as YYYY[-MM[-DD]]) or a company (`jurisdiction`, `registration_number`)."""
+    """Who is screened: a person (`birth_date` as YYYY[-MM[-DD]]) or a company (`jurisdiction`, its number)."""
 
     name: str
     schema: str = "Person"

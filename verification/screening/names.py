@@ -24,7 +24,7 @@ LEGAL_FORMS = frozenset({"ltd", "limited", "llc", "inc", "incorporated", "corp",
                          "gmbh", "ag", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "plc", "oao", "ooo", "zao",
                          "pao", "ao", "jsc", "ojsc", "pjsc", "cjsc", "llp", "lp", "kg", "ab", "oy", "as", "the",
                          "and", "of", "group", "holding", "holdings", "fze", "fzco", "pte", "pty", "sdn", "bhd"})
-"""Words of a company's legal form: a query for `Acme` finds `ACME Ltd`, `Acme Holdings` and `ООО Акме`."""
+"""Words of a company's legal form: a query for `Acme` finds `ACME Ltd`, `Acme Holdings` and `ООО Акме`."""  # noqa: RUF001
 
 _WIDE = re.compile(r"([\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff])")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
@@ -133,4 +133,5 @@ def whole_keys(name: Name) -> tuple[str, ...]:
     return ("w:" + skeleton(name.squashed), "w:" + skeleton(name.joined), "k:" + consonants(name.joined))
 
 
-__all__ = ["LEGAL_FORMS", "PARTICLES", "Name", "normalise", "parse_name", "skeleton", "whole_keys", "abjad", "consonants", "spelling"]
+__all__ = ["LEGAL_FORMS", "PARTICLES", "Name", "abjad", "consonants", "normalise", "parse_name", "skeleton", "spelling",
+           "whole_keys"]

@@ -33,7 +33,7 @@ async def _run(server: Server, person: tuple[str, str, str, str, bool]) -> tuple
         if nationality:
             values["nationality"] = nationality
         await device.submit(screen, values)
-        await device.next(p.Message, lambda m: isinstance(m, p.Screen) and m.screen_id in ("manual_review", "approved")
+        await device.next(p.Message, lambda m: (isinstance(m, p.Screen) and m.screen_id in ("manual_review", "approved"))
                           or isinstance(m, p.JourneyCompleted), timeout=60)
     finally:
         await device.close()
@@ -75,8 +75,10 @@ async def test_without_a_list_the_task_fails_with_its_code_and_the_case_goes_to_
     await device.screen("manual_review", timeout=60)
     await device.close()
     view = server.session(session["session_id"])
-    assert [e["kind"] for e in view["timeline"]] == ["start", "submit", "task.failed"]  # type: ignore[union-attr, index]
-    error = view["data"]["screening"]["person"]["error"]  # type: ignore[index, call-overload]
+    timeline, data = view["timeline"], view["data"]
+    assert isinstance(timeline, list) and isinstance(data, dict)
+    assert [e["kind"] for e in timeline] == ["start", "submit", "task.failed"]
+    error = data["screening"]["person"]["error"]
     assert error == {"code": "screening.not_configured",
                      "message": "Expected a screening list for the local backend, got none: set ARABESQUE_SCREENING_LIST"}
 

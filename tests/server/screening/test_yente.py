@@ -72,7 +72,7 @@ async def _screen(server: Server, first: str, last: str) -> dict[str, object]:
     device = await Sdk(server, session["token"]).connect()
     screen = await device.screen("person")
     await device.submit(screen, {"first_name": first, "last_name": last})
-    await device.next(p.Message, lambda m: isinstance(m, p.Screen) and m.screen_id == "manual_review"
+    await device.next(p.Message, lambda m: (isinstance(m, p.Screen) and m.screen_id == "manual_review")
                       or isinstance(m, p.JourneyCompleted), timeout=60)
     await device.close()
     view = await asyncio.to_thread(server.session, session["session_id"])
