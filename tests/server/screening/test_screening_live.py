@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import sdk_protocol as p
+from tests.server.backoffice.helpers import create_users, log_in
 from tests.server.live import Sdk, Server
 from tests.server.screening.journey import write_journey, write_list
 
@@ -92,3 +93,29 @@ def test_a_list_path_that_does_not_exist_stops_the_server_with_the_setting(serve
         assert "ARABESQUE_SCREENING_LIST: expected an FtM file or folder, found nothing at" in str(exc)
     else:
         raise AssertionError("the server started with a list that does not exist")
+
+
+async def test_the_reviewer_sees_the_candidates_and_their_reasons(server_factory: Callable[..., Server],
+                                                                  tmp_path: Path) -> None:
+    env = {"ARABESQUE_SCREENING_LIST": str(write_list(tmp_path / "list")),
+           "ARABESQUE_JOURNEYS_DIR": str(write_journey(tmp_path / "journeys"))}
+    server = server_factory(env).start()
+    hits = await asyncio.gather(*(_run(server, PEOPLE[0]) for _ in range(4)))
+    assert {state for state, _ in hits} == {"manual_review"}
+    with server.api() as api:
+        cases = api.get("/v1/cases", params={"journey": "screened_person"}).json()["cases"]
+        assert len(cases) == 4
+        detail = api.get(f"/v1/cases/{cases[0]['session_id']}").json()
+    assert "screening" not in detail["data"] and detail["case"]["flags"] == ["screening_hit"]
+    [person] = detail["screening"]
+    assert person["name"] == "person" and person["hits"] == 1 and person["threshold"] == 0.94
+    best = person["candidates"][0]
+    assert best["id"] == "os-putin" and best["caption"] == "Vladimir Putin" and best["score"] >= 0.94
+    assert "birth date matches (1952-10-07)" in best["reasons"] and "nationality matches (ru)" in best["reasons"]
+    create_users(server, ("reviewer@example.com", "reviewer", "default"))
+    client, _ = log_in(server, "reviewer@example.com")
+    page = client.get(f"/backoffice/cases/{cases[0]['session_id']}")
+    client.close()
+    assert page.status_code == 200
+    assert 'id="screening-person"' in page.text and 'data-candidate="os-putin"' in page.text
+    assert "birth date matches (1952-10-07)" in page.text and "us_ofac_sdn" in page.text
