@@ -114,12 +114,15 @@ def screening(context: dict[str, object]) -> list[ScreeningView]:
         if isinstance(error, dict):
             views.append(ScreeningView(name=name, error=f"{error.get('code')}: {error.get('message')}"))
             continue
-        candidates = result.get("candidates")
-        views.append(ScreeningView(
-            name=name, hits=int(_number(result.get("hits")) or 0), max_score=_number(result.get("max_score")) or 0.0,
-            threshold=_number(result.get("threshold")), list_version=str(result.get("list_version") or ""),
-            checked_at=str(result.get("checked_at") or ""),
-            candidates=msgspec.convert(candidates if isinstance(candidates, list) else [], list[CandidateView])))
+        people = result.get("people")
+        for who, one in ([(f"{name}: {p.get('name')}", p) for p in people if isinstance(p, dict)]
+                         if isinstance(people, list) else [(name, result)]):
+            candidates = one.get("candidates")
+            views.append(ScreeningView(
+                name=who, hits=int(_number(one.get("hits")) or 0), max_score=_number(one.get("max_score")) or 0.0,
+                threshold=_number(result.get("threshold")), list_version=str(result.get("list_version") or ""),
+                checked_at=str(result.get("checked_at") or ""),
+                candidates=msgspec.convert(candidates if isinstance(candidates, list) else [], list[CandidateView])))
     return views
 
 
