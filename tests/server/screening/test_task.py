@@ -11,6 +11,7 @@ from sdk_protocol.messages import CheckStatus
 from server.cases.views import screening as screening_view
 from server.screening.local import LocalBackend
 from server.screening.task import make_screening
+from server.settings import ConfigError, load_settings
 from server.tasks import TaskError, TaskFn, TaskTools
 from tests.server.screening.journey import write_list
 
@@ -82,3 +83,14 @@ async def test_the_yente_backend_unset_names_its_setting(task: TaskFn) -> None:
     assert caught.value.message == ("Expected a screening list for the yente backend, got none: set "
                                     "ARABESQUE_SCREENING_YENTE_URL")
 
+
+
+@pytest.mark.parametrize(("env", "says"), [
+    ({"ARABESQUE_SCREENING_BACKEND": "ofac"}, "ARABESQUE_SCREENING_BACKEND: expected local or yente, got 'ofac'"),
+    ({"ARABESQUE_SCREENING_THRESHOLD": "1.5"}, "ARABESQUE_SCREENING_THRESHOLD / ARABESQUE_SCREENING_TIMEOUT_SECONDS: "
+                                               "expected a threshold in (0, 1] and a timeout > 0, got 1.5 and 10.0"),
+])
+def test_screening_settings_are_checked_at_start(env: dict[str, str], says: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    assert caught.value.message == says
