@@ -50,6 +50,7 @@ from server.ratelimit import RateLimiter
 from server.rekognition.api import build_rekognition_routes
 from server.rekognition.providers import AwsRekognition, LocalRekognition, Rekognition, RekognitionFaceMatcher
 from server.relay import NoRelay, RedisRelay, Relay
+from server.screening.task import screening_tasks
 from server.sessions import build_sessions
 from server.settings import Settings
 from server.sockets import SocketBroadcaster, register_handlers
@@ -81,7 +82,8 @@ class Application:
         catalogs = load_catalogs()
         extra = [Path(settings.journeys_dir)] if settings.journeys_dir else []
         self.http_task = build_http_task(settings)
-        self.tasks = load_tasks(self.http_task)  # the same registry `arabesque journeys check` uses
+        # the same registry `arabesque journeys check` uses
+        self.tasks = load_tasks(self.http_task, configured=screening_tasks(settings))
         self.registry = load_registry(engine=RulesEngine(), catalogs=catalogs, extra=extra, tasks=self.tasks.checks)
         self.database = Database(settings.resolved_database_url, max_queue=settings.write_queue_limit,
                                  max_wait_seconds=settings.write_wait_seconds)

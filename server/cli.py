@@ -16,12 +16,14 @@ def _journeys_check(args: argparse.Namespace) -> int:
 
     from server.journeys import check_files
     from server.plugins import build_http_task, load_tasks
+    from server.screening.task import screening_tasks
     from server.settings import ConfigError, load_settings
     from server.workflow import RulesEngine
     from ui_schemas.loader import load_catalogs
 
     try:  # the very registry `arabesque serve` builds from this environment, plugins included
-        tasks = load_tasks(build_http_task(load_settings(os.environ)))
+        settings = load_settings(os.environ)
+        tasks = load_tasks(build_http_task(settings), configured=screening_tasks(settings))
     except ConfigError as exc:
         print(f"{exc.code}: {exc.message}", file=sys.stderr)
         return 2
@@ -284,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     quality_set.add_argument("--seed", type=int, default=20261128)
     quality_set.add_argument("--only", default="", help="only the specimens whose file name contains this")
     quality_set.set_defaults(run=_bench_quality_set)
+    from server.bench.screening_cli import register as register_screening_bench
+
+    register_screening_bench(bench)
 
     from server.users_cli import register as register_users
 

@@ -26,6 +26,7 @@ ERROR_MODULES: tuple[tuple[str, ...], ...] = (
     ("server.webhooks.outbound",),
     ("server.webhooks.types",),
     ("server.plugins.http_errors",),
+    ("server.screening.errors",), ("verification.screening.ftm",),
 )
 """Modules defining `SdkError` subclasses. Each entry lists alternative homes; at least one must exist."""
 

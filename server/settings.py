@@ -94,6 +94,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     http_max_response_bytes: int = 1024 * 1024
     secrets: str = ""
     secrets_file: str = ""
+    # --- sanctions and PEP screening (server/screening)
+    screening_backend: str = "local"
+    screening_list: str = ""
+    screening_threshold: float = 0.94
+    """chosen by `arabesque bench screening` on its calibration split (README, Performance)"""
+    screening_yente_url: str = ""
+    screening_yente_dataset: str = "default"
+    screening_timeout_seconds: float = 10.0
 
     @property
     def data_path(self) -> Path:
@@ -220,7 +228,28 @@ DOCUMENTED: dict[str, str] = {
     "ARABESQUE_SECRETS": "a JSON object of secret names to values that http tasks reference as {secrets.NAME} "
                          "(none)",
     "ARABESQUE_SECRETS_FILE": "a file of `name=value` lines (# comments) with more secrets; it wins a name both give",
+    "ARABESQUE_SCREENING_BACKEND": "where the screening task looks names up: local (the FtM list of "
+                                   "ARABESQUE_SCREENING_LIST, default) or yente (ARABESQUE_SCREENING_YENTE_URL)",
+    "ARABESQUE_SCREENING_LIST": "a sanctions/PEP list in FollowTheMoney JSON lines: a file or a folder of .json, "
+                                ".jsonl or .ftm.json files (none: screening fails with screening.not_configured)",
+    "ARABESQUE_SCREENING_THRESHOLD": "the review threshold: candidates scoring this or more count as hits (0.94)",
+    "ARABESQUE_SCREENING_YENTE_URL": "base URL of a yente server for the yente backend (none)",
+    "ARABESQUE_SCREENING_YENTE_DATASET": "the yente dataset to match against (default)",
+    "ARABESQUE_SCREENING_TIMEOUT_SECONDS": "seconds a yente match request may take (10)",
 }
+
+
+def _check_screening(settings: Settings) -> None:
+    if settings.screening_backend not in ("local", "yente"):
+        raise ConfigError(f"{PREFIX}SCREENING_BACKEND: expected local or yente, got {settings.screening_backend!r}",
+                          variable=f"{PREFIX}SCREENING_BACKEND")
+    if settings.screening_list and not Path(settings.screening_list).expanduser().exists():
+        raise ConfigError(f"{PREFIX}SCREENING_LIST: expected an FtM file or folder, found nothing at "
+                          f"{settings.screening_list}", variable=f"{PREFIX}SCREENING_LIST")
+    if not 0 < settings.screening_threshold <= 1 or settings.screening_timeout_seconds <= 0:
+        raise ConfigError(f"{PREFIX}SCREENING_THRESHOLD / {PREFIX}SCREENING_TIMEOUT_SECONDS: expected a threshold in "
+                          f"(0, 1] and a timeout > 0, got {settings.screening_threshold} and "
+                          f"{settings.screening_timeout_seconds}", variable=f"{PREFIX}SCREENING_THRESHOLD")
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -267,6 +296,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if bool(settings.rekognition_access_key_id) != bool(settings.rekognition_secret_access_key):
         raise ConfigError(f"{PREFIX}REKOGNITION_ACCESS_KEY_ID and {PREFIX}REKOGNITION_SECRET_ACCESS_KEY: expected both "
                           "or neither, got one", variable=f"{PREFIX}REKOGNITION_ACCESS_KEY_ID")
+    _check_screening(settings)
     if settings.jobs not in ("local", "procrastinate"):
         raise ConfigError(f"{PREFIX}JOBS: expected local or procrastinate, got {settings.jobs!r}",
                           variable=f"{PREFIX}JOBS")

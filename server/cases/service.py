@@ -110,7 +110,8 @@ class Cases:
         files = await self.store.list_files(session_id)
         return CaseDetail(case=views.summary(row), state=session.state, session_status=session.status,
                           data=views.entered_data(snapshot.context), captures=views.captures(snapshot.context, files),
-                          face=views.face(snapshot.context), trace=trace, timeline=timeline,
+                          face=views.face(snapshot.context), screening=views.screening(snapshot.context),
+                          trace=trace, timeline=timeline,
                           notes=views.notes(await self.store.list_notes(session_id)), decisions=decisions,
                           options=views.options(journey.journey, self.catalogs),
                           can_decide=self._may_decide(principal, row) and session.status == "review")

@@ -99,6 +99,31 @@ class FaceView(msgspec.Struct, frozen=True, kw_only=True):
     thresholds: dict[str, float] = {}
 
 
+class CandidateView(msgspec.Struct, frozen=True, kw_only=True):
+    """A listed entity the screening found close to the person or company, with why."""
+
+    id: str
+    caption: str
+    score: float
+    reasons: list[str] = []
+    topics: list[str] = []
+    datasets: list[str] = []
+
+
+class ScreeningView(msgspec.Struct, frozen=True, kw_only=True):
+    """One `screening.<who>` result: its hits at the threshold and the candidates a reviewer compares."""
+
+    name: str
+    hits: int = 0
+    max_score: float = 0.0
+    threshold: float | None = None
+    candidates: list[CandidateView] = []
+    list_version: str = ""
+    checked_at: str = ""
+    error: str = ""
+    """why the screening did not run (`screening.not_configured: ...`); empty when it did"""
+
+
 class TraceStep(msgspec.Struct, frozen=True, kw_only=True):
     """One step of the decision trace, readable: which rules were asked and what they said."""
 
@@ -167,6 +192,7 @@ class CaseDetail(msgspec.Struct, frozen=True, kw_only=True):
     """what the user entered, by screen (captures are under `captures`)"""
     captures: list[CaptureView] = []
     face: FaceView | None = None
+    screening: list[ScreeningView] = []
     trace: list[TraceStep] = []
     timeline: list[TimelineEntry] = []
     notes: list[NoteView] = []

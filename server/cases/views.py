@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from server.cases.types import (
+    CandidateView,
     CaptureView,
     CaseSummary,
     CheckView,
@@ -13,6 +14,7 @@ from server.cases.types import (
     FaceView,
     NoteView,
     ReviewOptions,
+    ScreeningView,
     TimelineEntry,
     TraceStep,
 )
@@ -21,7 +23,7 @@ from server.workflow import Decision
 from ui_schemas.loader import Catalogs
 from ui_schemas.model import Journey
 
-HIDDEN_CONTEXT = ("captures", "checks", "review", "retakes", "$now")
+HIDDEN_CONTEXT = ("captures", "checks", "review", "retakes", "screening", "$now")
 """Context roots shown elsewhere on the page (or not for people): the rest is what the user entered."""
 REVIEWER_LOCALE = "en"
 
@@ -99,6 +101,29 @@ def face(context: dict[str, object]) -> FaceView | None:
                         thresholds={k: float(v) for k, v in thresholds.items() if isinstance(v, int | float)}
                         if isinstance(thresholds, dict) else {})
     return None
+
+
+def screening(context: dict[str, object]) -> list[ScreeningView]:
+    """Each `screening.<who>` result (the `screening` task's), with its candidates, or the error it failed with."""
+    results = context.get("screening")
+    views = []
+    for name, result in (results.items() if isinstance(results, dict) else []):
+        if not isinstance(result, dict):
+            continue
+        error = result.get("error")
+        if isinstance(error, dict):
+            views.append(ScreeningView(name=name, error=f"{error.get('code')}: {error.get('message')}"))
+            continue
+        people = result.get("people")
+        for who, one in ([(f"{name}: {p.get('name')}", p) for p in people if isinstance(p, dict)]
+                         if isinstance(people, list) else [(name, result)]):
+            candidates = one.get("candidates")
+            views.append(ScreeningView(
+                name=who, hits=int(_number(one.get("hits")) or 0), max_score=_number(one.get("max_score")) or 0.0,
+                threshold=_number(result.get("threshold")), list_version=str(result.get("list_version") or ""),
+                checked_at=str(result.get("checked_at") or ""),
+                candidates=msgspec.convert(candidates if isinstance(candidates, list) else [], list[CandidateView])))
+    return views
 
 
 def trace_and_timeline(snapshot_trace: list[Decision],

@@ -84,11 +84,15 @@ def _plugin(entry: EntryPoint, taken: Mapping[str, TaskFn]) -> TypedTask[msgspec
 
 
 def load_tasks(http: HttpTask,
-               plugins: Callable[[], Iterable[EntryPoint]] = lambda: entry_points(group=GROUP)) -> Tasks:
-    """The built-in tasks, `http`, and every installed plugin's; ConfigError when a plugin is broken."""
-    functions: dict[str, TaskFn] = {**TASKS, http.name: http}
+               plugins: Callable[[], Iterable[EntryPoint]] = lambda: entry_points(group=GROUP), *,
+               configured: Mapping[str, TaskFn] | None = None) -> Tasks:
+    """The built-in tasks, `http`, the built-ins made from settings (`configured`, e.g. `screening`), and every
+    installed plugin's; ConfigError when a plugin is broken."""
+    built_in: dict[str, TaskFn] = {**TASKS, **(configured or {})}
+    functions: dict[str, TaskFn] = {**built_in, http.name: http}
     sources = [TaskSource(name=name, source="built-in") for name in functions]
-    checks: dict[str, ParamsCheck] = {name: typed_check(fn) for name, fn in TASKS.items() if isinstance(fn, TypedTask)}
+    checks: dict[str, ParamsCheck] = {name: typed_check(fn) for name, fn in built_in.items()
+                                      if isinstance(fn, TypedTask)}
     checks[http.name] = http.check
     for entry in plugins():
         plugin = _plugin(entry, functions)

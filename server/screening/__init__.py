@@ -1,0 +1,1 @@
+"""Sanctions and PEP screening in the server: the local and yente backends and the `screening` task."""
