@@ -112,6 +112,14 @@ def _bench_faces(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_duplicates(args: argparse.Namespace) -> int:
+    from server.bench.duplicates import SIZES, run
+
+    sizes = tuple(int(n) for n in args.sizes.split(",")) if args.sizes else SIZES
+    print(json.dumps(run(Path(args.directory), workers=args.workers, limit=args.limit, sizes=sizes), indent=2))
+    return 0
+
+
 def _bench_quality(args: argparse.Namespace) -> int:
     from server.bench.quality import run
 
@@ -236,6 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
     faces.add_argument("--workers", type=int, default=2)
     faces.add_argument("--plot", help="write the ROC curve to this PNG")
     faces.set_defaults(run=_bench_faces)
+    duplicates = bench.add_parser("duplicates", help="duplicate-identity search on DIR/lfw identities, and search "
+                                                     "time at 10k, 100k and 1M enrolled faces")
+    duplicates.add_argument("directory")
+    duplicates.add_argument("--workers", type=int, default=2)
+    duplicates.add_argument("--limit", type=int, help="at most this many identities of each kind")
+    duplicates.add_argument("--sizes", help="enrolled counts to time, comma-separated (default 10000,100000,1000000)")
+    duplicates.set_defaults(run=_bench_duplicates)
     quality = bench.add_parser("quality", help="document checks against DIR/labels.csv")
     quality.add_argument("directory")
     quality.add_argument("--preset", default="normal", choices=["relaxed", "normal", "strict"])
