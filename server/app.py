@@ -26,9 +26,11 @@ from server.cases.routes import build_case_routes
 from server.cases.service import Cases
 from server.checks import TASKS, warm_up
 from server.db import Database, Repository
+from server.db.faces import FaceRecords
 from server.db.migrate import upgrade
 from server.devices import Devices
 from server.erasure import Eraser
+from server.faces_index import FaceIndex
 from server.fast_json import fast_json
 from server.files import Files
 from server.handoffs import Handoffs
@@ -47,6 +49,7 @@ from server.observe import Observe
 from server.openapi import Reference
 from server.ratelimit import RateLimiter
 from server.rekognition.api import build_rekognition_routes
+from server.rekognition.collections import Collections
 from server.rekognition.providers import AwsRekognition, LocalRekognition, Rekognition, RekognitionFaceMatcher
 from server.relay import NoRelay, RedisRelay, Relay
 from server.sessions import build_sessions
@@ -106,6 +109,8 @@ class Application:
             self.faces = AwsRekognition(region=settings.rekognition_region,
                                         endpoint_url=settings.rekognition_endpoint_url or None)
             matcher = RekognitionFaceMatcher(self.faces)
+        self.collections = Collections(FaceRecords(self.database), FaceIndex(max_faces=settings.face_index_size),
+                                       self.pool, clock=clock, region=settings.rekognition_region)
         key_id, secret, _ = resolve_rekognition_keys(settings)
         self.rekognition_keys = {key_id: secret}
         self.live = LiveSessions(self.repo.load_session, capacity=settings.session_cache_size)
@@ -176,7 +181,8 @@ class Application:
                   *build_case_routes(self.cases, guard, settings.limits()),
                   *build_admin_routes(keys=self.keys, audit=self.audit, guard=guard, limits=settings.limits()),
                   *build_webhook_routes(self.webhooks, guard, settings.limits()),
-                  *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get),
+                  *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get,
+                                            self.collections),
                   *backoffice,
                   *build_web(catalogs, self.sessions.integrator, demo=settings.demo == "on", tenant=settings.tenant,
                              limits=settings.limits()),

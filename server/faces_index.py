@@ -86,10 +86,7 @@ class Shelf:
             if count == 0 or limit <= 0 or probe.shape[0] != self._data.shape[1]:
                 return []
             distances = 1.0 - self._data[:count] @ probe.astype(np.float32)
-            if count > limit:
-                nearest = np.argpartition(distances, limit - 1)[:limit]
-            else:
-                nearest = np.arange(count)
+            nearest = np.argpartition(distances, limit - 1)[:limit] if count > limit else np.arange(count)
             nearest = nearest[np.argsort(distances[nearest], kind="stable")]
             return [Hit(face_id=self._ids[i], distance=max(0.0, float(distances[i])))
                     for i in nearest if distances[i] <= max_distance]

@@ -68,6 +68,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     write_queue_limit: int = 5000
     write_wait_seconds: float = 10.0
     session_cache_size: int = 20_000
+    face_index_size: int = 2_000_000
     # --- the back office
     cookie_secure: str = "auto"
     login_ttl_seconds: int = 8 * 3600
@@ -228,7 +229,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise ConfigError(f"{name}: {expected}, got {raw.get(field, '')!r}", variable=name) from None
     for name in ("token_ttl_seconds", "max_upload_bytes", "max_message_bytes", "task_timeout_seconds",
                  "timer_poll_seconds", "sdk_rate_per_second", "sdk_rate_burst", "api_rate_per_second",
-                 "api_rate_burst", "write_queue_limit", "write_wait_seconds", "session_cache_size",
+                 "api_rate_burst", "write_queue_limit", "write_wait_seconds", "session_cache_size", "face_index_size",
                  "login_ttl_seconds", "login_rate_per_minute", "login_rate_burst", "handoff_seconds",
                  "handoff_rate_per_minute", "handoff_rate_burst"):
         if getattr(settings, name) <= 0:

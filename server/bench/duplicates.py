@@ -45,10 +45,13 @@ def _warm() -> None:
     models()
 
 
-def identities(directory: Path, limit: int | None = None) -> tuple[list[tuple[str, Path, Path]], list[tuple[str, Path]]]:
+Twice = list[tuple[str, Path, Path]]
+
+
+def identities(directory: Path, limit: int | None = None) -> tuple[Twice, list[tuple[str, Path]]]:
     """(name, enrolled image, probe image) of identities with two images or more, and (name, image) of those
     with one; sorted by name, at most `limit` of each."""
-    twice: list[tuple[str, Path, Path]] = []
+    twice: Twice = []
     once: list[tuple[str, Path]] = []
     for person in sorted(p for p in (directory / "lfw").iterdir() if p.is_dir()):
         images = sorted(person.glob("*.jpg"))
@@ -70,7 +73,8 @@ def identification(enrolled: dict[str, np.ndarray], probes: list[tuple[str, np.n
     rank1 = sum(1 for name, hits in nearest if hits and hits[0].face_id == name)
     points: dict[str, object] = {}
     for label, point in OPERATING_POINTS.items():
-        found = sum(1 for name, hits in nearest if hits and hits[0].face_id == name and hits[0].distance <= point.distance)
+        found = sum(1 for name, hits in nearest if hits and hits[0].face_id == name
+                    and hits[0].distance <= point.distance)
         wrong = sum(1 for name, hits in nearest if hits and hits[0].face_id != name
                     and hits[0].distance <= point.distance)
         false = sum(1 for hits in stranger_hits if hits and hits[0].distance <= point.distance)
