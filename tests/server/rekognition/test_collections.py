@@ -48,7 +48,7 @@ def people(shared_data: Path) -> dict[str, list[bytes]]:
 @pytest.fixture(scope="module")
 def astronaut() -> bytes:
     out = io.BytesIO()
-    Image.fromarray(skimage_data.astronaut()).save(out, format="JPEG", quality=92)
+    Image.fromarray(skimage_data.astronaut()).save(out, format="JPEG", quality=92)  # type: ignore[no-untyped-call]
     return out.getvalue()
 
 
