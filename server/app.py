@@ -29,6 +29,7 @@ from server.db import Database, Repository
 from server.db.faces import FaceRecords
 from server.db.migrate import upgrade
 from server.devices import Devices
+from server.duplicates import SEARCH_DUPLICATES, Duplicates
 from server.erasure import Eraser
 from server.faces_index import FaceIndex
 from server.fast_json import fast_json
@@ -38,7 +39,7 @@ from server.http import Guard, build_routes, http_error_handler, internal_error_
 from server.http_admin import build_admin_routes
 from server.http_handoff import build_handoff_routes
 from server.idempotency import Idempotency
-from server.jobs import JobEngine, LocalJobs
+from server.jobs import JobEngine, LocalJobs, Periodic
 from server.jobs.pg import PgJobs
 from server.journeys import load_registry
 from server.keys import KeyAdmin
@@ -82,7 +83,8 @@ class Application:
         self.settings = settings
         catalogs = load_catalogs()
         extra = [Path(settings.journeys_dir)] if settings.journeys_dir else []
-        self.registry = load_registry(engine=RulesEngine(), catalogs=catalogs, extra=extra, tasks=TASKS.keys())
+        self.registry = load_registry(engine=RulesEngine(), catalogs=catalogs, extra=extra,
+                                      tasks=frozenset({*TASKS, SEARCH_DUPLICATES}))
         self.database = Database(settings.resolved_database_url, max_queue=settings.write_queue_limit,
                                  max_wait_seconds=settings.write_wait_seconds)
         self.repo = Repository(self.database)
@@ -130,10 +132,12 @@ class Application:
         self.files = Files(repo=self.repo, store=self.store, active=self.live.fetch, audit=self.audit, clock=clock,
                            default_tenant=settings.tenant, max_upload_bytes=settings.max_upload_bytes,
                            presign_ttl=dt.timedelta(seconds=settings.presign_seconds))
+        self.duplicates = Duplicates(self.collections, self.collections.records, self.repo, self.files, clock=clock)
         broadcaster = SocketBroadcaster(self.sio)
         self.sessions = build_sessions(
             repo=self.repo, registry=self.registry, catalogs=catalogs, files=self.files,
-            runner=TaskRunner(TASKS, pool=self.pool, faces=matcher), broadcaster=broadcaster,
+            runner=TaskRunner({**TASKS, SEARCH_DUPLICATES: self.duplicates.task()}, pool=self.pool, faces=matcher),
+            broadcaster=broadcaster,
             devices=self.devices, live=self.live, clock=clock,
             token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds), relay=self.relay, metrics=self.metrics,
             start_task=task_starter(self.jobs))
@@ -149,6 +153,8 @@ class Application:
         self.background = Background(sessions=self.sessions, repo=self.repo, jobs=self.jobs, sweep=self.eraser.sweep,
                                      poll_seconds=settings.timer_poll_seconds,
                                      resume_periodically=isinstance(self.jobs, PgJobs))
+        self.jobs.every(Periodic(name="faces.enrol", handler=self.duplicates.enrol_due,
+                                 seconds=settings.timer_poll_seconds))
         self.webhooks = build_webhooks(settings=settings, repo=self.repo, jobs=self.jobs, sessions=self.sessions,
                                        audit=self.audit, metrics=self.metrics, clock=clock)
         register_handlers(self.sio, sdk=self.sessions.sdk, files=self.files, auth=self.auth, devices=self.devices,

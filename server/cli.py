@@ -13,13 +13,14 @@ import msgspec
 
 def _journeys_check(args: argparse.Namespace) -> int:
     from server.checks import TASKS
+    from server.duplicates import SEARCH_DUPLICATES
     from server.journeys import check_files
     from server.workflow import RulesEngine
     from ui_schemas.loader import load_catalogs
 
     catalogs = load_catalogs(Path(args.catalogs)) if args.catalogs else load_catalogs()
     compiled, problems = check_files([Path(p) for p in args.paths], engine=RulesEngine(), catalogs=catalogs,
-                                     tasks=frozenset(TASKS))
+                                     tasks=frozenset({*TASKS, SEARCH_DUPLICATES}))
     for problem in problems:
         print(problem, file=sys.stderr)
     for journey in compiled:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from server.db.audit import insert_audit
 from server.db.database import Database
-from server.db.faces import faces, forget_session_faces
+from server.db.faces import face_enrolments, faces, forget_session_faces
 from server.db.outbox import Outbox, forget_personal, write_outbox
 from server.db.rows import AuditRow, ErasureRecord, FileRow, UploadRow
 from server.db.schema import (
@@ -26,7 +26,8 @@ from server.db.schema import (
 )
 from server.db.sql import row_of
 
-_PERSONAL_TABLES = (events, idempotency, files, uploads, session_tokens, cases, case_notes, handoffs, faces)
+_PERSONAL_TABLES = (events, idempotency, files, uploads, session_tokens, cases, case_notes, handoffs, faces,
+                    face_enrolments)
 """Everything kept about a session's person; erasure deletes it (the audit log keeps ids and codes only)."""
 
 

@@ -24,15 +24,18 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    exists,
     func,
     insert,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from server.db.database import Database
-from server.db.schema import UTCDateTime, metadata
+from server.db.schema import UTCDateTime, metadata, sessions
 from server.db.sql import row_of
 
 face_collections = Table(
@@ -61,6 +64,16 @@ faces = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_faces_collection", "tenant", "collection_id", "id"),
 )
+
+face_enrolments = Table(
+    "face_enrolments", metadata,
+    Column("session_id", String(40), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("face_id", String(40)),
+    Column("at", UTCDateTime(), nullable=False),
+)
+"""one row per approved session looked at for enrolment, enrolled or not (`outcome` says why not)"""
 
 
 class CollectionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -109,6 +122,12 @@ def forget_session_faces(conn: Connection, session_id: str) -> None:
     for tenant, collection_id in held:
         _bump(conn, tenant, collection_id)
     conn.execute(delete(faces).where(faces.c.session_id == session_id))
+
+
+def _claim(conn: Connection, values: dict[str, object]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when this transaction's row went in."""
+    statement = sqlite_insert(face_enrolments) if conn.dialect.name == "sqlite" else postgresql_insert(face_enrolments)
+    return bool(conn.execute(statement.values(**values).on_conflict_do_nothing()).rowcount == 1)
 
 
 class FaceRecords:
@@ -187,6 +206,30 @@ class FaceRecords:
             select(func.count()).select_from(faces).where(faces.c.tenant == tenant)
             .where(faces.c.collection_id == collection_id)).scalar_one()))
 
+    async def due_enrolments(self, limit: int = 50) -> list[tuple[str, str]]:
+        """(session id, tenant) of approved sessions not yet looked at for enrolment."""
+        return await self.db.read(lambda conn: [(r[0], r[1]) for r in conn.execute(
+            select(sessions.c.id, sessions.c.tenant).where(sessions.c.status == "final")
+            .where(sessions.c.outcome == "approved")
+            .where(~exists().where(face_enrolments.c.session_id == sessions.c.id)).limit(limit))])
+
+    async def enrol(self, session_id: str, tenant: str, *, outcome: str, face: FaceRow | None,
+                    collection: CollectionRow, now: dt.datetime) -> int | None:
+        """Record the enrolment of an approved session (with its face, creating the collection when needed);
+        the collection's revision after it, or None when nothing was added (no face, or enrolled before)."""
+
+        def write(conn: Connection) -> int | None:
+            if not _claim(conn, {"session_id": session_id, "tenant": tenant, "outcome": outcome,
+                                 "face_id": face.id if face else None, "at": now}) or face is None:
+                return None
+            if self._collection(conn, tenant, collection.id) is None:
+                conn.execute(insert(face_collections).values(**msgspec.structs.asdict(collection)))
+            revision = _bump(conn, tenant, collection.id)
+            conn.execute(insert(faces).values(**msgspec.structs.asdict(face)))
+            return revision
+
+        return await self.db.write(write)
+
     async def load(self, tenant: str, collection_id: str) -> tuple[int, list[str], np.ndarray] | None:
         """(revision, face ids, their descriptors as rows) read in one transaction; None: no such collection."""
 
@@ -203,4 +246,5 @@ class FaceRecords:
         return await self.db.read(read)
 
 
-__all__ = ["CollectionRow", "FaceRecords", "FaceRow", "face_collections", "faces", "forget_session_faces"]
+__all__ = ["CollectionRow", "FaceRecords", "FaceRow", "face_collections", "face_enrolments", "faces",
+           "forget_session_faces"]

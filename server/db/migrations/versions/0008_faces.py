@@ -1,5 +1,6 @@
 """Face collections (Rekognition's, and the KYC enrolment of approved sessions) and their faces: a descriptor,
-box and confidence per face, never the image; a collection's `revision` counts its writes.
+box and confidence per face, never the image; a collection's `revision` counts its writes; and which approved
+sessions were looked at for enrolment.
 
 Revision ID: 0008
 Revises: 0007
@@ -45,9 +46,18 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
     )
     op.create_index("ix_faces_session_id", "faces", ["session_id"])
+    op.create_table(
+        "face_enrolments",
+        sa.Column("session_id", sa.String(40), sa.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("tenant", sa.String(64), nullable=False),
+        sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("face_id", sa.String(40)),
+        sa.Column("at", UTCDateTime(), nullable=False),
+    )
     op.create_index("ix_faces_collection", "faces", ["tenant", "collection_id", "id"])
 
 
 def downgrade() -> None:
+    op.drop_table("face_enrolments")
     op.drop_table("faces")
     op.drop_table("face_collections")
