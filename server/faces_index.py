@@ -85,11 +85,13 @@ class Shelf:
             count = len(self._ids)
             if count == 0 or limit <= 0 or probe.shape[0] != self._data.shape[1]:
                 return []
-            distances = 1.0 - self._data[:count] @ probe.astype(np.float32)
-            nearest = np.argpartition(distances, limit - 1)[:limit] if count > limit else np.arange(count)
-            nearest = nearest[np.argsort(distances[nearest], kind="stable")]
-            return [Hit(face_id=self._ids[i], distance=max(0.0, float(distances[i])))
-                    for i in nearest if distances[i] <= max_distance]
+            scores = self._data[:count] @ probe.astype(np.float32)
+            # the threshold first: usually a handful pass it, and only they are ranked
+            near = np.flatnonzero(scores >= 1.0 - max_distance) if max_distance < 2.0 else np.arange(count)
+            if len(near) > limit:
+                near = near[np.argpartition(-scores[near], limit - 1)[:limit]]
+            near = near[np.argsort(-scores[near], kind="stable")]
+            return [Hit(face_id=self._ids[i], distance=max(0.0, 1.0 - float(scores[i]))) for i in near]
 
 
 class FaceIndex:
