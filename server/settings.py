@@ -183,6 +183,7 @@ DOCUMENTED: dict[str, str] = {
                                    "(5000)",
     "ARABESQUE_WRITE_WAIT_SECONDS": "how long a write may wait for the writer before it gets server.busy (10)",
     "ARABESQUE_SESSION_CACHE_SIZE": "sessions kept decoded in memory per node (20000)",
+    "ARABESQUE_FACE_INDEX_SIZE": "enrolled face descriptors held in memory for search per node (2000000)",
     "ARABESQUE_COOKIE_SECURE": "the back-office cookies' Secure flag: auto (when the request came over https), true or "
                                "false (auto)",
     "ARABESQUE_LOGIN_TTL_SECONDS": "how long a back-office login lasts (28800: 8 hours)",

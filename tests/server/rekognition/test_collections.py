@@ -4,7 +4,7 @@ arrive as boto3's, many clients index and search at once, and each tenant sees o
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from PIL import Image
 from skimage import data as skimage_data
 
+from tests.conftest import fresh_postgres
 from tests.server.live import Server
 
 KEY_ID = "AKIATESTKEY000002"
@@ -62,7 +63,21 @@ def error_code(call: object, **kwargs: object) -> str:
 def test_a_stock_boto3_client_runs_every_collection_operation(collection_server: Server,
                                                               people: dict[str, list[bytes]],
                                                               astronaut: bytes) -> None:
-    rekognition = client(collection_server)
+    every_operation(collection_server, people, astronaut)
+
+
+def test_collections_on_postgresql(server_factory: Callable[..., Server], people: dict[str, list[bytes]],
+                                   astronaut: bytes) -> None:
+    with fresh_postgres() as url:
+        server = server_factory({"ARABESQUE_DATABASE_URL": url, "ARABESQUE_REKOGNITION_ACCESS_KEY_ID": KEY_ID,
+                                 "ARABESQUE_REKOGNITION_SECRET_ACCESS_KEY": SECRET, "ARABESQUE_WORKERS": "2"}).start()
+        every_operation(server, people, astronaut)
+        many_at_once(server, people)
+        server.stop()
+
+
+def every_operation(server: Server, people: dict[str, list[bytes]], astronaut: bytes) -> None:
+    rekognition = client(server)
     created = rekognition.create_collection(CollectionId="members")
     assert created["StatusCode"] == 200 and created["CollectionArn"].endswith(":collection/members")
     assert created["FaceModelVersion"]
@@ -142,6 +157,10 @@ def test_collection_errors_arrive_as_boto3_client_errors(collection_server: Serv
 
 
 def test_many_clients_index_and_search_at_once(collection_server: Server, people: dict[str, list[bytes]]) -> None:
+    many_at_once(collection_server, people)
+
+
+def many_at_once(collection_server: Server, people: dict[str, list[bytes]]) -> None:
     client(collection_server).create_collection(CollectionId="busy")
 
     def index(job: tuple[int, str]) -> str:
