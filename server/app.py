@@ -26,9 +26,12 @@ from server.cases.routes import build_case_routes
 from server.cases.service import Cases
 from server.checks import warm_up
 from server.db import Database, Repository
+from server.db.faces import FaceRecords
 from server.db.migrate import upgrade
 from server.devices import Devices
+from server.duplicates import SEARCH_DUPLICATES, Duplicates
 from server.erasure import Eraser
+from server.faces_index import FaceIndex
 from server.fast_json import fast_json
 from server.files import Files
 from server.handoffs import Handoffs
@@ -36,7 +39,7 @@ from server.http import Guard, build_routes, http_error_handler, internal_error_
 from server.http_admin import build_admin_routes
 from server.http_handoff import build_handoff_routes
 from server.idempotency import Idempotency
-from server.jobs import JobEngine, LocalJobs
+from server.jobs import JobEngine, LocalJobs, Periodic
 from server.jobs.pg import PgJobs
 from server.journeys import load_registry
 from server.keys import KeyAdmin
@@ -48,6 +51,7 @@ from server.openapi import Reference
 from server.plugins import build_http_task, load_tasks
 from server.ratelimit import RateLimiter
 from server.rekognition.api import build_rekognition_routes
+from server.rekognition.collections import Collections
 from server.rekognition.providers import AwsRekognition, LocalRekognition, Rekognition, RekognitionFaceMatcher
 from server.relay import NoRelay, RedisRelay, Relay
 from server.screening.task import screening_tasks
@@ -82,9 +86,6 @@ class Application:
         catalogs = load_catalogs()
         extra = [Path(settings.journeys_dir)] if settings.journeys_dir else []
         self.http_task = build_http_task(settings)
-        # the same registry `arabesque journeys check` uses
-        self.tasks = load_tasks(self.http_task, configured=screening_tasks(settings))
-        self.registry = load_registry(engine=RulesEngine(), catalogs=catalogs, extra=extra, tasks=self.tasks.checks)
         self.database = Database(settings.resolved_database_url, max_queue=settings.write_queue_limit,
                                  max_wait_seconds=settings.write_wait_seconds)
         self.repo = Repository(self.database)
@@ -111,6 +112,8 @@ class Application:
             self.faces = AwsRekognition(region=settings.rekognition_region,
                                         endpoint_url=settings.rekognition_endpoint_url or None)
             matcher = RekognitionFaceMatcher(self.faces)
+        self.collections = Collections(FaceRecords(self.database), FaceIndex(max_faces=settings.face_index_size),
+                                       self.pool, clock=clock, region=settings.rekognition_region)
         key_id, secret, _ = resolve_rekognition_keys(settings)
         self.rekognition_keys = {key_id: secret}
         self.live = LiveSessions(self.repo.load_session, capacity=settings.session_cache_size)
@@ -130,6 +133,11 @@ class Application:
         self.files = Files(repo=self.repo, store=self.store, active=self.live.fetch, audit=self.audit, clock=clock,
                            default_tenant=settings.tenant, max_upload_bytes=settings.max_upload_bytes,
                            presign_ttl=dt.timedelta(seconds=settings.presign_seconds))
+        self.duplicates = Duplicates(self.collections, self.collections.records, self.repo, self.files, clock=clock)
+        # the same registry `arabesque journeys check` uses
+        self.tasks = load_tasks(self.http_task, configured={**screening_tasks(settings),
+                                                            SEARCH_DUPLICATES: self.duplicates.task()})
+        self.registry = load_registry(engine=RulesEngine(), catalogs=catalogs, extra=extra, tasks=self.tasks.checks)
         broadcaster = SocketBroadcaster(self.sio)
         self.sessions = build_sessions(
             repo=self.repo, registry=self.registry, catalogs=catalogs, files=self.files,
@@ -149,6 +157,8 @@ class Application:
         self.background = Background(sessions=self.sessions, repo=self.repo, jobs=self.jobs, sweep=self.eraser.sweep,
                                      poll_seconds=settings.timer_poll_seconds,
                                      resume_periodically=isinstance(self.jobs, PgJobs))
+        self.jobs.every(Periodic(name="faces.enrol", handler=self.duplicates.enrol_due,
+                                 seconds=settings.timer_poll_seconds))
         self.webhooks = build_webhooks(settings=settings, repo=self.repo, jobs=self.jobs, sessions=self.sessions,
                                        audit=self.audit, metrics=self.metrics, clock=clock)
         register_handlers(self.sio, sdk=self.sessions.sdk, files=self.files, auth=self.auth, devices=self.devices,
@@ -181,7 +191,8 @@ class Application:
                   *build_case_routes(self.cases, guard, settings.limits()),
                   *build_admin_routes(keys=self.keys, audit=self.audit, guard=guard, limits=settings.limits()),
                   *build_webhook_routes(self.webhooks, guard, settings.limits()),
-                  *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get),
+                  *build_rekognition_routes(self.files, self.auth, self.faces, self.rekognition_keys.get,
+                                            self.collections),
                   *backoffice,
                   *build_web(catalogs, self.sessions.integrator, demo=settings.demo == "on", tenant=settings.tenant,
                              limits=settings.limits()),

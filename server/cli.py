@@ -14,8 +14,9 @@ import msgspec
 def _journeys_check(args: argparse.Namespace) -> int:
     import os
 
+    from server.duplicates import SEARCH_DUPLICATES, DuplicatesInput, DuplicatesParams
     from server.journeys import check_files
-    from server.plugins import build_http_task, load_tasks
+    from server.plugins import build_http_task, declared_check, load_tasks
     from server.screening.task import screening_tasks
     from server.settings import ConfigError, load_settings
     from server.workflow import RulesEngine
@@ -23,7 +24,9 @@ def _journeys_check(args: argparse.Namespace) -> int:
 
     try:  # the very registry `arabesque serve` builds from this environment, plugins included
         settings = load_settings(os.environ)
-        tasks = load_tasks(build_http_task(settings), configured=screening_tasks(settings))
+        searching = declared_check(SEARCH_DUPLICATES, DuplicatesInput, DuplicatesParams)  # it needs the database
+        tasks = load_tasks(build_http_task(settings), configured=screening_tasks(settings),
+                           declared={SEARCH_DUPLICATES: searching})
     except ConfigError as exc:
         print(f"{exc.code}: {exc.message}", file=sys.stderr)
         return 2
@@ -121,6 +124,14 @@ def _bench_faces(args: argparse.Namespace) -> int:
 
     print(json.dumps(run(Path(args.directory), workers=args.workers, plot=Path(args.plot) if args.plot else None),
                      indent=2))
+    return 0
+
+
+def _bench_duplicates(args: argparse.Namespace) -> int:
+    from server.bench.duplicates import SIZES, run
+
+    sizes = tuple(int(n) for n in args.sizes.split(",")) if args.sizes else SIZES
+    print(json.dumps(run(Path(args.directory), workers=args.workers, limit=args.limit, sizes=sizes), indent=2))
     return 0
 
 
@@ -248,6 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
     faces.add_argument("--workers", type=int, default=2)
     faces.add_argument("--plot", help="write the ROC curve to this PNG")
     faces.set_defaults(run=_bench_faces)
+    duplicates = bench.add_parser("duplicates", help="duplicate-identity search on DIR/lfw identities, and search "
+                                                     "time at 10k, 100k and 1M enrolled faces")
+    duplicates.add_argument("directory")
+    duplicates.add_argument("--workers", type=int, default=2)
+    duplicates.add_argument("--limit", type=int, help="at most this many identities of each kind")
+    duplicates.add_argument("--sizes", help="enrolled counts to time, comma-separated (default 10000,100000,1000000)")
+    duplicates.set_defaults(run=_bench_duplicates)
     quality = bench.add_parser("quality", help="document checks against DIR/labels.csv")
     quality.add_argument("directory")
     quality.add_argument("--preset", default="normal", choices=["relaxed", "normal", "strict"])

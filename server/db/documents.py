@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from server.db.audit import insert_audit
 from server.db.database import Database
+from server.db.faces import face_enrolments, faces, forget_session_faces
 from server.db.outbox import Outbox, forget_personal, write_outbox
 from server.db.rows import AuditRow, ErasureRecord, FileRow, UploadRow
 from server.db.schema import (
@@ -25,7 +26,8 @@ from server.db.schema import (
 )
 from server.db.sql import row_of
 
-_PERSONAL_TABLES = (events, idempotency, files, uploads, session_tokens, cases, case_notes, handoffs)
+_PERSONAL_TABLES = (events, idempotency, files, uploads, session_tokens, cases, case_notes, handoffs, faces,
+                    face_enrolments)
 """Everything kept about a session's person; erasure deletes it (the audit log keeps ids and codes only)."""
 
 
@@ -102,6 +104,7 @@ class FileRecords:
                             .values(status="erased", state="erased", reference="", snapshot="{}", next_due_at=None,
                                     erased_at=now, updated_at=now, version=sessions.c.version + 1)).rowcount != 1:
                 return False
+            forget_session_faces(conn, session_id)  # before the loop: it bumps the collections they were in
             for table in _PERSONAL_TABLES:
                 conn.execute(delete(table).where(table.c.session_id == session_id))
             if audit is not None:

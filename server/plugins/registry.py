@@ -38,12 +38,18 @@ class TaskSource(msgspec.Struct, frozen=True, kw_only=True):
 
 def typed_check(task: TypedTask[msgspec.Struct, msgspec.Struct]) -> ParamsCheck:
     """Every required input field named, and params that convert: what `journeys check` asks of a TypedTask."""
-    required = [f.encode_name for f in msgspec.structs.fields(task.input_type) if f.required]
+    return declared_check(task.name, task.input_type, task.params_type)
+
+
+def declared_check(name: str, input_type: type[msgspec.Struct], params_type: type[msgspec.Struct]) -> ParamsCheck:
+    """The check of a task known by its types alone: one the server builds on its database, which
+    `arabesque journeys check` (no database) declares rather than builds."""
+    required = [f.encode_name for f in msgspec.structs.fields(input_type) if f.required]
 
     def check(inputs: Collection[str], params: Mapping[str, object]) -> list[tuple[str, str]]:
-        missing = [("input", f"Expected input `{name}` of task {task.name}, got none")
-                   for name in required if name not in inputs]
-        return missing + check_params(params, task.params_type, task.name)
+        missing = [("input", f"Expected input `{field}` of task {name}, got none")
+                   for field in required if field not in inputs]
+        return missing + check_params(params, params_type, name)
 
     return check
 
@@ -85,14 +91,17 @@ def _plugin(entry: EntryPoint, taken: Mapping[str, TaskFn]) -> TypedTask[msgspec
 
 def load_tasks(http: HttpTask,
                plugins: Callable[[], Iterable[EntryPoint]] = lambda: entry_points(group=GROUP), *,
-               configured: Mapping[str, TaskFn] | None = None) -> Tasks:
-    """The built-in tasks, `http`, the built-ins made from settings (`configured`, e.g. `screening`), and every
-    installed plugin's; ConfigError when a plugin is broken."""
+               configured: Mapping[str, TaskFn] | None = None,
+               declared: Mapping[str, ParamsCheck] | None = None) -> Tasks:
+    """The built-in tasks, `http`, the built-ins made from settings or the database (`configured`, e.g.
+    `screening`, `search_duplicates`), and every installed plugin's; ConfigError when a plugin is broken.
+    `declared`: built-ins known only by their checks, for `arabesque journeys check`, which runs no task."""
     built_in: dict[str, TaskFn] = {**TASKS, **(configured or {})}
     functions: dict[str, TaskFn] = {**built_in, http.name: http}
-    sources = [TaskSource(name=name, source="built-in") for name in functions]
+    sources = [TaskSource(name=name, source="built-in") for name in [*functions, *(declared or {})]]
     checks: dict[str, ParamsCheck] = {name: typed_check(fn) for name, fn in built_in.items()
                                       if isinstance(fn, TypedTask)}
+    checks.update(declared or {})
     checks[http.name] = http.check
     for entry in plugins():
         plugin = _plugin(entry, functions)
@@ -111,4 +120,4 @@ def build_http_task(settings: Settings) -> HttpTask:
     return HttpTask(outbound, load_secrets(settings))
 
 
-__all__ = ["GROUP", "TaskSource", "Tasks", "build_http_task", "load_tasks", "typed_check"]
+__all__ = ["GROUP", "TaskSource", "Tasks", "build_http_task", "declared_check", "load_tasks", "typed_check"]

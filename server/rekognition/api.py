@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from typing import TypeVar
 
 import msgspec
 from starlette.requests import Request
@@ -16,6 +15,9 @@ from starlette.routing import Route
 import sdk_protocol as p
 from server.auth import Authenticator, bearer
 from server.files import Files
+from server.rekognition.collection_api import collection_operations
+from server.rekognition.collection_api import decode as _decode
+from server.rekognition.collections import Collections
 from server.rekognition.providers import Rekognition
 from server.rekognition.shapes import (
     CompareFacesRequest,
@@ -29,10 +31,12 @@ from server.rekognition.shapes import (
 from server.rekognition.sigv4 import verify
 from server.storage.keys import split_file_key
 
-T = TypeVar("T")
 MAX_BYTES_IMAGE = 5 * 1024 * 1024  # Rekognition's limit for Image.Bytes
 MAX_BODY = 16 * 1024 * 1024
 TARGET_PREFIX = "RekognitionService."
+COLLECTION_OPERATIONS = ("CreateCollection", "DeleteCollection", "IndexFaces", "SearchFacesByImage", "SearchFaces",
+                         "ListFaces", "DeleteFaces")
+"""served at `/v1/faces/collections/<operation>` with an API key as well"""
 
 
 def rekognition_error(exc: RekognitionError | p.SdkError, *, amz: bool) -> Response:
@@ -44,15 +48,9 @@ def rekognition_error(exc: RekognitionError | p.SdkError, *, amz: bool) -> Respo
                     headers={"x-amzn-ErrorType": aws_type})
 
 
-def _decode(body: bytes, kind: type[T]) -> T:
-    try:
-        return msgspec.json.decode(body, type=kind)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise InvalidParameter(f"Request has invalid parameters: {exc}") from None
-
-
 def build_rekognition_routes(files: Files, auth: Authenticator, provider: Rekognition,
-                             secret_for: Callable[[str], str | None]) -> list[Route]:
+                             secret_for: Callable[[str], str | None], collections: Collections) -> list[Route]:
+    """The SigV4 protocol acts for the server's tenant; the REST form for the API key's."""
     async def image_bytes(image: Image, field: str) -> bytes:
         if (image.bytes is None) == (image.s3_object is None):
             raise InvalidParameter(f"Expected {field} to have exactly one of Bytes or S3Object")
@@ -77,7 +75,7 @@ def build_rekognition_routes(files: Files, auth: Authenticator, provider: Rekogn
             raise InvalidS3Object("Unable to get object metadata from S3. Check object key, region and/or access "
                                   "permissions.") from None
 
-    async def compare(body: bytes) -> bytes:
+    async def compare(_tenant: str, body: bytes) -> bytes:
         request = _decode(body, CompareFacesRequest)
         source = await image_bytes(request.source_image, "SourceImage")
         target = await image_bytes(request.target_image, "TargetImage")
@@ -85,11 +83,11 @@ def build_rekognition_routes(files: Files, auth: Authenticator, provider: Rekogn
                                                 quality_filter=request.quality_filter)
         return msgspec.json.encode(response)
 
-    async def detect(body: bytes) -> bytes:
+    async def detect(_tenant: str, body: bytes) -> bytes:
         request = _decode(body, DetectFacesRequest)
         return msgspec.json.encode(await provider.detect_faces(await image_bytes(request.image, "Image")))
 
-    operations = {"CompareFaces": compare, "DetectFaces": detect}
+    operations = {"CompareFaces": compare, "DetectFaces": detect, **collection_operations(collections, image_bytes)}
 
     async def read_body(request: Request) -> bytes:
         body = b""
@@ -102,12 +100,12 @@ def build_rekognition_routes(files: Files, auth: Authenticator, provider: Rekogn
     def rest(operation: str) -> Callable[[Request], object]:
         async def handler(request: Request) -> Response:
             try:
-                await auth.api_key(bearer(request.headers.get("authorization")))
+                grant = await auth.api_key(bearer(request.headers.get("authorization")))
             except p.SdkError as exc:
                 return Response(msgspec.json.encode(p.error_message(exc)), status_code=exc.http_status,
                                 media_type="application/json")
             try:
-                payload = await operations[operation](await read_body(request))
+                payload = await operations[operation](grant.tenant, await read_body(request))
             except (RekognitionError, p.SdkError) as exc:
                 return rekognition_error(exc, amz=False)
             return Response(payload, media_type="application/json")
@@ -126,9 +124,9 @@ def build_rekognition_routes(files: Files, auth: Authenticator, provider: Rekogn
             operation = operations.get(target.removeprefix(TARGET_PREFIX)) if target.startswith(TARGET_PREFIX) \
                 else None
             if operation is None:
-                raise InvalidParameter(f"Expected X-Amz-Target {TARGET_PREFIX}CompareFaces or DetectFaces, got "
-                                       f"{target[:80]!r}")
-            payload = await operation(body)
+                raise InvalidParameter(f"Expected X-Amz-Target {TARGET_PREFIX}<one of {', '.join(operations)}>, "
+                                       f"got {target[:80]!r}")
+            payload = await operation(files.default_tenant, body)
         except (RekognitionError, p.SdkError) as exc:
             return rekognition_error(exc, amz=True)
         return Response(payload, media_type="application/x-amz-json-1.1")
@@ -136,6 +134,7 @@ def build_rekognition_routes(files: Files, auth: Authenticator, provider: Rekogn
     return [
         Route("/v1/faces/compare", rest("CompareFaces"), methods=["POST"]),
         Route("/v1/faces/detect", rest("DetectFaces"), methods=["POST"]),
+        *(Route(f"/v1/faces/collections/{name}", rest(name), methods=["POST"]) for name in COLLECTION_OPERATIONS),
         Route("/", amz_json, methods=["POST"]),
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cv2
+import msgspec
 import numpy as np
 
 from server.rekognition.shapes import (
@@ -113,4 +114,43 @@ def compare_faces(source: bytes, target: bytes, *, threshold: float = 80.0,
         face_matches=matches, unmatched_faces=unmatched)
 
 
-__all__ = ["compare_faces", "describe", "detect_faces"]
+class FoundFace(msgspec.Struct, frozen=True, kw_only=True):
+    """A face of an image for a collection: its details, its descriptor (float32 bytes; empty when it is not
+    to be indexed) and Rekognition's reasons for not indexing it."""
+
+    detail: FaceDetail
+    descriptor: bytes = b""
+    reasons: list[str] = []
+
+
+def _reasons(detail: FaceDetail, box: Box, quality_filter: QualityFilter) -> list[str]:
+    if quality_filter == "NONE":
+        return []
+    confidence, sharpness, size = _MINIMUMS[quality_filter]
+    reasons = ["LOW_CONFIDENCE"] if detail.confidence < confidence else []
+    reasons += ["SMALL_BOUNDING_BOX"] if box.width < size else []
+    reasons += ["LOW_SHARPNESS"] if detail.quality is not None and detail.quality.sharpness < sharpness else []
+    return reasons
+
+
+def faces_for_collection(data: bytes, *, max_faces: int | None, quality_filter: QualityFilter) -> list[FoundFace]:
+    """Every face of the image, largest first, the first `max_faces` that pass the filter with a descriptor
+    (IndexFaces and SearchFacesByImage)."""
+    rgb = _decode(data)
+    found: list[FoundFace] = []
+    kept = 0
+    for box in sorted(detect(rgb), key=lambda b: b.width * b.height, reverse=True):
+        detail = describe(rgb, box)
+        reasons = _reasons(detail, box, quality_filter)
+        if not reasons and max_faces is not None and kept >= max_faces:
+            reasons = ["EXCEEDS_MAX_FACES"]
+        if reasons:
+            found.append(FoundFace(detail=detail, reasons=reasons))
+            continue
+        kept += 1
+        vector = descriptor(rgb, box).astype(np.float32)
+        found.append(FoundFace(detail=detail, descriptor=vector.tobytes()))
+    return found
+
+
+__all__ = ["FoundFace", "compare_faces", "describe", "detect_faces", "faces_for_collection"]

@@ -144,6 +144,20 @@ class AccessDenied(RekognitionError):
     aws_type = "AccessDeniedException"
 
 
+class ResourceNotFound(RekognitionError):
+    """A Rekognition-compatible request naming a collection (or face) the tenant does not have."""
+
+    code = "rekognition.resource_not_found"
+    aws_type = "ResourceNotFoundException"
+
+
+class ResourceAlreadyExists(RekognitionError):
+    """CreateCollection with the id of a collection the tenant already has."""
+
+    code = "rekognition.resource_already_exists"
+    aws_type = "ResourceAlreadyExistsException"
+
+
 class InvalidSignature(RekognitionError):
     """A Rekognition-compatible request whose SigV4 signature does not verify."""
 
@@ -161,5 +175,5 @@ class UnrecognizedClient(RekognitionError):
 __all__ = ["AccessDenied", "BoundingBox", "CompareFacesMatch", "CompareFacesRequest", "CompareFacesResponse",
            "ComparedFace", "ComparedSourceImageFace", "DetectFacesRequest", "DetectFacesResponse", "FaceDetail",
            "Image", "ImageQuality", "ImageTooLarge", "InvalidImageFormat", "InvalidParameter", "InvalidS3Object",
-           "InvalidSignature", "Landmark", "LandmarkType", "Pose", "QualityFilter", "RekognitionError", "S3Object",
-           "UnrecognizedClient"]
+           "InvalidSignature", "Landmark", "LandmarkType", "Pose", "QualityFilter", "RekognitionError",
+           "ResourceAlreadyExists", "ResourceNotFound", "S3Object", "Shape", "UnrecognizedClient"]

@@ -35,14 +35,14 @@ class Runner(Protocol):
 
 
 class _SessionFiles:
-    """The file-reader port of one session's task."""
+    """The file-reader port of one session's task; it names its session (the duplicates search needs it)."""
 
     def __init__(self, read: ReadReference, session_id: str) -> None:
         self._read = read
-        self._session_id = session_id
+        self.session_id = session_id
 
     async def read(self, reference: str) -> bytes:
-        return await self._read(self._session_id, reference)
+        return await self._read(self.session_id, reference)
 
 
 class _SessionProgress:

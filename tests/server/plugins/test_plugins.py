@@ -110,7 +110,8 @@ def test_journeys_check_lists_the_plugin_and_knows_its_task_only_when_installed(
     path.write_text(yaml.safe_dump(SHOUTING))
     found = check(path, folder)
     assert found.returncode == 0, found.stderr
-    assert found.stdout.splitlines()[:5] == ["task http\tbuilt-in", "task screening\tbuilt-in",
+    assert found.stdout.splitlines()[:6] == ["task http\tbuilt-in", "task screening\tbuilt-in",
+                                             "task search_duplicates\tbuilt-in",
                                              "task shout\tplugin tiny-tasks 0.1 (tiny_tasks:SHOUT)",
                                              "task verify_document\tbuilt-in", "task verify_selfie\tbuilt-in"]
     assert "ok shouting@1" in found.stdout
