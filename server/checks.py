@@ -14,6 +14,7 @@ import msgspec
 
 from server.tasks import TaskFn, TaskTools, TypedTask
 from verification.faces import FaceComparison, FaceVerdict
+from verification.liveness import recheck
 from verification.pipeline import CaptureResult, analyse_document, analyse_selfie
 from verification.results import Mode, Policy, Preset
 
@@ -112,6 +113,8 @@ async def verify_selfie(tools: TaskTools, task_input: SelfieInput, params: Check
         await tools.progress.report(f"{capture}.face_match", "error")
         return output
     output["face_match"] = face_match(comparison)
+    # the document's own portrait photographed as the selfie: the liveness cues count double
+    output = recheck(output, comparison.distance, params.policy)
     if comparison.verdict == "mismatch" and output["passed"]:
         output["passed"] = False
         output["message_key"] = "retake.face_mismatch"
