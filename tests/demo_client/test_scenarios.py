@@ -101,3 +101,29 @@ def test_the_images_command_writes_every_sample_capture(tmp_path: Path, capsys: 
     written = capsys.readouterr().out.split()
     assert {Path(p).stem for p in written} >= {"document_front", "document_back", "selfie", "certificate"}
     assert all(Path(p).is_file() and Path(p).stat().st_size > 10_000 for p in written)
+
+
+def test_a_selfie_that_is_a_photo_of_the_document_goes_to_review_as_not_live(server: Server) -> None:
+    done = run(server, "kyc_individual", "not_live")
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert out.strip().splitlines()[-1] == "outcome: manual_review"
+    assert "selfie_of_document.jpg" in out
+    assert "selfie.liveness: failed" in out
+    assert "== screen retake_selfie" not in out  # no retake: the attacker learns nothing from a second try
+    session_id = next(line.split()[1] for line in out.splitlines() if line.startswith("session "))
+    view = server.session(session_id)
+    selfie = view["checks"]["selfie"]  # type: ignore[index]
+    assert selfie["liveness"]["reason"] == "selfie.not_live" and selfie["liveness"]["status"] == "failed"
+    assert selfie["message_key"] == "retake.not_live" and selfie["passed"] is False
+    with server.api() as api:
+        case = api.get(f"/v1/cases/{session_id}").json()
+    assert "not_live" in case["case"]["flags"]
+    assert "not_live" in [reason["code"] for reason in case["options"]["reject_reasons"]]
+
+
+def test_the_genuine_demo_selfie_passes_the_liveness_check(server: Server) -> None:
+    done = run(server, "kyc_individual", "approve")
+    out = done.stdout
+    assert out.strip().splitlines()[-1] == "outcome: approved", out + done.stderr
+    assert "selfie.liveness: passed" in out
