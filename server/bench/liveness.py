@@ -79,7 +79,7 @@ def _measure(job: tuple[str, str, Kind, int]) -> dict[str, object]:
             "cues": context["liveness_cues"], "ms": selfie_ms, "liveness_ms": _liveness_ms(probe)}
 
 
-def _pairs(directory: Path, folds: tuple[int, ...], limit: int) -> list[tuple[str, str]]:
+def same_person_pairs(directory: Path, folds: tuple[int, ...], limit: int) -> list[tuple[str, str]]:
     with (directory / "pairs_folds.csv").open(newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if r["same"] == "1" and int(r["lfw_fold"]) in folds]
     step = max(1, len(rows) // limit) if limit else 1
@@ -111,7 +111,7 @@ def run(directory: Path, *, pairs: int = 40, workers: int = 2, cues: bool = Fals
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_warm) as pool:
         for split, folds in SPLITS.items():
             jobs = [(left, right, kind, 10_000 * index + k) for index, (left, right) in
-                    enumerate(_pairs(directory, folds, pairs)) for k, kind in enumerate(KINDS)]
+                    enumerate(same_person_pairs(directory, folds, pairs)) for k, kind in enumerate(KINDS)]
             results = list(pool.map(_measure, jobs, chunksize=4))
             timings += [float(str(r["ms"])) for r in results]
             liveness += [float(str(r["liveness_ms"])) for r in results if r["face"]]
@@ -126,4 +126,4 @@ def run(directory: Path, *, pairs: int = 40, workers: int = 2, cues: bool = Fals
     return {"passive": {**passive, "calibration_cues": calibration} if cues else passive}
 
 
-__all__ = ["SPLITS", "run"]
+__all__ = ["SPLITS", "run", "same_person_pairs"]
