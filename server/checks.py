@@ -93,6 +93,10 @@ _PROGRESS: dict[FaceVerdict, Literal["passed", "warning", "failed"]] = {
     "match": "passed", "review": "warning", "mismatch": "failed"}
 
 
+def _status(check: object) -> str:
+    return str(check.get("status", "")) if isinstance(check, dict) else ""
+
+
 async def verify_selfie(tools: TaskTools, task_input: SelfieInput, params: CheckParams) -> dict[str, object]:
     """Selfie checks, then the face match against `reference` (a document or an enrolled selfie)."""
     capture = params.capture or "selfie"
@@ -113,8 +117,12 @@ async def verify_selfie(tools: TaskTools, task_input: SelfieInput, params: Check
         await tools.progress.report(f"{capture}.face_match", "error")
         return output
     output["face_match"] = face_match(comparison)
-    # the document's own portrait photographed as the selfie: the liveness cues count double
+    # the selfie's face is the reference's own photo: the liveness cues count more (verification/liveness.py)
+    before = _status(output.get("liveness"))
     output = recheck(output, comparison.distance, params.policy)
+    after = _status(output.get("liveness"))
+    if after != before and after in ("failed", "warning"):
+        await tools.progress.report(f"{capture}.liveness", "failed" if after == "failed" else "warning")
     if comparison.verdict == "mismatch" and output["passed"]:
         output["passed"] = False
         output["message_key"] = "retake.face_mismatch"
