@@ -127,3 +127,17 @@ def test_the_genuine_demo_selfie_passes_the_liveness_check(server: Server) -> No
     out = done.stdout
     assert out.strip().splitlines()[-1] == "outcome: approved", out + done.stderr
     assert "selfie.liveness: passed" in out
+
+
+def test_attacks_and_genuine_selfies_sent_at_once_each_get_their_own_outcome(server: Server) -> None:
+    """Six sessions at once, every other one a photo of the card: the liveness verdicts do not cross sessions."""
+    scenarios = ["not_live", "approve"] * 3
+    running = [subprocess.Popen([sys.executable, "-m", "demo_client", "run", "--server", server.url, "--api-key",
+                                 API_KEY, "--journey", "kyc_individual", "--scenario", scenario, "--timeout", "240"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+               for scenario in scenarios]
+    outputs = [process.communicate(timeout=300) for process in running]
+    for scenario, (out, err) in zip(scenarios, outputs, strict=True):
+        expected = "manual_review" if scenario == "not_live" else "approved"
+        assert out.strip().splitlines()[-1] == f"outcome: {expected}", out + err
+        assert ("selfie.liveness: failed" in out) is (scenario == "not_live")
