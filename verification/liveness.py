@@ -1,6 +1,6 @@
 """Passive liveness: is the selfie a face in front of the camera, or a picture of one shown to it?
 
-Three cues from the selfie alone, and one from the face match:
+Two cues from the selfie alone, and one from the face match:
 
 - `frame`: the face sits inside a document or a screen. `verification.locate.find_document` finds
   documents (and screens, by their bezel) in a photo; a confident outline around the face, several
@@ -10,14 +10,15 @@ Three cues from the selfie alone, and one from the face match:
   the camera's own grid). Skin, hair and JPEG compression do not (the 8-pixel block grid is masked).
 - `reused` (with a reference): the selfie's face is the document's portrait itself, descriptor
   distance far below any two photos of one person (a third of the strict operating point). It needs
-  the reference, so `verify_selfie` applies it after the face match (`with_reference`). Alone it does
+  the reference, so `verify_selfie` applies it after the face match (`recheck`). Alone it does
   not fail a selfie: the descriptor cannot tell the portrait photographed off the card from the
   photo the card was printed from (the demo's selfie is that photo of the astronaut, distance
   0.0007), so a reused face lowers the bar of the image cues (REUSED_BOOST) instead.
 
 Each cue is scaled so that 1.0 is its frozen threshold; the check's value is the strongest, and the
-selfie fails at 1.0 and above (the `normal` preset). Thresholds were frozen on the calibration split
-of the generated set (verification.attacks; `arabesque bench liveness` reports the other split).
+selfie fails above 1.0 (the `normal` preset). The thresholds are 1.5 times the largest genuine value of
+each cue on the calibration split of the generated set (verification.attacks: frame 0.46, grid 21.8);
+`arabesque bench liveness` reports the other split (README, Performance: Liveness).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ REUSED_DISTANCE = OPERATING_POINTS["strict"].distance / 3
 
 # Each cue over its own threshold, frozen on the calibration split (`arabesque bench liveness`).
 GRID_PEAK = 32.0  # spectral peak over its neighbourhood's median
-REUSED_BOOST = 1.4  # how much stronger the image cues count when the face is the document's own photo
+REUSED_BOOST = 1.4  # how much more the image cues count for the document's own photo (calibration genuines: < 1.47)
 
 LIMITS: dict[str, dict[Preset, Limit]] = {
     # the strongest presentation-attack cue, each scaled to 1.0 at its threshold (lower = more live)
