@@ -145,11 +145,6 @@ def check(found: Cues, policy: Policy) -> CheckResult:
     return judge(NAME, max(scaled.values()), LIMITS, policy)
 
 
-def with_reference(found: Cues, distance: float | None, policy: Policy) -> CheckResult:
-    """The check again once the face match gave the descriptor distance to the document's portrait."""
-    return check(msgspec.structs.replace(found, distance=distance), policy)
-
-
 def with_liveness(selfie: Report, bgr: np.ndarray, face: Box | None, policy: Policy) -> tuple[Report, Cues | None]:
     """The selfie's report with the `liveness` check added (skipped without exactly one face)."""
     if face is None:
@@ -181,4 +176,4 @@ def _names(value: object) -> list[str]:
 
 
 __all__ = ["FRAME_CONFIDENCE", "GRID_PEAK", "LIMITS", "NAME", "ORDER", "REUSED_DISTANCE", "Cues", "check", "cues",
-           "frame_cue", "grid_cue", "recheck", "with_liveness", "with_reference"]
+           "frame_cue", "grid_cue", "recheck", "with_liveness"]
