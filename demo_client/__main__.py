@@ -1,4 +1,4 @@
-"""python -m demo_client run --server URL --api-key KEY --journey NAME --scenario approve|reject|review|retake
+"""python -m demo_client run --server URL --api-key KEY --journey NAME --scenario approve|reject|review|retake|not_live
 [--review stop|wait|act --reviewer-key KEY]; python -m demo_client images FOLDER (the sample captures, e.g. to
 upload them by hand on the demo page)"""
 
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--server", default="http://127.0.0.1:8000")
     run.add_argument("--api-key", required=True)
     run.add_argument("--journey", default="kyc_individual")
-    run.add_argument("--scenario", default="approve", choices=["approve", "reject", "review", "retake"])
+    run.add_argument("--scenario", default="approve", choices=["approve", "reject", "review", "retake", "not_live"])
     run.add_argument("--images", type=Path, help="folder of images (document_front.jpg, selfie.jpg, ...); "
                                                  "default: generated")
     run.add_argument("--scenarios", type=Path, help="folder of scenario files (default: built-in)")

@@ -21,7 +21,7 @@ HOLDER = {"surname": "COLLINS", "given_names": "EILEEN MARIE", "birth_date": "56
 """The person on the card; the demo scenarios' form answers say the same."""
 
 NAMES = ("document_front", "document_back", "selfie", "document_front_degraded", "selfie_degraded", "certificate",
-         "other_person")
+         "other_person", "selfie_of_document")
 
 
 def _face() -> np.ndarray:
@@ -110,6 +110,18 @@ def selfie() -> np.ndarray:
     return frame
 
 
+def selfie_of_document() -> np.ndarray:
+    """A presentation attack: the card's front photographed again and sent as the selfie (960x1280, the card
+    tilted away from the camera, some desk around it), so its portrait is the only face in the picture."""
+    photo = identity_card("front")[170:1027, 150:1450]  # the card and a margin of the desk
+    height, width = photo.shape[:2]
+    source = np.array([(0, 0), (width, 0), (width, height), (0, height)], np.float32)
+    target = np.array([(60, 330), (900, 380), (930, 930), (30, 890)], np.float32)
+    matrix = cv2.getPerspectiveTransform(source, target)
+    frame: np.ndarray = cv2.warpPerspective(photo, matrix, (960, 1280), borderMode=cv2.BORDER_REPLICATE)
+    return frame
+
+
 def other_person() -> np.ndarray:
     """A selfie of someone else: the photographer of scikit-image's CC0 `camera` picture."""
     from skimage import data
@@ -143,6 +155,7 @@ def generate(folder: Path) -> dict[str, Path]:
         "selfie": selfie(),
         "certificate": certificate(),
         "other_person": other_person(),
+        "selfie_of_document": selfie_of_document(),
     }
     images["document_front_degraded"] = degraded(images["document_front"])
     images["selfie_degraded"] = degraded(images["selfie"])
@@ -155,4 +168,4 @@ def generate(folder: Path) -> dict[str, Path]:
 
 
 __all__ = ["HOLDER", "NAMES", "OCR_B", "certificate", "check_digit", "degraded", "generate", "identity_card", "selfie",
-           "td1_lines"]
+           "selfie_of_document", "td1_lines"]

@@ -14,6 +14,7 @@ import msgspec
 
 from server.tasks import TaskFn, TaskTools, TypedTask
 from verification.faces import FaceComparison, FaceVerdict
+from verification.liveness import recheck
 from verification.pipeline import CaptureResult, analyse_document, analyse_selfie
 from verification.results import Mode, Policy, Preset
 
@@ -92,6 +93,10 @@ _PROGRESS: dict[FaceVerdict, Literal["passed", "warning", "failed"]] = {
     "match": "passed", "review": "warning", "mismatch": "failed"}
 
 
+def _status(check: object) -> str:
+    return str(check.get("status", "")) if isinstance(check, dict) else ""
+
+
 async def verify_selfie(tools: TaskTools, task_input: SelfieInput, params: CheckParams) -> dict[str, object]:
     """Selfie checks, then the face match against `reference` (a document or an enrolled selfie)."""
     capture = params.capture or "selfie"
@@ -112,6 +117,12 @@ async def verify_selfie(tools: TaskTools, task_input: SelfieInput, params: Check
         await tools.progress.report(f"{capture}.face_match", "error")
         return output
     output["face_match"] = face_match(comparison)
+    # the selfie's face is the reference's own photo: the liveness cues count more (verification/liveness.py)
+    before = _status(output.get("liveness"))
+    output = recheck(output, comparison.distance, params.policy)
+    after = _status(output.get("liveness"))
+    if after != before and after in ("failed", "warning"):
+        await tools.progress.report(f"{capture}.liveness", "failed" if after == "failed" else "warning")
     if comparison.verdict == "mismatch" and output["passed"]:
         output["passed"] = False
         output["message_key"] = "retake.face_mismatch"

@@ -168,6 +168,15 @@ def _bench_sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_liveness(args: argparse.Namespace) -> int:
+    from server.bench.liveness import run
+
+    result = run(Path(args.directory), pairs=args.pairs, workers=args.workers, cues=args.cues)
+    # Hook for the challenge-response (active) part: result["active"] = server.bench.turns.run_active(...)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def _bench_quality_set(args: argparse.Namespace) -> int:
     from verification.quality_set import build
 
@@ -298,6 +307,13 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--no-raw", action="store_true", help="skip the raw python-socketio baseline")
     sessions.add_argument("--summary", action="store_true", help="leave the per-run details out of the output")
     sessions.set_defaults(run=_bench_sessions)
+    liveness = bench.add_parser("liveness", help="presentation attacks (a photo of the document, a print, a screen) "
+                                "against the selfie's liveness check, generated from DIR (the faces set)")
+    liveness.add_argument("directory", help="the faces folder (shared/data/faces, with pairs_folds.csv)")
+    liveness.add_argument("--pairs", type=int, default=40, help="same-person pairs per split, 4 captures each (40)")
+    liveness.add_argument("--workers", type=int, default=2)
+    liveness.add_argument("--cues", action="store_true", help="also list the calibration split's raw cues")
+    liveness.set_defaults(run=_bench_liveness)
     quality_set = bench.add_parser("quality-set", help="build the labelled degradation set from specimens")
     quality_set.add_argument("documents", help="a folder like ../shared/data/documents (with labels.csv)")
     quality_set.add_argument("out")

@@ -11,6 +11,7 @@ from verification.contents import DocumentRead
 from verification.document import WORK_SIDE, inspect_document
 from verification.faces import OPERATING_POINTS
 from verification.intake import ImageInfo, IntakeError, Limits, decode
+from verification.liveness import Cues, with_liveness
 from verification.results import Policy, Report
 from verification.selfie import SELFIE_SIDE, check_selfie
 
@@ -33,6 +34,9 @@ class CaptureResult(msgspec.Struct, frozen=True, kw_only=True):
     thresholds: dict[str, float] = {}
     read: DocumentRead | None = None
     """What was read off a document: its kind and side, its MRZ, its barcode."""
+    liveness: Cues | None = None
+    """A selfie's presentation-attack cues (`checks.selfie.liveness_cues`), kept to judge again once the face
+    match against the document is known."""
 
     def to_context(self) -> dict[str, object]:
         """Flat for rules: `checks.document_front.glare.passed`, `checks.selfie.face_size.passed`,
@@ -50,6 +54,8 @@ class CaptureResult(msgspec.Struct, frozen=True, kw_only=True):
             data["thresholds"] = self.thresholds
         if self.read is not None:
             data["read"] = self.read.to_context()
+        if self.liveness is not None:
+            data["liveness_cues"] = msgspec.to_builtins(self.liveness)
         return data
 
 
@@ -77,10 +83,11 @@ def analyse_selfie(data: bytes, *, policy: Policy) -> CaptureResult:
     except IntakeError as exc:
         return _unreadable(exc)
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    result, _ = check_selfie(rgb, policy=policy, scale_to_original=info.width / bgr.shape[1])
+    result, face = check_selfie(rgb, policy=policy, scale_to_original=info.width / bgr.shape[1])
+    result, cues = with_liveness(result, bgr, face, policy)
     thresholds = {name: point.similarity for name, point in OPERATING_POINTS.items()}
     return CaptureResult(passed=result.passed, message_key=result.message_key, report=result, image=info,
-                         thresholds=thresholds)
+                         thresholds=thresholds, liveness=cues)
 
 
 __all__ = ["CaptureResult", "Unreadable", "analyse_document", "analyse_selfie"]

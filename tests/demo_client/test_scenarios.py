@@ -101,3 +101,43 @@ def test_the_images_command_writes_every_sample_capture(tmp_path: Path, capsys: 
     written = capsys.readouterr().out.split()
     assert {Path(p).stem for p in written} >= {"document_front", "document_back", "selfie", "certificate"}
     assert all(Path(p).is_file() and Path(p).stat().st_size > 10_000 for p in written)
+
+
+def test_a_selfie_that_is_a_photo_of_the_document_goes_to_review_as_not_live(server: Server) -> None:
+    done = run(server, "kyc_individual", "not_live")
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert out.strip().splitlines()[-1] == "outcome: manual_review"
+    assert "selfie_of_document.jpg" in out
+    assert "selfie.liveness: failed" in out
+    assert "== screen retake_selfie" not in out  # no retake: the attacker learns nothing from a second try
+    session_id = next(line.split()[1] for line in out.splitlines() if line.startswith("session "))
+    view = server.session(session_id)
+    selfie = view["checks"]["selfie"]  # type: ignore[index]
+    assert selfie["liveness"]["reason"] == "selfie.not_live" and selfie["liveness"]["status"] == "failed"
+    assert selfie["message_key"] == "retake.not_live" and selfie["passed"] is False
+    with server.api() as api:
+        case = api.get(f"/v1/cases/{session_id}").json()
+    assert "not_live" in case["case"]["flags"]
+    assert "not_live" in [reason["code"] for reason in case["options"]["reject_reasons"]]
+
+
+def test_the_genuine_demo_selfie_passes_the_liveness_check(server: Server) -> None:
+    done = run(server, "kyc_individual", "approve")
+    out = done.stdout
+    assert out.strip().splitlines()[-1] == "outcome: approved", out + done.stderr
+    assert "selfie.liveness: passed" in out
+
+
+def test_attacks_and_genuine_selfies_sent_at_once_each_get_their_own_outcome(server: Server) -> None:
+    """Six sessions at once, every other one a photo of the card: the liveness verdicts do not cross sessions."""
+    scenarios = ["not_live", "approve"] * 3
+    running = [subprocess.Popen([sys.executable, "-m", "demo_client", "run", "--server", server.url, "--api-key",
+                                 API_KEY, "--journey", "kyc_individual", "--scenario", scenario, "--timeout", "240"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+               for scenario in scenarios]
+    outputs = [process.communicate(timeout=300) for process in running]
+    for scenario, (out, err) in zip(scenarios, outputs, strict=True):
+        expected = "manual_review" if scenario == "not_live" else "approved"
+        assert out.strip().splitlines()[-1] == f"outcome: {expected}", out + err
+        assert ("selfie.liveness: failed" in out) is (scenario == "not_live")

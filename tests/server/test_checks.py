@@ -165,3 +165,22 @@ async def test_an_unknown_task_is_refused_with_the_known_ones(files: Files) -> N
     with pytest.raises(UnknownTask) as caught:
         await runner.run("verify_palm", files=files, progress=Progress(), task_input={}, params={})
     assert caught.value.message == "Expected a known task (verify_document, verify_selfie), got 'verify_palm'"
+
+
+async def test_a_selfie_face_that_is_the_references_own_photo_is_judged_again_stricter(files: Files) -> None:
+    """The demo selfie is the very photo the card's portrait was printed from: alone it is live (its cue about
+    0.46 of the bar), reused its cues count 1.4 times; a bar of 0.55 sits between the two."""
+    progress = Progress()
+    runner = TaskRunner(TASKS, pool=Inline(), faces=Matcher(comparison(100.0, distance=0.0007)))
+    result = await runner.run("verify_selfie", files=files, progress=progress,
+                              task_input={"file": "f_selfie", "reference": "f_front"},
+                              params={"capture": "selfie", "threshold.liveness": 0.55})
+    live = result["liveness"]
+    assert isinstance(live, dict) and live["status"] == "failed" and live["reason"] == "selfie.not_live"
+    assert result["passed"] is False and result["message_key"] == "retake.not_live"
+    assert result["failed"] == ["liveness"]
+    assert progress.reports.index(("selfie.liveness", "passed")) < progress.reports.index(
+        ("selfie.face_match", "running")) < progress.reports.index(("selfie.liveness", "failed"))
+    alone = await runner.run("verify_selfie", files=files, progress=Progress(), task_input={"file": "f_selfie"},
+                             params={"capture": "selfie", "threshold.liveness": 0.55})
+    assert alone["passed"] is True and alone["liveness"]["status"] == "passed"  # type: ignore[index]

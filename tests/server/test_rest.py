@@ -20,7 +20,7 @@ def test_journeys_lists_every_journey_and_version(server: Server) -> None:
     with server.api() as api:
         body = api.get("/v1/journeys").json()
     assert [(j["name"], j["version"], j["versions"]) for j in body] == [
-        ("kyb_business", 2, [1, 2]), ("kyc_individual", 4, [1, 2, 3, 4]), ("selfie_reverification", 3, [1, 2, 3])]
+        ("kyb_business", 2, [1, 2]), ("kyc_individual", 5, [1, 2, 3, 4, 5]), ("selfie_reverification", 3, [1, 2, 3])]
     assert body[1]["steps"] == ["details", "address", "document", "selfie", "consent"]
 
 
@@ -31,7 +31,7 @@ def test_creating_a_session_returns_an_id_a_token_and_its_expiry(server: Server)
     expires = dt.datetime.fromisoformat(created["expires_at"])
     assert before + dt.timedelta(minutes=59) < expires < before + dt.timedelta(minutes=61)
     session = server.session(created["session_id"])
-    assert (session["journey"], session["version"], session["reference"]) == ("kyc_individual", 4, "customer-123")
+    assert (session["journey"], session["version"], session["reference"]) == ("kyc_individual", 5, "customer-123")
     assert (session["state"], session["status"], session["outcome"], session["locale"]) == (
         "welcome", "active", None, "de")
     assert session["data"]["prefill"] == {"email": "a@b.c"}  # type: ignore[index]

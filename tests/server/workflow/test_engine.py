@@ -200,6 +200,43 @@ def test_the_machine_readable_zone_is_held_against_the_form(registry: Registry, 
     assert decided == ([rule] if rule else [])
 
 
+def not_live(*, passed: bool = False) -> dict[str, object]:
+    """`checks.selfie.liveness` as verify_selfie records a photo of the document taken as the selfie."""
+    return {"name": "liveness", "passed": passed, "status": "passed" if passed else "failed", "score": 20.0,
+            "value": 4.0, "threshold": 1.0, "mode": "error", "reason": "" if passed else "selfie.not_live",
+            "message_key": "" if passed else "retake.not_live"}
+
+
+@pytest.mark.parametrize("other_failures", [[], ["face_size"]])
+def test_a_selfie_that_is_not_live_goes_to_review_without_a_retake(registry: Registry,
+                                                                  other_failures: list[str]) -> None:
+    walk = kyc(registry)
+    to_documents(walk)
+    walk.submit({"file": FILE})
+    walk.task_done(passed=True)
+    walk.submit({"file": FILE})
+    walk.task_done(passed=False, message_key="retake.not_live", failed=["liveness", *other_failures],
+                   liveness=not_live(), face_match=face_match(100.0))
+    assert walk.state == "consent"  # no retake: an attacker would learn what gave the photo away
+    assert "retakes" not in walk.snapshot.context
+    walk.submit({"data_processing": True})
+    assert (walk.state, walk.snapshot.status) == ("manual_review", "review")
+    decided = [e.rule for e in decision_of(walk, "decide").evaluations if e.result is True]
+    assert decided == ["selfie_not_live"]
+    review = walk.snapshot.context["review"]
+    assert isinstance(review, dict) and "not_live" in review["flags"]
+
+
+def test_a_live_selfie_that_failed_another_check_is_still_offered_a_retake(registry: Registry) -> None:
+    walk = kyc(registry)
+    to_documents(walk)
+    walk.submit({"file": FILE})
+    walk.task_done(passed=True)
+    walk.submit({"file": FILE})
+    walk.task_done(passed=False, message_key="retake.blurry", failed=["face_sharpness"], liveness=not_live(passed=True))
+    assert walk.state == "retake_selfie"
+
+
 def test_an_identity_card_asks_for_its_back(registry: Registry) -> None:
     walk = kyc(registry)
     to_documents(walk, document="id_card")
@@ -443,7 +480,7 @@ def test_sessions_pinned_to_selfie_reverification_v1_still_judge_the_similarity(
 
 
 def test_the_shipped_journeys_guard_on_the_verdict_not_on_a_similarity(registry: Registry) -> None:
-    for name, version in (("kyc_individual", 4), ("selfie_reverification", 3)):
+    for name, version in (("kyc_individual", 5), ("selfie_reverification", 3)):
         journey = registry.get(name)
         assert journey is not None and journey.journey.version == version
         text = msgspec.json.encode(journey.journey.rules).decode()
