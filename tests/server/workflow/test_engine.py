@@ -90,6 +90,15 @@ def kyc(registry: Registry) -> Walk:
     return Walk(journey)
 
 
+def consent(walk: Walk, *, duplicates: list[dict[str, object]] | None = None) -> Result:
+    """The consent screen, then (version 5) the search for the same face under another identity: none found
+    unless `duplicates` are given, as search_duplicates writes them."""
+    walk.submit({"data_processing": True})
+    assert walk.state == "search_duplicates"
+    found = duplicates or []
+    return walk.task_done(matches=found, duplicates=found, duplicate_count=len(found))
+
+
 def face_match(similarity: float) -> dict[str, object]:
     """`checks.selfie.face_match` as verify_selfie records it."""
     return {"verdict": verdict(similarity), "similarity": similarity, "distance": 0.05, "reference_faces": 1,
@@ -119,7 +128,7 @@ def test_kyc_individual_reaches_approved(registry: Registry) -> None:
     to_documents(walk)
     through_selfie(walk)
     assert walk.state == "consent"
-    result = walk.submit({"data_processing": True})
+    result = consent(walk)
     assert walk.snapshot.status == "final" and walk.snapshot.outcome == "approved"
     assert result.effects == [Complete(outcome="approved")]
     assert walk.snapshot.context["person"] == ADA
@@ -143,7 +152,7 @@ def test_kyc_individual_rejects_a_face_that_does_not_match(registry: Registry) -
     walk = kyc(registry)
     to_documents(walk)
     through_selfie(walk, similarity=20)
-    walk.submit({"data_processing": True})
+    consent(walk)
     assert walk.snapshot.outcome == "rejected"
 
 
@@ -160,7 +169,7 @@ def test_kyc_individual_sends_risky_cases_to_manual_review(registry: Registry, p
     walk.submit(address)
     walk.submit({"type": "passport", "issuing_country": "GB"})
     through_selfie(walk, similarity)
-    walk.submit({"data_processing": True})
+    consent(walk)
     assert (walk.state, walk.snapshot.status, walk.snapshot.outcome) == ("manual_review", "review", None)
     reasons = [e.rule for e in decision_of(walk, "decide").evaluations if e.result is True]
     assert len(reasons) == 1
@@ -194,7 +203,7 @@ def test_the_machine_readable_zone_is_held_against_the_form(registry: Registry, 
         walk.task_done(passed=True, read={"mrz": {**reading, "format": "TD1"}})
     walk.submit({"file": FILE})
     walk.task_done(passed=True, face_match=face_match(97))
-    walk.submit({"data_processing": True})
+    consent(walk)
     assert (walk.state, walk.snapshot.outcome) == (state, outcome)
     decided = [e.rule for e in decision_of(walk, "decide").evaluations if e.result is True]
     assert decided == ([rule] if rule else [])
@@ -219,12 +228,38 @@ def test_a_selfie_that_is_not_live_goes_to_review_without_a_retake(registry: Reg
                    liveness=not_live(), face_match=face_match(100.0))
     assert walk.state == "consent"  # no retake: an attacker would learn what gave the photo away
     assert "retakes" not in walk.snapshot.context
-    walk.submit({"data_processing": True})
+    consent(walk)
     assert (walk.state, walk.snapshot.status) == ("manual_review", "review")
     decided = [e.rule for e in decision_of(walk, "decide").evaluations if e.result is True]
     assert decided == ["selfie_not_live"]
     review = walk.snapshot.context["review"]
     assert isinstance(review, dict) and "not_live" in review["flags"]
+
+
+def test_the_same_face_under_another_identity_goes_to_review_flagged(registry: Registry) -> None:
+    walk = kyc(registry)
+    to_documents(walk)
+    through_selfie(walk)
+    search = walk.snapshot.task
+    consent(walk, duplicates=[{"session_id": "s_earlier", "similarity": 97.5, "same_name": False,
+                               "same_birth_date": True}])
+    assert search is None  # the search starts on consent, not before
+    assert (walk.state, walk.snapshot.status) == ("manual_review", "review")
+    decided = [e.rule for e in decision_of(walk, "decide").evaluations if e.result is True]
+    assert decided == ["duplicate_identity"]
+    assert walk.snapshot.context["review"] == {"round": 1, "flags": ["duplicate_identity"]}
+    assert walk.snapshot.context["faces"]["duplicates"][0]["session_id"] == "s_earlier"  # type: ignore[index]
+
+
+def test_a_duplicate_search_that_could_not_run_goes_to_review_flagged(registry: Registry) -> None:
+    walk = kyc(registry)
+    to_documents(walk)
+    through_selfie(walk)
+    walk.submit({"data_processing": True})
+    assert walk.snapshot.task is not None and walk.snapshot.task.task_id.startswith("search_duplicates")
+    walk.apply(TaskFailed(task_id=walk.snapshot.task.task_id, code="verification.timeout", message="took too long"))
+    assert (walk.state, walk.snapshot.status) == ("manual_review", "review")
+    assert walk.snapshot.context["review"] == {"round": 1, "flags": ["duplicates_unchecked"]}
 
 
 def test_a_live_selfie_that_failed_another_check_is_still_offered_a_retake(registry: Registry) -> None:
@@ -259,7 +294,7 @@ def test_a_failed_check_offers_two_retakes_then_continues_to_review(registry: Re
     assert walk.snapshot.context["flags"] == {"document_front_unverified": True}
     walk.submit({"file": FILE})
     walk.task_done(passed=True, face_match=face_match(99))
-    walk.submit({"data_processing": True})
+    consent(walk)
     assert (walk.state, walk.snapshot.status) == ("manual_review", "review")
     assert walk.snapshot.context["review"] == {"round": 1, "flags": ["document_unverified"]}
 

@@ -9,7 +9,17 @@ import pytest
 import sdk_protocol as p
 from server.journeys import Registry
 from server.workflow import Notify, ReviewDecision, ReviewItem, ShowScreen, Signal, Tick, render_screen
-from tests.server.workflow.test_engine import ADA, ADDRESS, FILE, Walk, face_match, kyc, through_selfie, to_documents
+from tests.server.workflow.test_engine import (
+    ADA,
+    ADDRESS,
+    FILE,
+    Walk,
+    consent,
+    face_match,
+    kyc,
+    through_selfie,
+    to_documents,
+)
 from ui_schemas.loader import load_catalogs
 
 REVIEWER = "user:u_reviewer"
@@ -19,7 +29,7 @@ def in_review(registry: Registry, document: str = "passport") -> Walk:
     walk = kyc(registry)
     to_documents(walk, {**ADA, "pep": "yes", "pep_role": "Mayor"}, document=document)
     through_selfie(walk)
-    walk.submit({"data_processing": True})
+    consent(walk)
     assert (walk.state, walk.snapshot.status) == ("manual_review", "review")
     return walk
 
