@@ -8,8 +8,8 @@ person turning in front of a camera, not one: ears and the far cheek are not rev
 glasses are bent like skin, and the nose is the template's, not the person's. Landmarks move as
 they would on a turning head, which is what a challenge is judged on.
 
-Imports numpy and OpenCV only (an SDK has no verification package); the face box comes from the
-caller (the demo client finds it with OpenCV's bundled Haar cascade, `frontal_face`).
+Imports numpy, OpenCV and dlib only (an SDK has no verification package, but has a face detector);
+the face box comes from the caller (the demo client finds it with dlib's HOG detector, `frontal_face`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import math
 from typing import Literal
 
 import cv2
+import dlib
 import numpy as np
 
 Move = Literal["turn_left", "turn_right"]
@@ -30,14 +31,15 @@ SIGN: dict[Move, float] = {"turn_left": 1.0, "turn_right": -1.0}
 
 
 def frontal_face(bgr: np.ndarray) -> tuple[int, int, int, int] | None:
-    """The largest frontal face as (left, top, width, height), from OpenCV's bundled Haar cascade."""
-    cascade = cv2.CascadeClassifier(str(cv2.data.haarcascades) + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
-    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    found = cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(40, 40))
-    if len(found) == 0:
+    """The largest frontal face as (left, top, width, height), from dlib's HOG detector (no model file)."""
+    scale = min(1.0, 640 / max(bgr.shape[:2]))
+    small = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else bgr
+    found = list(dlib.get_frontal_face_detector()(cv2.cvtColor(small, cv2.COLOR_BGR2RGB), 1))
+    if not found:
         return None
-    left, top, width, height = max(found, key=lambda f: int(f[2]) * int(f[3]))
-    return int(left), int(top), int(width), int(height)
+    rect = max(found, key=lambda r: r.width() * r.height())
+    return (round(rect.left() / scale), round(rect.top() / scale), round(rect.width() / scale),
+            round(rect.height() / scale))
 
 
 def _depth(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -90,4 +92,16 @@ def challenge_frames(image: np.ndarray, box: tuple[float, float, float, float], 
     return frames
 
 
-__all__ = ["SIGN", "TURN_DEGREES", "Move", "challenge_frames", "frontal_face", "render_turn"]
+def frames_after(photo: bytes, moves: list[Move]) -> list[bytes]:
+    """JPEG frames an SDK would send as `<name>_frames` after `photo` (the selfie itself) for `moves`."""
+    bgr = cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError("Expected a photo to render the head turns from, got bytes no decoder reads")
+    box = frontal_face(bgr)
+    if box is None:
+        raise ValueError("Expected a frontal face in the selfie to render the head turns from, got none")
+    return [cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
+            for frame in challenge_frames(bgr, box, moves)[1:]]
+
+
+__all__ = ["SIGN", "TURN_DEGREES", "Move", "challenge_frames", "frames_after", "frontal_face", "render_turn"]
