@@ -112,6 +112,13 @@ def _bench_faces(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_turns(args: argparse.Namespace) -> int:
+    from server.bench.turns import run_active
+
+    print(json.dumps(run_active(Path(args.directory), limit=args.limit, split=args.split), indent=2))
+    return 0
+
+
 def _bench_quality(args: argparse.Namespace) -> int:
     from server.bench.quality import run
 
@@ -236,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     faces.add_argument("--workers", type=int, default=2)
     faces.add_argument("--plot", help="write the ROC curve to this PNG")
     faces.set_defaults(run=_bench_faces)
+    turns = bench.add_parser("turns", help="active liveness: head-turn challenges on DIR (faces) (temporary: "
+                                           "`bench liveness` reports it as `active`)")
+    turns.add_argument("directory")
+    turns.add_argument("--limit", type=int, default=60, help="photos (one per identity) to take from the split")
+    turns.add_argument("--split", default="report", choices=["calibration", "report"])
+    turns.set_defaults(run=_bench_turns)
     quality = bench.add_parser("quality", help="document checks against DIR/labels.csv")
     quality.add_argument("directory")
     quality.add_argument("--preset", default="normal", choices=["relaxed", "normal", "strict"])

@@ -22,7 +22,7 @@ import numpy as np
 from demo_client.turns import challenge_frames
 from sdk_protocol import ChallengeMove
 from verification.faces import detect
-from verification.turns import Reading, TurnLimits, judge, read_frames, verify_challenge
+from verification.turns import SIGN, Reading, TurnLimits, judge, read_frames, verify_challenge
 
 SPLITS: dict[str, frozenset[int]] = {"calibration": frozenset(range(1, 6)), "report": frozenset(range(6, 11))}
 CHALLENGES: list[list[ChallengeMove]] = [["turn_left", "turn_right"], ["turn_right", "turn_left"]]
@@ -70,24 +70,42 @@ def _rate(failures: int, total: int) -> dict[str, object]:
     return {"errors": failures, "sequences": total, "rate": round(failures / total, 4) if total else None}
 
 
-def _one(rgb: np.ndarray, limits: TurnLimits, tally: dict[str, list[int]]) -> None:
+def strength(readings: list[Reading], moves: list[ChallengeMove]) -> float:
+    """The weakest move's largest turn from the first frame, in its direction: what `min_turn` is compared with."""
+    start = readings[0].turn or 0.0
+    return min(max((SIGN[m] * ((r.turn if r.turn is not None else start) - start) for r in readings[1:]),
+                   default=0.0) for m in moves)
+
+
+def _one(rgb: np.ndarray, limits: TurnLimits, tally: dict[str, list[int]], strengths: dict[str, list[float]]) -> None:
     """Judge one photo's genuine and attack sequences for every challenge; tally [errors, sequences] per key."""
     found = detect(rgb)
     face = found[0]
     box = (face.left, face.top, face.right - face.left, face.bottom - face.top)
     for moves in CHALLENGES:
-        genuine = judge(read_frames(challenge_frames(rgb, box, moves)), moves, limits)
+        readings = read_frames(challenge_frames(rgb, box, moves))
+        genuine = judge(readings, moves, limits)
         key = "genuine:" + ",".join(moves)
         tally.setdefault(key, [0, 0])
         tally[key][0] += 0 if genuine.passed else 1
         tally[key][1] += 1
+        strengths.setdefault("genuine", []).append(strength(readings, moves))
     for attack, make in ATTACKS.items():
-        readings: list[Reading] = read_frames([make(rgb, i) for i in range(FRAMES)])
+        readings = read_frames([make(rgb, i) for i in range(FRAMES)])
         for moves in CHALLENGES:
             key = f"attack:{attack}:" + ",".join(moves)
             tally.setdefault(key, [0, 0])
             tally[key][0] += 1 if judge(readings, moves, limits).passed else 0
             tally[key][1] += 1
+            strengths.setdefault(attack, []).append(strength(readings, moves))
+
+
+def _lowest(values: list[float]) -> float | None:
+    return round(min(values), 4) if values else None
+
+
+def _highest(values: list[float]) -> float | None:
+    return round(max(values), 4) if values else None
 
 
 def _timing(rgb: np.ndarray, repeats: int) -> float:
@@ -109,6 +127,7 @@ def run_active(faces_dir: Path, *, limit: int = 60, split: str = "report", limit
     """False rejects per challenge on rendered turns, false accepts per attack kind, and time per sequence."""
     limits = limits or TurnLimits()
     tally: dict[str, list[int]] = {}
+    strengths: dict[str, list[float]] = {}
     no_face = not_frontal = 0
     used: list[np.ndarray] = []
     for path in photos(faces_dir, split, limit):
@@ -124,7 +143,7 @@ def run_active(faces_dir: Path, *, limit: int = 60, split: str = "report", limit
             not_frontal += 1
             continue
         used.append(rgb)
-        _one(rgb, limits, tally)
+        _one(rgb, limits, tally, strengths)
     genuine = {k.split(":", 1)[1]: _rate(*v) for k, v in tally.items() if k.startswith("genuine:")}
     attacks = {k.split(":", 1)[1]: _rate(*v) for k, v in tally.items() if k.startswith("attack:")}
     all_genuine = [sum(v[i] for k, v in tally.items() if k.startswith("genuine:")) for i in (0, 1)]
@@ -135,6 +154,9 @@ def run_active(faces_dir: Path, *, limit: int = 60, split: str = "report", limit
                    "same_face": limits.same_face},
         "false_reject": {"all": _rate(*all_genuine), **genuine},
         "false_accept": {"all": _rate(*all_attacks), **attacks},
+        # the weakest genuine sequence and the strongest attack, against min_turn (limits were frozen between them)
+        "move_strength": {"genuine_min": _lowest(strengths.get("genuine", [])),
+                          **{f"{k}_max": _highest(v) for k, v in strengths.items() if k != "genuine"}},
         "seconds_per_sequence": round(_timing(used[0], repeats), 4) if used else None,
         "frames_per_sequence": FRAMES,
     }

@@ -72,8 +72,8 @@ def test_a_single_still_made_into_a_sequence_fails(lfw: list[tuple[np.ndarray, t
 def test_the_turn_ratio_does_not_move_when_the_picture_is_shifted_scaled_or_tilted() -> None:
     rng = np.random.default_rng(3)
     points = rng.uniform(0, 200, (68, 2))
-    points[36:42] = [60, 80] + rng.normal(0, 2, (6, 2))
-    points[42:48] = [140, 82] + rng.normal(0, 2, (6, 2))
+    points[36:42] = np.array([60, 80]) + rng.normal(0, 2, (6, 2))
+    points[42:48] = np.array([140, 82]) + rng.normal(0, 2, (6, 2))
     angle = np.radians(17)
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     moved = (points @ rotation.T) * 1.7 + [40, -25]
