@@ -16,6 +16,7 @@ from verification.turns import Reading, TurnLimits, judge, read_frames, turn_rat
 
 LEFT_RIGHT: list[ChallengeMove] = ["turn_left", "turn_right"]
 RIGHT_LEFT: list[ChallengeMove] = ["turn_right", "turn_left"]
+Photo = tuple[np.ndarray, tuple[float, float, float, float]]
 
 
 def _jpeg(rgb: np.ndarray) -> bytes:
@@ -28,10 +29,12 @@ def selfie(images: dict[str, Path]) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def lfw(shared_data: Path) -> list[tuple[np.ndarray, tuple[float, float, float, float]]]:
+def lfw(shared_data: Path) -> list[Photo]:
     faces = []
     for name in ("Aaron_Peirsol/Aaron_Peirsol_0001.jpg", "Abdullah/Abdullah_0001.jpg"):
-        rgb = cv2.cvtColor(cv2.imread(str(shared_data / "faces" / "lfw" / name)), cv2.COLOR_BGR2RGB)
+        bgr = cv2.imread(str(shared_data / "faces" / "lfw" / name))
+        assert bgr is not None, name
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         box = detect(rgb)[0]
         faces.append((rgb, (box.left, box.top, box.right - box.left, box.bottom - box.top)))
     return faces
@@ -50,7 +53,7 @@ def test_turns_in_the_other_order_fail_at_the_move_that_came_out_of_order(selfie
     assert result.message_key == "retake.challenge_failed"
 
 
-def test_a_turn_without_a_return_to_the_camera_fails(lfw: list[tuple[np.ndarray, tuple[float, ...]]]) -> None:
+def test_a_turn_without_a_return_to_the_camera_fails(lfw: list[Photo]) -> None:
     rgb, box = lfw[0]
     frames = challenge_frames(rgb, box, LEFT_RIGHT)[:-1]  # ends turned to the right
     result = judge(read_frames([*frames, frames[-1]]), LEFT_RIGHT)
@@ -58,7 +61,7 @@ def test_a_turn_without_a_return_to_the_camera_fails(lfw: list[tuple[np.ndarray,
 
 
 @pytest.mark.parametrize("attack", ["replayed", "shifted", "scaled", "rotated", "flipped"])
-def test_a_single_still_made_into_a_sequence_fails(lfw: list[tuple[np.ndarray, tuple[float, ...]]],
+def test_a_single_still_made_into_a_sequence_fails(lfw: list[Photo],
                                                    attack: str) -> None:
     from server.bench.turns import ATTACKS
 
@@ -86,7 +89,7 @@ def test_the_turn_ratio_does_not_move_when_the_picture_is_shifted_scaled_or_tilt
 
 
 def test_another_face_in_the_sequence_fails_as_not_the_same_face(
-        lfw: list[tuple[np.ndarray, tuple[float, ...]]]) -> None:
+        lfw: list[Photo]) -> None:
     (first, box), (other, _) = lfw
     frames = challenge_frames(first, box, LEFT_RIGHT)
     frames[2] = cv2.resize(other, (first.shape[1], first.shape[0]))
@@ -102,7 +105,7 @@ def test_a_frame_without_a_face_fails_and_so_do_too_few_or_unreadable_frames(sel
     assert verify_challenge([*frames[:5], b"not an image"], LEFT_RIGHT).failed_step == "unreadable"
 
 
-def test_the_first_frame_must_face_the_camera(lfw: list[tuple[np.ndarray, tuple[float, ...]]]) -> None:
+def test_the_first_frame_must_face_the_camera(lfw: list[Photo]) -> None:
     rgb, box = lfw[0]
     turned = render_turn(rgb, box, 40.0)
     frames = [turned, *challenge_frames(rgb, box, LEFT_RIGHT)[1:]]

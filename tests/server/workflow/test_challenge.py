@@ -10,8 +10,8 @@ import msgspec
 import pytest
 
 import sdk_protocol as p
-from server.journeys import load_registry
 from server.checks import TASKS
+from server.journeys import load_registry
 from server.workflow import CompiledJourney, RejectInput, RulesEngine, render_screen
 from server.workflow.challenge import draw_moves
 from tests.server.workflow.test_engine import FILE, Walk
