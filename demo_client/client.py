@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -22,6 +21,7 @@ import sdk_protocol as p
 from demo_client.printer import Printer
 from demo_client.review import DemoError, Reviewer, ReviewStep
 from demo_client.turns import frames_after
+from demo_client.uploads import Uploads
 
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 ALL_COMPONENTS = sorted(p.ALL_COMPONENT_TYPES)
@@ -70,6 +70,7 @@ class DemoClient:
         self.session_id = ""
         self.token = ""
         self.review = review
+        self.uploads = Uploads(self.http, self.printer)
         self.reviewer = Reviewer(self.http, server=self.server, api_key=api_key, reviewer_key=reviewer_key,
                                  steps=scenario.reviewer, printer=self.printer)
 
@@ -206,9 +207,10 @@ class DemoClient:
             if path is None:
                 raise DemoError(f"the scenario's selfie {name!r} is not an image to turn (have: {sorted(self.images)})")
             self.printer.line(f"   challenge: {', '.join(component.challenge)}")
-            rendered = frames_after(path.read_bytes(), list(component.challenge))
+            # seconds of CPU: off the event loop, so the socket keeps answering pings meanwhile
+            rendered = await asyncio.to_thread(frames_after, path.read_bytes(), list(component.challenge))
             frames[f"{component.name}_frames"] = [
-                await self._send(self.session_id, self.token, f"{name}_turn{i}.jpg", data)
+                await self.uploads.send(self.session_id, self.token, f"{name}_turn{i}.jpg", data)
                 for i, data in enumerate(rendered, 1)]
         return frames
 
@@ -216,46 +218,7 @@ class DemoClient:
         path = self.images.get(name)
         if path is None:
             raise DemoError(f"no image named {name!r} (have: {', '.join(sorted(self.images))})")
-        return await self._send(session_id, token, path.name, path.read_bytes())
-
-    async def _send(self, session_id: str, token: str, filename: str, data: bytes) -> str:
-        name, suffix = filename.rsplit(".", 1)[0], "." + filename.rsplit(".", 1)[-1]
-        total = len(data)
-        sent = 0
-        report: Callable[[int], None] = self._progress(name, total)
-
-        async def body() -> AsyncIterator[bytes]:
-            nonlocal sent
-            for start in range(0, total, 64 * 1024):
-                chunk = data[start:start + 64 * 1024]
-                sent += len(chunk)
-                report(sent)
-                yield chunk
-
-        content_type = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
-                        ".heic": "image/heic", ".webp": "image/webp", ".pdf": "application/pdf"}.get(
-            suffix.lower(), "application/octet-stream")
-        response = await self.http.post(f"/v1/sessions/{session_id}/files", params={"filename": filename},
-                                        content=body(), headers={"Authorization": f"Bearer {token}",
-                                                                 "Content-Type": content_type,
-                                                                 "Content-Length": str(total)})
-        if response.status_code != 201:
-            raise DemoError(f"upload of {name} failed: {response.status_code} {response.text}")
-        file_id: str = response.json()["file_id"]
-        self.printer.line(f"   uploaded {filename}: {file_id} ({total} bytes)")
-        return file_id
-
-    def _progress(self, name: str, total: int) -> Callable[[int], None]:
-        marks = {25, 50, 75, 100}
-
-        def report(sent: int) -> None:
-            percent = int(sent * 100 / total) if total else 100
-            for mark in sorted(marks):
-                if percent >= mark:
-                    marks.discard(mark)
-                    self.printer.line(f"   upload {name}: {mark}%")
-
-        return report
+        return await self.uploads.send(session_id, token, path.name, path.read_bytes())
 
     async def _ask(self, message: p.Message) -> p.ServerMessage:
         reply = await self.sio.call("message", p.to_wire(message), namespace="/sdk", timeout=30)
