@@ -1,5 +1,5 @@
 """verification/turns.py on head turns rendered from a photo (demo_client/turns.py) and on stills made to look
-like a sequence. The photo is the demo's selfie (a public-domain portrait generated in code) and two LFW faces."""
+like a sequence. The photo is the demo's selfie (a public-domain portrait generated in code) and two LFW faces of the calibration folds."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def selfie(images: dict[str, Path]) -> bytes:
 @pytest.fixture(scope="module")
 def lfw(shared_data: Path) -> list[Photo]:
     faces = []
-    for name in ("Aaron_Peirsol/Aaron_Peirsol_0001.jpg", "Abdullah/Abdullah_0001.jpg"):
+    for name in ("Abdel_Madi_Shabneh/Abdel_Madi_Shabneh_0001.jpg", "Abdul_Rahman/Abdul_Rahman_0001.jpg"):
         bgr = cv2.imread(str(shared_data / "faces" / "lfw" / name))
         assert bgr is not None, name
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
