@@ -1,5 +1,6 @@
 """verification/turns.py on head turns rendered from a photo (demo_client/turns.py) and on stills made to look
-like a sequence. The photo is the demo's selfie (a public-domain portrait generated in code) and two LFW faces of the calibration folds."""
+like a sequence. The photos: the demo's selfie (a public-domain portrait made in code) and two LFW faces of the
+calibration folds."""
 
 from __future__ import annotations
 
