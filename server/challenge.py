@@ -20,7 +20,8 @@ from verification.turns import ChallengeResult, verify_challenge
 if TYPE_CHECKING:
     from server.tasks import TaskTools
 
-NOT_DONE: dict[str, object] = {"status": "not_done", "passed": False}
+NOT_DONE: dict[str, object] = {"status": "not_done", "passed": None}
+"""Neither passed nor failed: the case view shows it as a neutral check, rules read `status`."""
 
 
 def _verify(frames: list[bytes], moves: list[ChallengeMove]) -> ChallengeResult:
