@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -21,6 +20,8 @@ import yaml
 import sdk_protocol as p
 from demo_client.printer import Printer
 from demo_client.review import DemoError, Reviewer, ReviewStep
+from demo_client.turns import frames_after
+from demo_client.uploads import Uploads
 
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 ALL_COMPONENTS = sorted(p.ALL_COMPONENT_TYPES)
@@ -69,6 +70,7 @@ class DemoClient:
         self.session_id = ""
         self.token = ""
         self.review = review
+        self.uploads = Uploads(self.http, self.printer)
         self.reviewer = Reviewer(self.http, server=self.server, api_key=api_key, reviewer_key=reviewer_key,
                                  steps=scenario.reviewer, printer=self.printer)
 
@@ -166,7 +168,9 @@ class DemoClient:
         options = self.scenario.answers.get(screen.screen_id)
         if options is None:
             raise DemoError(f"the scenario has no answer for screen {screen.screen_id!r}")
-        values = await self._resolve(options[min(visits, len(options) - 1)])
+        answer = options[min(visits, len(options) - 1)] or {}
+        values = await self._resolve(answer)
+        values.update(await self._challenges(screen, answer))
         self.printer.line(f"   -> submit {self._shown(values)}")
         reply = await self._ask(p.ScreenSubmit(screen_id=screen.screen_id, revision=screen.revision, values=values,
                                                idempotency_key=str(uuid.uuid4())))
@@ -192,47 +196,29 @@ class DemoClient:
         assert isinstance(resolved, dict)
         return resolved
 
+    async def _challenges(self, screen: p.Screen, answer: dict[str, object]) -> dict[str, object]:
+        """`<name>_frames` for each selfie challenge: the head turns asked for, rendered from the selfie's image."""
+        frames: dict[str, object] = {}
+        for component in screen.components:
+            if not isinstance(component, p.SelfieCapture) or not component.challenge:
+                continue
+            name = str(answer.get(component.name, "")).removeprefix("@")
+            path = self.images.get(name)
+            if path is None:
+                raise DemoError(f"the scenario's selfie {name!r} is not an image to turn (have: {sorted(self.images)})")
+            self.printer.line(f"   challenge: {', '.join(component.challenge)}")
+            # seconds of CPU: off the event loop, so the socket keeps answering pings meanwhile
+            rendered = await asyncio.to_thread(frames_after, path.read_bytes(), list(component.challenge))
+            frames[f"{component.name}_frames"] = [
+                await self.uploads.send(self.session_id, self.token, f"{name}_turn{i}.jpg", data)
+                for i, data in enumerate(rendered, 1)]
+        return frames
+
     async def _upload(self, session_id: str, token: str, name: str) -> str:
         path = self.images.get(name)
         if path is None:
             raise DemoError(f"no image named {name!r} (have: {', '.join(sorted(self.images))})")
-        data = path.read_bytes()
-        total = len(data)
-        sent = 0
-        report: Callable[[int], None] = self._progress(name, total)
-
-        async def body() -> AsyncIterator[bytes]:
-            nonlocal sent
-            for start in range(0, total, 64 * 1024):
-                chunk = data[start:start + 64 * 1024]
-                sent += len(chunk)
-                report(sent)
-                yield chunk
-
-        content_type = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
-                        ".heic": "image/heic", ".webp": "image/webp", ".pdf": "application/pdf"}.get(
-            path.suffix.lower(), "application/octet-stream")
-        response = await self.http.post(f"/v1/sessions/{session_id}/files", params={"filename": path.name},
-                                        content=body(), headers={"Authorization": f"Bearer {token}",
-                                                                 "Content-Type": content_type,
-                                                                 "Content-Length": str(total)})
-        if response.status_code != 201:
-            raise DemoError(f"upload of {name} failed: {response.status_code} {response.text}")
-        file_id: str = response.json()["file_id"]
-        self.printer.line(f"   uploaded {path.name}: {file_id} ({total} bytes)")
-        return file_id
-
-    def _progress(self, name: str, total: int) -> Callable[[int], None]:
-        marks = {25, 50, 75, 100}
-
-        def report(sent: int) -> None:
-            percent = int(sent * 100 / total) if total else 100
-            for mark in sorted(marks):
-                if percent >= mark:
-                    marks.discard(mark)
-                    self.printer.line(f"   upload {name}: {mark}%")
-
-        return report
+        return await self.uploads.send(session_id, token, path.name, path.read_bytes())
 
     async def _ask(self, message: p.Message) -> p.ServerMessage:
         reply = await self.sio.call("message", p.to_wire(message), namespace="/sdk", timeout=30)

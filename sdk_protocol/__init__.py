@@ -15,11 +15,13 @@ from sdk_protocol.codec import (
 from sdk_protocol.codes import FIELD_CODES, TRANSPORT_CODES, CodeConflict, CodeInfo, code_table, markdown_table
 from sdk_protocol.components import (
     ALL_COMPONENT_TYPES,
+    CHALLENGE_MAX_FRAMES,
     CORE_COMPONENT_TYPES,
     Alert,
     AnyComponent,
     AnyInput,
     Button,
+    ChallengeMove,
     Checkbox,
     Component,
     Consent,
@@ -106,6 +108,7 @@ from sdk_protocol.version import PROTOCOL_VERSION, negotiate_version, parse_vers
 
 __all__ = [
     "ALL_COMPONENT_TYPES",
+    "CHALLENGE_MAX_FRAMES",
     "CORE_COMPONENT_TYPES",
     "COUNTRY_CODES",
     "DEFAULT_LIMITS",
@@ -119,6 +122,7 @@ __all__ = [
     "AnyInput",
     "Button",
     "Capabilities",
+    "ChallengeMove",
     "Checkbox",
     "ClientMessage",
     "CodeConflict",

@@ -49,6 +49,9 @@ FIELD_CODES: dict[str, str] = {
     "validation.min_items": "Fewer files or repeater items than `params.min_items`.",
     "validation.max_items": "More files or repeater items than `params.max_items`.",
     "validation.unknown_field": "A value for a field the screen does not have.",
+    "validation.challenge_frames": "A challenge selfie's `<name>_frames` is missing (from a 1.3 client that was "
+                                   "sent the challenge) or is not a list of `params.min_items` to "
+                                   "`params.max_items` file ids.",
 }
 """Codes of `FieldError`s (`screen.errors[].code`), never raised on their own."""
 

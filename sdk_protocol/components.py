@@ -16,6 +16,11 @@ JsonLogic = dict[str, object] | bool
 
 InputType = Literal["text", "email", "tel", "number", "date"]
 DocumentSide = Literal["front", "back"]
+ChallengeMove = Literal["turn_left", "turn_right"]
+"""A move of an active-liveness challenge; left and right are the person's own (see docs/PROTOCOL.md)."""
+
+CHALLENGE_MAX_FRAMES = 12
+"""At most this many frames answer a challenge, the selfie included."""
 
 DEFAULT_IMAGE_FORMATS = ["image/jpeg", "image/png", "image/webp", "image/heic"]
 
@@ -128,8 +133,17 @@ class DocumentCapture(Input, tag="capture.document", frozen=True, kw_only=True):
 
 
 class SelfieCapture(Input, tag="capture.selfie", frozen=True, kw_only=True):
+    """A selfie; with `challenge` (protocol 1.3), also frames of the person doing the moves, in order.
+
+    In a journey, `challenge_moves` asks for a challenge of that many moves; the server draws the moves per
+    screen revision and sends them as `challenge` to clients of protocol 1.3 or later only. Such a client
+    submits the frontal selfie as the value and the later frames, unmirrored, as `<name>_frames`.
+    """
+
     accepted_formats: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_IMAGE_FORMATS))
     guidance: str | None = None
+    challenge_moves: int = 0
+    challenge: list[ChallengeMove] | None = None
 
 
 class FileUpload(Input, tag="input.file", frozen=True, kw_only=True):
@@ -190,12 +204,14 @@ ALL_COMPONENT_TYPES: frozenset[str] = frozenset(
 __all__ = [
     "ALL_COMPONENT_TYPES",
     "CAPTURE_TYPES",
+    "CHALLENGE_MAX_FRAMES",
     "CORE_COMPONENT_TYPES",
     "DEFAULT_IMAGE_FORMATS",
     "Alert",
     "AnyComponent",
     "AnyInput",
     "Button",
+    "ChallengeMove",
     "Checkbox",
     "Component",
     "Consent",

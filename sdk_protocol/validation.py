@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 import msgspec
 
 from sdk_protocol.components import (
+    CHALLENGE_MAX_FRAMES,
     Checkbox,
     Consent,
     CountrySelect,
@@ -222,6 +223,27 @@ def _file_id(value: object, pointer: str) -> list[FieldError]:
     return []
 
 
+def frames_field(component: object) -> str | None:
+    """The name of the frames a challenge selfie takes besides its value (`<name>_frames`), or None."""
+    return f"{component.name}_frames" if isinstance(component, SelfieCapture) and component.challenge_moves else None
+
+
+def challenge_frames(component: SelfieCapture, value: object, pointer: str) -> list[FieldError]:
+    """`<name>_frames`: the file ids taken after the selfie, one or more per move and one back at the start."""
+    low, high = component.challenge_moves + 1, CHALLENGE_MAX_FRAMES - 1
+    if not isinstance(value, list) or not low <= len(value) <= high:
+        shown = f"a list of {len(value)}" if isinstance(value, list) else _type_name(value)
+        return [_err(pointer, "validation.challenge_frames",
+                     f"Expected {low} to {high} file ids of the frames after the selfie, got {shown}",
+                     min_items=low, max_items=high)]
+    errors: list[FieldError] = []
+    for i, item in enumerate(value):
+        errors.extend(_file_id(item, pointer_join(pointer, i)) if isinstance(item, str) else [
+            _err(pointer_join(pointer, i), "validation.file_id", f"Expected an uploaded file id (f_...), got "
+                                                                 f"{_type_name(item)}")])
+    return errors
+
+
 def _files(component: FileUpload, value: object, pointer: str) -> list[FieldError]:
     if not isinstance(value, list):
         return [_err(pointer, "validation.type", f"Expected an array of file ids, got {_type_name(value)}")]
@@ -273,7 +295,8 @@ def validate_form(
 ) -> list[FieldError]:
     """Validate a whole form: unknown names, hidden fields, required and each constraint."""
     conditions = conditions or default_conditions
-    known = {c.name for c in inputs}
+    frames = {name: c for c in inputs if isinstance(c, SelfieCapture) and (name := frames_field(c)) is not None}
+    known = {c.name for c in inputs} | set(frames)
     errors = [
         _err(pointer_join(base, name), "validation.unknown_field",
              f"Expected one of the screen's fields ({', '.join(sorted(known)) or 'none'}), got {name[:40]!r}")
@@ -288,6 +311,9 @@ def validate_form(
             validate_value(component, values.get(component.name), pointer=pointer_join(base, component.name),
                            required=required, today=today, conditions=conditions)
         )
+    for name, selfie in frames.items():
+        if name in values and conditions(selfie, values)[0]:
+            errors.extend(challenge_frames(selfie, values[name], pointer_join(base, name)))
     return errors
 
 
@@ -295,7 +321,9 @@ __all__ = [
     "FILE_ID",
     "EvaluateConditions",
     "FieldError",
+    "challenge_frames",
     "default_conditions",
+    "frames_field",
     "is_empty",
     "pointer_join",
     "resolve_date",

@@ -6,7 +6,7 @@ import re
 
 from sdk_protocol.errors import InvalidMessage, UnsupportedVersion
 
-PROTOCOL_VERSION = "1.2.0"
+PROTOCOL_VERSION = "1.3.0"
 SUPPORTED_MAJORS: frozenset[int] = frozenset({1})
 
 SEMVER = re.compile(r"^(0|[1-9]\d{0,3})\.(0|[1-9]\d{0,3})\.(0|[1-9]\d{0,3})(?:[-+][0-9A-Za-z.-]{1,32})?$")

@@ -12,6 +12,8 @@ from typing import Literal
 
 import msgspec
 
+from sdk_protocol import ChallengeMove
+from server.challenge import apply_challenge, check_challenge
 from server.tasks import TaskFn, TaskTools, TypedTask
 from verification.faces import FaceComparison, FaceVerdict
 from verification.liveness import recheck
@@ -45,6 +47,9 @@ class SelfieInput(msgspec.Struct, frozen=True, kw_only=True):
     file: str
     reference: str | None = None
     """A document or an enrolled selfie; no face match without one."""
+    frames: list[str] | None = None
+    challenge: list[ChallengeMove] | None = None
+    """A challenge's frames after `file` and its moves (server/challenge.py); none: `challenge.status: not_done`."""
 
 
 def warm_up() -> None:
@@ -105,6 +110,8 @@ async def verify_selfie(tools: TaskTools, task_input: SelfieInput, params: Check
     await _report(tools, capture, result)
     output = result.to_context()
     one_face = result.report is not None and result.report.checks["face_count"].passed
+    if one_face:
+        apply_challenge(output, await check_challenge(tools, capture, data, task_input.frames, task_input.challenge))
     if not one_face or not task_input.reference:
         return output
     await tools.progress.report(f"{capture}.face_match", "running")

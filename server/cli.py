@@ -170,9 +170,11 @@ def _bench_sessions(args: argparse.Namespace) -> int:
 
 def _bench_liveness(args: argparse.Namespace) -> int:
     from server.bench.liveness import run
+    from server.bench.turns import run_active
 
     result = run(Path(args.directory), pairs=args.pairs, workers=args.workers, cues=args.cues)
-    # Hook for the challenge-response (active) part: result["active"] = server.bench.turns.run_active(...)
+    if args.photos:
+        result["active"] = run_active(Path(args.directory), limit=args.photos, split=args.split)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -313,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     liveness.add_argument("--pairs", type=int, default=40, help="same-person pairs per split, 4 captures each (40)")
     liveness.add_argument("--workers", type=int, default=2)
     liveness.add_argument("--cues", action="store_true", help="also list the calibration split's raw cues")
+    liveness.add_argument("--photos", type=int, default=60, help="head-turn challenges (`active`): photos, one per "
+                          "identity, taken from --split (60; 0 leaves the active part out)")
+    liveness.add_argument("--split", default="report", choices=["calibration", "report"],
+                          help="the split the head-turn challenges are reported on (report)")
     liveness.set_defaults(run=_bench_liveness)
     quality_set = bench.add_parser("quality-set", help="build the labelled degradation set from specimens")
     quality_set.add_argument("documents", help="a folder like ../shared/data/documents (with labels.csv)")

@@ -11,18 +11,21 @@ import msgspec
 
 
 class ClientProfile(msgspec.Struct, frozen=True, kw_only=True):
-    """How one kind of connected client wants screens: its locale and the components it renders."""
+    """How one kind of connected client wants screens: its locale, the components it renders, and whether it
+    speaks protocol 1.3 (selfie challenges, server/workflow/challenge.py)."""
 
     profile: str
     locale: str
     components: list[str]
+    challenge: bool = False
 
 
-def profile_of(locale: str, components: frozenset[str]) -> ClientProfile:
-    """Clients that share a locale and component set get the same rendering: one room each."""
+def profile_of(locale: str, components: frozenset[str], *, challenge: bool = False) -> ClientProfile:
+    """Clients that share a locale, component set and challenge support get the same rendering: one room each."""
     listed = sorted(components)
-    key = hashlib.sha1(f"{locale}|{','.join(listed)}".encode(), usedforsecurity=False).hexdigest()[:16]
-    return ClientProfile(profile=key, locale=locale, components=listed)
+    text = f"{locale}|{','.join(listed)}" + ("|challenge" if challenge else "")
+    key = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
+    return ClientProfile(profile=key, locale=locale, components=listed, challenge=challenge)
 
 
 class Connection:

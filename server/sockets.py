@@ -130,7 +130,7 @@ def register_handlers(sio: socketio.AsyncServer, *, sdk: SdkSessions, files: Fil
         if profile is None:
             raise p.HandshakeRequired(f"Expected `hello` first on a new connection, got {message_type(message)!r}")
         if isinstance(message, p.ScreenSubmit):
-            return await sdk.submit(session_id, message, profile.locale)
+            return await sdk.submit(session_id, message, profile.locale, challenge=profile.challenge)
         if isinstance(message, p.ScreenAction):
             return await sdk.action(session_id, message)
         return await files.complete_upload(session_id, message)

@@ -50,7 +50,7 @@ class Presenter:
         messages: list[p.Message] = []
         if not isinstance(state, FinalState) or state.screen is not None:
             messages.append(render_screen(journey, snapshot, catalogs=self.catalogs, locale=profile.locale,
-                                          capabilities=capabilities))
+                                          capabilities=capabilities, speaks_challenge=profile.challenge))
         if isinstance(state, FinalState) and snapshot.outcome is not None:
             texts = [getattr(c, "text", "") for c in (state.screen.components if state.screen else [])]
             title, body = ([*texts, "", ""])[:2]

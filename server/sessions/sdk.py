@@ -5,24 +5,36 @@ from __future__ import annotations
 import msgspec
 
 import sdk_protocol as p
+from sdk_protocol.validation import frames_field
 from server.db.ports import SessionRepository
 from server.devices import ClientProfile, profile_of
 from server.live_sessions import Live
 from server.sessions.core import SessionCore
 from server.sessions.presenter import Presenter
 from server.workflow import CompiledJourney, Result, Submit, UserAction, localize_errors
+from server.workflow.challenge import FIRST_VERSION
 from server.workflow.journey import screen_of
 from ui_schemas.loader import Catalogs
 from verification.formats import CAPTURE_TYPES
 
 
 def capture_fields(journey: CompiledJourney, state: str) -> dict[str, str]:
-    """The inputs of a screen that carry file ids, by name: "capture" (one photo) or "files" (a list)."""
+    """The inputs of a screen that carry file ids, by name: "capture" (one photo), "files" (a list) or "frames"
+    (a challenge selfie's photos after the selfie, `<name>_frames`)."""
     screen = screen_of(journey.journey.states[state])
     if screen is None:
         return {}
-    return {c.name: "files" if isinstance(c, p.FileUpload) else "capture" for c in screen.components
-            if isinstance(c, p.DocumentCapture | p.SelfieCapture | p.FileUpload)}
+    fields = {c.name: "files" if isinstance(c, p.FileUpload) else "capture" for c in screen.components
+              if isinstance(c, p.DocumentCapture | p.SelfieCapture | p.FileUpload)}
+    fields.update({name: "frames" for c in screen.components if (name := frames_field(c)) is not None})
+    return fields
+
+
+def missing_frames(fields: dict[str, str], values: dict[str, object]) -> list[p.FieldError]:
+    """A `validation.challenge_frames` for each challenge the client was sent and did not answer."""
+    return [p.FieldError(pointer=f"/{name}", code="validation.challenge_frames",
+                         message=f"Expected {name}: the frames of the challenge this screen asked for, got nothing")
+            for name, kind in fields.items() if kind == "frames" and name not in values]
 
 
 def _accepted(screen_id: str, revision: int, result: Result) -> p.Message:
@@ -47,7 +59,10 @@ class SdkSessions:
     def hello(self, message: p.Hello, session_id: str) -> tuple[p.Welcome, ClientProfile]:
         version = p.negotiate_version(message.protocol_version)
         locale = self.catalogs.resolve_locale(message.locale)
-        profile = profile_of(locale, p.Capabilities.declare(message.components).components)
+        # a client that renders no capture.selfie gets its input.file fallback, and no challenge with it
+        challenge = "capture.selfie" in message.components and \
+            p.parse_version(message.protocol_version) >= FIRST_VERSION
+        profile = profile_of(locale, p.Capabilities.declare(message.components).components, challenge=challenge)
         return p.Welcome(protocol_version=version, session_id=session_id, locale=locale), profile
 
     async def current(self, session_id: str, profile: ClientProfile) -> list[p.Message]:
@@ -63,13 +78,15 @@ class SdkSessions:
                 return []
             return self.presenter.render(journey, live.snapshot, profile)
 
-    async def submit(self, session_id: str, message: p.ScreenSubmit, locale: str) -> p.Message:
+    async def submit(self, session_id: str, message: p.ScreenSubmit, locale: str, *,
+                     challenge: bool = False) -> p.Message:
+        """`challenge`: the client speaks 1.3 and was sent the challenges of the screen, so must answer them."""
         key = f"submit:{message.idempotency_key}"
         async with self.core.live.locked(session_id):
             live = await self.core.live.get(session_id)
             if (kept := live.replies.get(key)) is not None:
                 return p.decode_server(msgspec.json.decode(kept))
-            file_errors = await self._check_files(live, message)
+            file_errors = await self._check_files(live, message, challenge)
             if file_errors:
                 return self._refuse(live, key, message, localize_errors(file_errors, self.catalogs, locale))
             event = Submit(screen_id=message.screen_id, revision=message.revision, values=message.values)
@@ -116,13 +133,15 @@ class SdkSessions:
         live.remember(key, msgspec.json.encode(reply))
         return reply
 
-    async def _check_files(self, live: Live, message: p.ScreenSubmit) -> list[p.FieldError]:
-        """Capture values must name files uploaded in this very session; a capture must be a photo."""
+    async def _check_files(self, live: Live, message: p.ScreenSubmit, challenge: bool) -> list[p.FieldError]:
+        """Capture values must name files uploaded in this very session; a capture must be a photo; a client
+        that was sent a challenge sends its frames."""
         state = live.row.state
         if message.screen_id != state:
             return []  # the engine answers stale screens
-        errors: list[p.FieldError] = []
-        for name, kind in capture_fields(self.core.journey(live.row), state).items():
+        fields = capture_fields(self.core.journey(live.row), state)
+        errors = missing_frames(fields, message.values) if challenge else []
+        for name, kind in fields.items():
             value = message.values.get(name)
             ids = value if isinstance(value, list) else [value] if isinstance(value, str) else []
             for i, file_id in enumerate(ids):
@@ -133,10 +152,10 @@ class SdkSessions:
                 if row is None:
                     errors.append(p.FieldError(pointer=pointer, code="validation.file_unknown",
                                                message=f"Expected a file uploaded in this session, got {file_id!r}"))
-                elif kind == "capture" and row.content_type not in CAPTURE_TYPES:
+                elif kind != "files" and row.content_type not in CAPTURE_TYPES:
                     errors.append(p.FieldError(pointer=pointer, code="validation.file_type",
                                                message=f"Expected a photo for this capture, got {row.content_type}"))
         return errors
 
 
-__all__ = ["SdkSessions", "capture_fields"]
+__all__ = ["SdkSessions", "capture_fields", "missing_frames"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Collection, Iterator
 
-from sdk_protocol import Input
+from sdk_protocol import Input, SelfieCapture
 from server.workflow.context import paths_overlap
 from server.workflow.journey import screen_of, walk_components
 from server.workflow.operators import NOW_VAR
@@ -60,6 +60,9 @@ def collected(journey: Journey) -> set[str]:
         if isinstance(state, ScreenState):
             root = state.store_at or state_id
             paths.update(f"{root}.{c.name}" for c in state.screen.components if isinstance(c, Input))
+            # a challenge selfie's frames and the moves the server drew (server/workflow/challenge.py)
+            paths.update(f"{root}.{c.name}_{part}" for c in state.screen.components
+                         if isinstance(c, SelfieCapture) and c.challenge_moves for part in ("frames", "challenge"))
         if isinstance(state, TaskState):
             paths.add(state.result or state_id)
         if isinstance(state, ReviewState):

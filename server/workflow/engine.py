@@ -11,6 +11,7 @@ import datetime as dt
 import msgspec
 
 from sdk_protocol import EventNotAllowed, JourneyFinished, RuleFailed, StaleScreen, UnknownAction
+from server.workflow.challenge import store_challenge
 from server.workflow.context import get_path, set_path
 from server.workflow.delays import parse_delay, timer_entry, timers_for
 from server.workflow.forms import check_submission
@@ -123,6 +124,7 @@ def _submit(journey: CompiledJourney, snapshot: Snapshot, event: Submit, now: dt
     if errors:
         return Result(snapshot=snapshot,
                       effects=[RejectInput(state=snapshot.state, revision=snapshot.revision, errors=errors)])
+    cleaned = store_challenge(state.screen.components, cleaned, snapshot)
     context = set_path(snapshot.context, state.store_at or snapshot.state, cleaned)
     snapshot = msgspec.structs.replace(snapshot, context=context)
     return _follow(journey, snapshot, transitions_of(state.on.get("submit", [])), "submit", now)

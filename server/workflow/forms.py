@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 from sdk_protocol import AnyComponent, DocumentCapture, FieldError, Input, Repeater, SelfieCapture, validate_form
-from sdk_protocol.validation import EvaluateConditions
+from sdk_protocol.validation import EvaluateConditions, frames_field
 from server.workflow.compat import js_truthy
 from server.workflow.journey import CompiledJourney
 from server.workflow.rules import RuleError
@@ -59,6 +59,8 @@ def _clean(inputs: list[Input], values: Mapping[str, object], conditions: Evalua
         elif isinstance(component, DocumentCapture | SelfieCapture) and isinstance(value, list) and len(value) == 1:
             value = value[0]  # sent by its input.file fallback: the capture holds the one file id
         cleaned[component.name] = value
+        if (frames := frames_field(component)) is not None and frames in values:
+            cleaned[frames] = values[frames]  # a challenge's frames after the selfie (server.workflow.challenge)
     return cleaned
 
 

@@ -24,6 +24,7 @@ from sdk_protocol import (
     Step,
     fit_components,
 )
+from server.workflow.challenge import challenged
 from server.workflow.context import get_path
 from server.workflow.journey import CompiledJourney, screen_of
 from server.workflow.snapshot import Snapshot
@@ -76,12 +77,14 @@ def _processing_screen() -> ScreenDef:
 
 
 def render_screen(journey: CompiledJourney, snapshot: Snapshot, *, catalogs: Catalogs, locale: str,
-                  capabilities: Capabilities) -> Screen:
-    """The `screen` message for `snapshot`'s current state, fitted to one client."""
+                  capabilities: Capabilities, speaks_challenge: bool = False) -> Screen:
+    """The `screen` message for `snapshot`'s current state, fitted to one client (`speaks_challenge`: protocol
+    1.3 or later, see server.workflow.challenge)."""
     state = journey.journey.states[snapshot.state]
     definition = screen_of(state) or _processing_screen()
     context = snapshot.context
-    components = [localize(c, catalogs, locale, context) for c in definition.components]
+    components = challenged([localize(c, catalogs, locale, context) for c in definition.components], snapshot,
+                            speaks_challenge=speaks_challenge)
     fitted = fit_components(components, capabilities)
     store_at = state.store_at if isinstance(state, ScreenState) else None
     values = get_path(context, store_at or snapshot.state) if isinstance(state, ScreenState) else None
