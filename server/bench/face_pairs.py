@@ -17,14 +17,38 @@ import numpy as np
 
 from verification.faces import (
     VARIANTS,
-    Described,
-    describe,
+    Variant,
+    chip_descriptor,
     detect,
+    distance,
     face_chip,
-    pair_distance,
+    in_grey,
+    is_grey,
     rgb_for_comparison,
 )
 from verification.portraits import printed_portrait
+
+
+class Described(msgspec.Struct, frozen=True, kw_only=True):
+    """One face's descriptors: in colour, in grey when asked for, and whether the face itself is grey."""
+
+    colour: np.ndarray
+    grey: np.ndarray | None
+    is_grey: bool
+
+
+def describe(chip: np.ndarray, *, variant: Variant, with_grey: bool = False) -> Described:
+    grey = chip_descriptor(chip, variant=variant, grey=True) if with_grey else None
+    return Described(colour=chip_descriptor(chip, variant=variant), grey=grey, is_grey=is_grey(chip))
+
+
+def pair_distance(reference: Described, probe: Described, *, variant: Variant) -> float:
+    """Cosine distance of two faces as `verification.faces.compare` decides it (`in_grey`)."""
+    if in_grey(variant, reference.is_grey, probe.is_grey):
+        if reference.grey is None or probe.grey is None:
+            raise ValueError("Expected grey descriptors for a pair with a grey face, got colour only")
+        return distance(reference.grey, probe.grey)
+    return distance(reference.colour, probe.colour)
 
 
 class Pair(msgspec.Struct, frozen=True, kw_only=True):

@@ -30,7 +30,7 @@ def test_a_pair_prints_the_same_card_every_time_in_its_style(shared_data: Path) 
     first, again = printed_portrait(left, 7), printed_portrait(left, 7)
     assert first == again and printed_portrait(left, 8).jpeg != first.jpeg
     photo = cv2.imdecode(np.frombuffer(first.jpeg, np.uint8), cv2.IMREAD_COLOR)
-    assert photo.shape == (1200, 1600, 3) and 100 <= first.printed_width <= 140
+    assert photo is not None and photo.shape == (1200, 1600, 3) and 100 <= first.printed_width <= 140
     grey = printed_portrait(left, 7, style="grey")
     assert grey.style == "grey" and printed_portrait(left, 7, style="colour").style == "colour"
     styles = {printed_portrait(left, seed).style for seed in range(12)}
