@@ -181,8 +181,6 @@ class Variant(msgspec.Struct, frozen=True, kw_only=True):
     are described in grey: colour the other side has and the portrait cannot have stops counting."""
     equalise: bool = False
     """CLAHE on the aligned chip's lightness: low-contrast prints and dark selfies spread to a common range."""
-    jitters: int = 0
-    """dlib's `num_jitters` (each costs one more ResNet pass per face and side)."""
 
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in (
@@ -215,10 +213,7 @@ def chip_descriptor(chip: np.ndarray, *, variant: Variant = VARIANT, grey: bool 
     if variant.equalise:
         chip = _equalised(chip)
     chips = [np.ascontiguousarray(chip), np.ascontiguousarray(chip[:, ::-1])]
-    if variant.jitters:
-        vectors = [models().recognizer.compute_face_descriptor(c, variant.jitters) for c in chips]
-    else:
-        vectors = list(models().recognizer.compute_face_descriptor(chips))
+    vectors = list(models().recognizer.compute_face_descriptor(chips))
     mean: np.ndarray = (np.asarray(vectors[0], dtype=np.float64) + np.asarray(vectors[1], dtype=np.float64)) / 2.0
     unit: np.ndarray = mean / np.linalg.norm(mean)
     return unit
