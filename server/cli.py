@@ -122,8 +122,10 @@ def _rules_conformance(args: argparse.Namespace) -> int:
 def _bench_faces(args: argparse.Namespace) -> int:
     from server.bench.faces import run
 
-    print(json.dumps(run(Path(args.directory), workers=args.workers, plot=Path(args.plot) if args.plot else None),
-                     indent=2))
+    folds = tuple(int(f) for f in args.calibration_folds.split(","))
+    print(json.dumps(run(Path(args.directory), docs=args.docs, variant=args.variant, workers=args.workers,
+                         limit=args.limit, calibration_folds=folds, cache=Path(args.cache) if args.cache else None,
+                         speed_pairs=args.speed_pairs, plot=Path(args.plot) if args.plot else None), indent=2))
     return 0
 
 
@@ -268,6 +270,13 @@ def build_parser() -> argparse.ArgumentParser:
     faces = bench.add_parser("faces", help="face verification error rates and speed on DIR/pairs.csv")
     faces.add_argument("directory")
     faces.add_argument("--workers", type=int, default=2)
+    faces.add_argument("--docs", action="store_true",
+                       help="also the document-to-selfie pairs (left photo printed on an ID card and photographed)")
+    faces.add_argument("--variant", default="v1", help="descriptor variant of verification.faces.VARIANTS")
+    faces.add_argument("--limit", type=int, help="at most this many genuine and impostor pairs per fold")
+    faces.add_argument("--calibration-folds", default="1,2", help="LFW folds the operating points are derived on")
+    faces.add_argument("--cache", help="directory of descriptors cached per variant (reused across runs)")
+    faces.add_argument("--speed-pairs", type=int, default=20, help="pairs timed for speed (0: no timing)")
     faces.add_argument("--plot", help="write the ROC curve to this PNG")
     faces.set_defaults(run=_bench_faces)
     duplicates = bench.add_parser("duplicates", help="duplicate-identity search on DIR/lfw identities, and search "

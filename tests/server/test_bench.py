@@ -49,24 +49,37 @@ def test_bench_quality_separates_the_real_sharp_and_blurred_photos(shared_data: 
 
 
 def test_bench_faces_prints_every_figure(tmp_path: Path, shared_data: Path) -> None:
-    rows = list(csv.DictReader((shared_data / "faces" / "pairs.csv").open()))
+    rows = list(csv.DictReader((shared_data / "faces" / "pairs_folds.csv").open()))
     chosen = [r for r in rows if r["same"] == "1"][:3] + [r for r in rows if r["same"] == "0"][:3]
-    with (tmp_path / "pairs.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["left", "right", "same"])
+    chosen += [r for r in rows if r["lfw_fold"] == "3"][:2] + [r for r in rows if r["lfw_fold"] == "3"][-2:]
+    with (tmp_path / "pairs_folds.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["left", "right", "same", "lfw_fold"])
         writer.writeheader()
         for row in chosen:
-            writer.writerow({"left": str(shared_data / "faces" / row["left"]),
+            writer.writerow({"left": str(shared_data / "faces" / row["left"]), "lfw_fold": row["lfw_fold"],
                              "right": str(shared_data / "faces" / row["right"]), "same": row["same"]})
-    done = subprocess.run([sys.executable, "-m", "server.cli", "bench", "faces", str(tmp_path), "--plot",
-                           str(tmp_path / "roc.png")], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    command = [sys.executable, "-m", "server.cli", "bench", "faces", str(tmp_path), "--docs", "--speed-pairs", "2",
+               "--cache", str(tmp_path / "cache"), "--plot", str(tmp_path / "roc.png")]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["pairs"] == 6 and result["failures_to_detect"] == 0
-    assert set(result["operating_points"]) == {"review", "approve", "strict"}
-    assert set(result["operating_points"]["approve"]) == {"threshold", "distance", "accuracy", "far", "frr"}
-    assert set(result["tar_at_far"]) == {"0.01", "0.001"} and 0.5 <= result["roc_auc"] <= 1.0
-    assert set(result["ms_per_compare"]) == {"p50", "p95"}
+    assert result["calibration_folds"] == [1, 2] and result["report_folds"] == [3]
+    assert set(result["derived_operating_points"]) == {"review", "approve", "strict"}
+    for name in ("lfw", "docs"):
+        calibration, report = result[name]["calibration"], result[name]["report"]
+        assert calibration["pairs"] == 6 and report["pairs"] == 4 and report["genuine"] == 2
+        assert set(report["operating_points"]["approve"]) == {"distance", "accuracy", "far", "frr"}
+        assert set(report["tar_at_far"]) == {"0.01", "0.001"} and 0.5 <= report["roc_auc"] <= 1.0
+        assert calibration["failures_to_detect"] == 0 and calibration["operating_points"]["review"]["accuracy"] == 1.0
+    assert set(result["docs_report_by_style"]) == {"colour", "grey"}
+    assert sum(s["pairs"] for s in result["docs_report_by_style"].values() if s) == 4
+    speed = result["speed"]
+    assert set(speed["ms_per_compare"]) == {"wall", "cpu"} and set(speed["ms_per_compare"]["cpu"]) == {"p50", "p95"}
+    assert speed["ms_per_compare_docs"]["cpu"]["p50"] > 0 and speed["compares_per_second"]["2_workers"] > 0
     assert (tmp_path / "roc.png").stat().st_size > 1000
+    again = subprocess.run([*command[:-2], "--speed-pairs", "0"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert again.returncode == 0, again.stderr  # from the cache: the same figures
+    assert json.loads(again.stdout)["docs"] == result["docs"] and json.loads(again.stdout)["speed"] == {}
 
 
 def test_bench_mrz_prints_every_figure_and_accepts_no_wrong_value(shared_data: Path) -> None:
