@@ -87,7 +87,7 @@ def compare_faces(source: bytes, target: bytes, *, threshold: float = 80.0,
     if not 0.0 <= threshold <= 100.0:
         raise InvalidParameter(f"Expected SimilarityThreshold between 0 and 100, got {threshold}")
     source_rgb = _decode(source)
-    source_faces = [b for b in detect(source_rgb)
+    source_faces = [b for b in detect(source_rgb, confirm_weak=True)
                     if quality_filter == "NONE" or _keep(describe(source_rgb, b), b, quality_filter)]
     if not source_faces:
         raise InvalidParameter("Request has invalid parameters: there are no faces in the source image",
@@ -96,7 +96,7 @@ def compare_faces(source: bytes, target: bytes, *, threshold: float = 80.0,
     target_rgb = _decode(target)
     matches: list[CompareFacesMatch] = []
     unmatched: list[ComparedFace] = []
-    for box in detect(target_rgb):
+    for box in detect(target_rgb, confirm_weak=True):
         detail = describe(target_rgb, box)  # every returned face carries its details, filtered or not
         if not _keep(detail, box, quality_filter):
             continue
