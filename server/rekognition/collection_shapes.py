@@ -3,20 +3,47 @@ ListFaces, DeleteFaces, DeleteCollection), field for field, as boto3 sends and r
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, ClassVar
 
 import msgspec
 
 from server.rekognition.shapes import BoundingBox, FaceDetail, Image, QualityFilter, Shape
 
-CollectionId = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=r"^[a-zA-Z0-9_.\-]+$")]
-ExternalImageId = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=r"^[a-zA-Z0-9_.\-:]+$")]
-FaceId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+# Rekognition's patterns are checked in __post_init__, not by msgspec.Meta(pattern=...), which makes interpreter
+# shutdown crash at random (msgspec #717; tests/sdk_protocol/test_negotiation.py keeps it out).
+CollectionId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+ExternalImageId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+FaceId = str
+PATTERNS = {
+    "collection_id": ("CollectionId", re.compile(r"[a-zA-Z0-9_.\-]+")),
+    "external_image_id": ("ExternalImageId", re.compile(r"[a-zA-Z0-9_.\-:]+")),
+    "face_id": ("FaceId", re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")),
+}
 Threshold = Annotated[float, msgspec.Meta(ge=0.0, le=100.0)]
 SearchLimit = Annotated[int, msgspec.Meta(ge=1, le=4096)]
 
 
-class CreateCollectionRequest(Shape, frozen=True, kw_only=True):
+def _matches(field: str, value: str) -> None:
+    name, pattern = PATTERNS[field]
+    if not pattern.fullmatch(value):
+        raise ValueError(f"Expected {name} to match {pattern.pattern}, got {value!r}")
+
+
+class Checked(Shape, frozen=True, kw_only=True):
+    """A request whose identifiers must match Rekognition's patterns (a failure decodes as a ValidationError)."""
+
+    checked: ClassVar[tuple[str, ...]] = ("collection_id",)
+
+    def __post_init__(self) -> None:
+        for field in self.checked:
+            value = getattr(self, field)
+            for one in value if isinstance(value, list) else [value]:
+                if one is not None:
+                    _matches("face_id" if field == "face_ids" else field, one)
+
+
+class CreateCollectionRequest(Checked, frozen=True, kw_only=True):
     collection_id: CollectionId
     tags: dict[str, str] = {}
 
@@ -27,7 +54,7 @@ class CreateCollectionResponse(Shape, frozen=True, kw_only=True):
     face_model_version: str
 
 
-class CollectionRequest(Shape, frozen=True, kw_only=True):
+class CollectionRequest(Checked, frozen=True, kw_only=True):
     """DeleteCollection's request (DescribeCollection's too)."""
 
     collection_id: CollectionId
@@ -37,7 +64,8 @@ class DeleteCollectionResponse(Shape, frozen=True, kw_only=True):
     status_code: int
 
 
-class IndexFacesRequest(Shape, frozen=True, kw_only=True):
+class IndexFacesRequest(Checked, frozen=True, kw_only=True):
+    checked = ("collection_id", "external_image_id")
     collection_id: CollectionId
     image: Image
     external_image_id: ExternalImageId | None = None
@@ -71,7 +99,7 @@ class IndexFacesResponse(Shape, frozen=True, kw_only=True):
     unindexed_faces: list[UnindexedFace]
 
 
-class SearchFacesByImageRequest(Shape, frozen=True, kw_only=True):
+class SearchFacesByImageRequest(Checked, frozen=True, kw_only=True):
     collection_id: CollectionId
     image: Image
     max_faces: SearchLimit = 4096
@@ -91,7 +119,8 @@ class SearchFacesByImageResponse(Shape, frozen=True, kw_only=True):
     face_model_version: str
 
 
-class SearchFacesRequest(Shape, frozen=True, kw_only=True):
+class SearchFacesRequest(Checked, frozen=True, kw_only=True):
+    checked = ("collection_id", "face_id")
     collection_id: CollectionId
     face_id: FaceId
     max_faces: SearchLimit = 4096
@@ -104,7 +133,7 @@ class SearchFacesResponse(Shape, frozen=True, kw_only=True):
     face_model_version: str
 
 
-class ListFacesRequest(Shape, frozen=True, kw_only=True):
+class ListFacesRequest(Checked, frozen=True, kw_only=True):
     collection_id: CollectionId
     next_token: Annotated[str, msgspec.Meta(max_length=255)] | None = None
     max_results: Annotated[int, msgspec.Meta(ge=0, le=4096)] = 1000
@@ -116,7 +145,8 @@ class ListFacesResponse(Shape, frozen=True, kw_only=True):
     next_token: str | None = None
 
 
-class DeleteFacesRequest(Shape, frozen=True, kw_only=True):
+class DeleteFacesRequest(Checked, frozen=True, kw_only=True):
+    checked = ("collection_id", "face_ids")
     collection_id: CollectionId
     face_ids: Annotated[list[FaceId], msgspec.Meta(min_length=1, max_length=4096)]
 

@@ -48,11 +48,18 @@ def subscribe(server: Server, url: str, **body: object) -> dict[str, object]:
 
 def logged(server: Server, webhook_id: str) -> dict[str, list[str]]:
     """Event types per session as the server wrote them (the delivery log, oldest first)."""
+    deliveries: list[dict[str, object]] = []  # newest first, page after page
     with server.api() as api:
-        page = api.get(f"/v1/webhooks/{webhook_id}/deliveries", params={"limit": 200}).json()
+        params: dict[str, object] = {"limit": 200}
+        while True:
+            page = api.get(f"/v1/webhooks/{webhook_id}/deliveries", params=params).json()
+            deliveries += page["deliveries"]
+            if page["next_cursor"] is None:
+                break
+            params = {"limit": 200, "before_id": page["next_cursor"]}
     found: dict[str, list[str]] = {}
-    for delivery in reversed(page["deliveries"]):
-        found.setdefault(str(delivery["session_id"]), []).append(delivery["type"])
+    for delivery in reversed(deliveries):
+        found.setdefault(str(delivery["session_id"]), []).append(str(delivery["type"]))
     return found
 
 
