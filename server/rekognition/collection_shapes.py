@@ -10,7 +10,7 @@ import msgspec
 
 from server.rekognition.shapes import BoundingBox, FaceDetail, Image, QualityFilter, Shape
 
-# Rekognition's patterns are checked in __post_init__, not by msgspec.Meta(pattern=...), which makes interpreter
+# Rekognition's patterns are checked in __post_init__, not by a msgspec Meta pattern, which makes interpreter
 # shutdown crash at random (msgspec #717; tests/sdk_protocol/test_negotiation.py keeps it out).
 CollectionId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 ExternalImageId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
