@@ -34,10 +34,11 @@ KYC_COLLECTION = "@kyc"
 CONSENT_PATH = "consent.data_processing"
 SELFIE_PATH = "captures.selfie.file"
 SEARCH_DUPLICATES = "search_duplicates"
-DUPLICATE_SIMILARITY = 92.9
-"""the default threshold: frozen by `bench duplicates` on its freeze half of LFW identities (1% of strangers
-matched someone among 267 enrolled); on the report half it found 75.5% of the enrolled with 1.1% false matches.
-The matcher's 1:1 review point (60) would match 85% of strangers among 500: a 1:N search needs a stricter one."""
+DUPLICATE_SIMILARITY = 91.9
+"""the default threshold (cosine distance 0.0542): frozen by `bench duplicates` on its freeze half of LFW
+identities (1% of strangers matched someone among 267 enrolled); on the report half it found 75.5% of the
+enrolled with 1.1% false matches (2026-11-28). The matcher's 1:1 review point (60) would match 92% of strangers
+among 500: a 1:N search needs a stricter one. Re-derive it whenever the operating points move."""
 
 
 class SessionStore(Protocol):
