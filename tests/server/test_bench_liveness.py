@@ -11,13 +11,17 @@ from server.bench.liveness import SPLITS, same_person_pairs
 from tests.server.live import ROOT
 
 
-def test_bench_liveness_prints_passive_error_rates_per_attack_kind(shared_data: Path) -> None:
+def test_bench_liveness_prints_passive_error_rates_per_attack_kind_and_the_active_part(shared_data: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "server.cli", "bench", "liveness", str(shared_data / "faces"),
-                           "--pairs", "2", "--workers", "1", "--cues"], capture_output=True, text=True, cwd=ROOT,
-                          timeout=600)
+                           "--pairs", "2", "--workers", "1", "--cues", "--photos", "2"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert set(result) == {"passive"}  # the active part is added beside it
+    assert set(result) == {"passive", "active"}
+    active = result["active"]  # head-turn challenges on the report split (tests/server/test_bench_turns.py)
+    assert active["split"] == "report" and active["frames_per_sequence"] == 6
+    assert active["photos"] + active["no_face"] + active["not_frontal"] == 2
+    assert active["false_accept"]["all"]["sequences"] == 10 * active["photos"]
     passive = result["passive"]
     assert passive["folds"] == {"calibration": [1, 2], "report": [3, 6]} and passive["pairs_per_split"] == 2
     for split in ("calibration", "report"):

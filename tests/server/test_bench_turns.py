@@ -4,12 +4,9 @@ README), and `bench turns` printing it."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from server.bench.turns import ATTACKS, photos, run_active
-from tests.server.live import ROOT
 
 
 def test_run_active_counts_false_rejects_and_false_accepts_per_challenge_and_attack(shared_data: Path) -> None:
@@ -36,11 +33,3 @@ def test_the_splits_take_different_identities(shared_data: Path) -> None:
     calibration = {p.parent.name for p in photos(shared_data / "faces", "calibration", 300)}
     report = {p.parent.name for p in photos(shared_data / "faces", "report", 300)}
     assert len(calibration) == 300 and len(report) == 91 and not calibration & report
-
-
-def test_bench_turns_prints_the_json(shared_data: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "server.cli", "bench", "turns", str(shared_data / "faces"),
-                           "--split", "report", "--limit", "2"], capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
-    assert result["split"] == "report" and result["frames_per_sequence"] == 6
