@@ -14,19 +14,14 @@ import msgspec
 def _journeys_check(args: argparse.Namespace) -> int:
     import os
 
-    from server.duplicates import SEARCH_DUPLICATES, DuplicatesInput, DuplicatesParams
     from server.journeys import check_files
-    from server.plugins import build_http_task, declared_check, load_tasks
-    from server.screening.task import screening_tasks
+    from server.plugins import checked_tasks
     from server.settings import ConfigError, load_settings
     from server.workflow import RulesEngine
     from ui_schemas.loader import load_catalogs
 
     try:  # the very registry `arabesque serve` builds from this environment, plugins included
-        settings = load_settings(os.environ)
-        searching = declared_check(SEARCH_DUPLICATES, DuplicatesInput, DuplicatesParams)  # it needs the database
-        tasks = load_tasks(build_http_task(settings), configured=screening_tasks(settings),
-                           declared={SEARCH_DUPLICATES: searching})
+        tasks = checked_tasks(load_settings(os.environ))
     except ConfigError as exc:
         print(f"{exc.code}: {exc.message}", file=sys.stderr)
         return 2

@@ -113,6 +113,17 @@ def load_tasks(http: HttpTask,
     return Tasks(functions, sources, checks)
 
 
+def checked_tasks(settings: Settings) -> Tasks:
+    """What `arabesque journeys check` (and a test loading journeys) knows: every task `serve` would run with these
+    settings, the ones built on the database declared by their types."""
+    from server.duplicates import SEARCH_DUPLICATES, DuplicatesInput, DuplicatesParams
+    from server.screening.task import screening_tasks
+
+    searching = declared_check(SEARCH_DUPLICATES, DuplicatesInput, DuplicatesParams)
+    return load_tasks(build_http_task(settings), configured=screening_tasks(settings),
+                      declared={SEARCH_DUPLICATES: searching})
+
+
 def build_http_task(settings: Settings) -> HttpTask:
     """The `http` task of these settings: its client, allowlist, size cap and secrets (ConfigError if bad)."""
     outbound = Outbound(allowed_hosts=settings.http_allowed_hosts,
@@ -120,4 +131,5 @@ def build_http_task(settings: Settings) -> HttpTask:
     return HttpTask(outbound, load_secrets(settings))
 
 
-__all__ = ["GROUP", "TaskSource", "Tasks", "build_http_task", "declared_check", "load_tasks", "typed_check"]
+__all__ = ["GROUP", "TaskSource", "Tasks", "build_http_task", "checked_tasks", "declared_check", "load_tasks",
+           "typed_check"]

@@ -10,8 +10,9 @@ import msgspec
 import pytest
 
 import sdk_protocol as p
-from server.checks import TASKS
 from server.journeys import load_registry
+from server.plugins import checked_tasks
+from server.settings import Settings
 from server.workflow import CompiledJourney, RejectInput, RulesEngine, render_screen
 from server.workflow.challenge import draw_moves
 from tests.server.workflow.test_engine import FILE, Walk
@@ -23,7 +24,7 @@ FRAMES = ["f_frame000001", "f_frame000002", "f_frame000003"]
 
 @pytest.fixture(scope="module")
 def journey(engine: RulesEngine, catalogs: Catalogs) -> CompiledJourney:
-    found = load_registry(engine=engine, catalogs=catalogs, extra=[JOURNEY], tasks=set(TASKS)).get("selfie_challenge")
+    found = load_registry(engine=engine, catalogs=catalogs, extra=[JOURNEY], tasks=checked_tasks(Settings()).checks).get("selfie_challenge")
     assert found is not None
     return found
 
