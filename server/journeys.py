@@ -7,6 +7,7 @@ from pathlib import Path
 
 from server.workflow import CompiledJourney, RulesEngine, check_journey, compile_journey
 from server.workflow.checker import KnownTasks
+from server.workflow.children import cancel_target
 from ui_schemas.loader import (
     Catalogs,
     DefinitionError,
@@ -15,6 +16,7 @@ from ui_schemas.loader import (
     journey_files,
     load_journey_file,
 )
+from ui_schemas.model import ChildrenState
 
 
 class Registry:
@@ -63,7 +65,29 @@ def check_files(paths: Iterable[Path], *, engine: RulesEngine, catalogs: Catalog
             compiled.append(compile_journey(journey, engine, file))
         except DefinitionError as exc:
             problems.extend(exc.problems)
+    problems += child_problems(compiled, {j.journey.key: seen[j.journey.key] for j in compiled})
     return compiled, problems
+
+
+def child_problems(compiled: list[CompiledJourney], files: dict[str, str]) -> list[Problem]:
+    """A `children` state names a loaded journey (and version), one a parent can cancel (an `abandoned` end)."""
+    registry = Registry(compiled)
+    problems: list[Problem] = []
+    for parent in compiled:
+        for state_id, state in parent.journey.states.items():
+            if not isinstance(state, ChildrenState):
+                continue
+            pointer, file = f"/states/{state_id}/journey", files[parent.journey.key]
+            child = registry.get(state.journey, state.version)
+            wanted = state.journey + (f"@{state.version}" if state.version is not None else "")
+            if child is None:
+                known = ", ".join(sorted({j.journey.name for j in compiled}))
+                problems.append(Problem(file=file, pointer=pointer, message=f"Expected a loaded journey ({known}), "
+                                        f"got {wanted!r}"))
+            elif cancel_target(child) is None:
+                problems.append(Problem(file=file, pointer=pointer, message=f"Expected {wanted} to have a final "
+                                        "state with outcome abandoned (where a cancelled child ends), got none"))
+    return problems
 
 
 def load_registry(*, engine: RulesEngine, catalogs: Catalogs, extra: Iterable[Path] = (),
@@ -76,4 +100,4 @@ def load_registry(*, engine: RulesEngine, catalogs: Catalogs, extra: Iterable[Pa
     return Registry(compiled)
 
 
-__all__ = ["Registry", "check_files", "load_registry"]
+__all__ = ["Registry", "check_files", "child_problems", "load_registry"]

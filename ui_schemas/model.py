@@ -52,7 +52,7 @@ class ScreenDef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
 
 
 class State(msgspec.Struct, tag_field="type", frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Base of the four kinds of state."""
+    """Base of the kinds of state."""
 
     description: str = ""
     after: list[Delayed] = []
@@ -101,6 +101,32 @@ class ReviewState(State, tag="review", frozen=True, kw_only=True, forbid_unknown
     on: dict[str, Transitions | StateId] = {}
 
 
+class ChildrenState(State, tag="children", frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Start a child session of `journey` for each item of the list at `items` (each item `where` holds for),
+    wait for their outcomes, then follow `on.done`.
+
+    The children's progress lands at `children.<group>` (`count`, `approved`, `rejected`, `all_approved`,
+    `any_rejected`, one entry per child in `items`); `screen` (no inputs) is shown meanwhile, with a line per
+    child. `prefill` maps a child's prefill field to a field of its item; `label` names the item fields that
+    name the person (joined by spaces). Children still running when the parent leaves this state (a timer, a
+    signal) are cancelled (`on_exit: cancel`) or left to finish (`keep`); erasing the parent erases its
+    children too (`on_erase: erase`) or leaves them (`keep`).
+    """
+
+    group: StateId
+    journey: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    items: Path
+    where: str | None = None
+    prefill: dict[Path, Path] = {}
+    label: list[Path] = []
+    on_exit: Literal["cancel", "keep"] = "cancel"
+    on_erase: Literal["erase", "keep"] = "erase"
+    screen: ScreenDef | None = None
+    step: str | None = None
+    on: dict[str, Transitions | StateId] = {}
+
+
 class FinalState(State, tag="final", frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The journey ends here with `outcome`; `screen` is shown to the user if set."""
 
@@ -108,7 +134,7 @@ class FinalState(State, tag="final", frozen=True, kw_only=True, forbid_unknown_f
     screen: ScreenDef | None = None
 
 
-AnyState = ScreenState | TaskState | DecisionState | ReviewState | FinalState
+AnyState = ScreenState | TaskState | DecisionState | ReviewState | ChildrenState | FinalState
 REVIEW_EVENTS = ("approve", "reject", "request_changes")
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
@@ -152,12 +178,13 @@ def transitions_of(value: Transitions | str) -> Transitions:
     return [Transition(target=value)] if isinstance(value, str) else value
 
 
-StateKind = Literal["screen", "task", "decision", "review", "final"]
+StateKind = Literal["screen", "task", "decision", "review", "children", "final"]
 
 __all__ = [
     "REVIEW_EVENTS",
     "ActionDef",
     "AnyState",
+    "ChildrenState",
     "DecisionState",
     "Delay",
     "Delayed",

@@ -15,6 +15,7 @@ from server.workflow.checker_reads import (
     check_message_keys,
     check_read,
     check_rules,
+    list_fields,
 )
 from server.workflow.checker_reads import (
     on_events as _on,
@@ -31,6 +32,7 @@ from server.workflow.rules import RuleError, RulesEngine
 from ui_schemas.loader import Catalogs, Problem
 from ui_schemas.model import (
     AnyState,
+    ChildrenState,
     DecisionState,
     FinalState,
     Journey,
@@ -193,6 +195,31 @@ class _Checker:
                 self.add(f"{base}/screen", "a task's waiting screen cannot collect input")
         if isinstance(state, ScreenState):
             self._screen(state_id, state)
+        if isinstance(state, ChildrenState):
+            self._children(base, state)
+
+    def _children(self, base: str, state: ChildrenState) -> None:
+        if "done" not in state.on:
+            self.add(f"{base}/on", "children state has no `done` transition", "add `on.done:`")
+        if IDENTIFIER.match(state.group) is None:
+            self.add(f"{base}/group", f"expected a group name of a-z, 0-9 and _, got {state.group!r}")
+        if state.where is not None and state.where not in self.journey.rules:
+            self.add(f"{base}/where", f"where names unknown rule {state.where!r}",
+                     _suggest(state.where, self.journey.rules))
+        self._read(state.items, f"{base}/items", "children items")
+        if state.journey == self.journey.name:
+            self.add(f"{base}/journey", "a journey cannot start itself as a child")
+        fields = list_fields(self.journey, state.items)
+        for pointer, path in [*((f"{base}/prefill/{k}", v) for k, v in state.prefill.items()),
+                              *((f"{base}/label/{i}", v) for i, v in enumerate(state.label))]:
+            if fields is not None and path_root(path) not in fields:
+                self.add(pointer, f"the items of {state.items!r} have no field {path_root(path)!r}",
+                         _suggest(path_root(path), fields))
+        if state.screen is not None and any(isinstance(c, Input) for c in state.screen.components):
+            self.add(f"{base}/screen", "a children state's waiting screen cannot collect input")
+        others = [s for s in self.journey.states.values() if isinstance(s, ChildrenState) and s.group == state.group]
+        if len(others) > 1:
+            self.add(f"{base}/group", f"two children states use group {state.group!r}", "give each its own group")
 
     def _screen(self, state_id: str, state: ScreenState) -> None:
         base = f"/states/{state_id}"

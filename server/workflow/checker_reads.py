@@ -8,8 +8,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Collection, Iterator
 
-from sdk_protocol import Input, SelfieCapture
-from server.workflow.context import paths_overlap
+from sdk_protocol import Input, Repeater, SelfieCapture
+from server.workflow.children import OUTCOMES
+from server.workflow.context import path_root, paths_overlap
 from server.workflow.journey import screen_of, walk_components
 from server.workflow.operators import NOW_VAR
 from server.workflow.render import TEXT_FIELDS
@@ -18,6 +19,7 @@ from ui_schemas.loader import Catalogs
 from ui_schemas.model import (
     REVIEW_EVENTS,
     AnyState,
+    ChildrenState,
     DecisionState,
     Journey,
     ReviewState,
@@ -34,6 +36,7 @@ RESERVED_CONTEXT = ("session", "prefill", NOW_VAR)
 BUILTIN_KEYS = (
     "screen.processing.title", "screen.processing.text",
     "screen.upgrade_required.title", "screen.upgrade_required.text",
+    "children.unnamed", *(f"children.status.{s}" for s in ("pending", *OUTCOMES)),
 )
 TASK_EVENTS = ("done", "error")
 REVIEW_CONTEXT = ("review.round", "review.flags", "review.decision", "review.pending", "review.guidance")
@@ -46,7 +49,7 @@ def suggest(name: str, choices: Collection[str]) -> str:
 
 
 def on_events(state: AnyState) -> dict[str, Transitions]:
-    if isinstance(state, ScreenState | TaskState | ReviewState):
+    if isinstance(state, ScreenState | TaskState | ReviewState | ChildrenState):
         return {event: transitions_of(value) for event, value in state.on.items()}
     if isinstance(state, DecisionState):
         return {"always": state.always}
@@ -67,6 +70,8 @@ def collected(journey: Journey) -> set[str]:
             paths.add(state.result or state_id)
         if isinstance(state, ReviewState):
             paths.update(REVIEW_CONTEXT)
+        if isinstance(state, ChildrenState):
+            paths.add(f"children.{state.group}")
         for event, transitions in on_events(state).items():
             reviewed = isinstance(state, ReviewState) and event in REVIEW_EVENTS
             if event not in ("submit", "always", *TASK_EVENTS) and not reviewed:
@@ -81,8 +86,25 @@ def check_read(journey: Journey, path: str, pointer: str, what: str, add: Add) -
     if not any(paths_overlap(path, c) for c in written):
         add(pointer, f"{what} reads {path!r}, which no screen, task or assignment provides", suggest(path, written))
 
+def list_fields(journey: Journey, path: str) -> set[str] | None:
+    """The fields of the items of the list at `path`, when a screen's repeater collects it."""
+    for state_id, state in journey.states.items():
+        if isinstance(state, ScreenState):
+            for c in state.screen.components:
+                if isinstance(c, Repeater) and f"{state.store_at or state_id}.{c.name}" == path:
+                    return {f.name for f in c.fields}
+    return None
+
+
+def item_rules(journey: Journey) -> dict[str, tuple[str, set[str] | None]]:
+    """Rules a `children` state evaluates on each item of its list (`where`): rule -> (list path, item fields)."""
+    return {s.where: (s.items, list_fields(journey, s.items)) for s in journey.states.values()
+            if isinstance(s, ChildrenState) and s.where is not None}
+
+
 def check_rules(journey: Journey, engine: RulesEngine, add: Add) -> None:
-    """Every named rule compiles, and reads only paths something writes."""
+    """Every named rule compiles, and reads only paths something writes (a `where` rule: fields of its items)."""
+    per_item = item_rules(journey)
     for name, source in journey.rules.items():
         pointer = f"/rules/{name}"
         diagnostics = engine.check(source)
@@ -94,6 +116,13 @@ def check_rules(journey: Journey, engine: RulesEngine, add: Add) -> None:
             compiled = engine.compile(name, source)
         except RuleError as exc:
             add(pointer, exc.message)
+            continue
+        if name in per_item:
+            items, fields = per_item[name]
+            for path in compiled.reads:
+                if fields is not None and path_root(path) not in fields:
+                    add(pointer, f"rule {name!r} is a `where` over the items of {items!r}, which have no field "
+                        f"{path_root(path)!r}", suggest(path_root(path), fields))
             continue
         for path in compiled.reads:
             check_read(journey, path, pointer, f"rule {name!r}", add)

@@ -11,6 +11,7 @@ import datetime as dt
 import msgspec
 
 from sdk_protocol import EventNotAllowed, JourneyFinished, RuleFailed, StaleScreen, UnknownAction
+from server.workflow import children
 from server.workflow.challenge import store_challenge
 from server.workflow.context import get_path, set_path
 from server.workflow.delays import parse_delay, timer_entry, timers_for
@@ -21,7 +22,9 @@ from server.workflow.rules import RuleEvaluation
 from server.workflow.snapshot import (
     AnyEffect,
     AnyEvent,
+    Cancel,
     CancelTask,
+    ChildDone,
     Complete,
     Decision,
     Notify,
@@ -39,14 +42,15 @@ from server.workflow.snapshot import (
     Tick,
     UserAction,
 )
+from server.workflow.steps import assign, record, select
 from ui_schemas.model import (
     REVIEW_EVENTS,
+    ChildrenState,
     DecisionState,
     FinalState,
     ReviewState,
     ScreenState,
     TaskState,
-    Transition,
     Transitions,
     transitions_of,
 )
@@ -82,6 +86,10 @@ def transition(journey: CompiledJourney, snapshot: Snapshot, event: AnyEvent, no
         return _task_result(journey, snapshot, event, now)
     if isinstance(event, ReviewDecision):
         return _review(journey, snapshot, event, now)
+    if isinstance(event, ChildDone):
+        return _child_done(journey, snapshot, event, now)
+    if isinstance(event, Cancel):
+        return _cancel(journey, snapshot, event, now)
     return _signal(journey, snapshot, event, now)
 
 
@@ -182,14 +190,54 @@ def _signal(journey: CompiledJourney, snapshot: Snapshot, event: Signal, now: dt
         raise EventNotAllowed(f"Expected a signal state {snapshot.state!r} handles "
                               f"({', '.join(sorted(handlers)) or 'none'}), got {event.name!r}",
                               state=snapshot.state, signal=event.name)
+    if isinstance(state, ChildrenState) and event.name == "done":
+        raise EventNotAllowed("Expected the children's outcomes to end a children state, got signal 'done'",
+                              state=snapshot.state, signal=event.name)
     snapshot = msgspec.structs.replace(snapshot, context=set_path(snapshot.context, f"signals.{event.name}",
                                                                   event.data))
+    snapshot, effects = _interrupt(journey, snapshot)
+    result = _follow(journey, snapshot, transitions_of(handlers[event.name]), f"signal.{event.name}", now)
+    return Result(snapshot=result.snapshot, effects=effects + result.effects)
+
+
+def _child_done(journey: CompiledJourney, snapshot: Snapshot, event: ChildDone, now: dt.datetime) -> Result:
+    """One child ended: recorded; the last one takes `on.done`, with every child's outcome in the decision."""
+    state = journey.journey.states[snapshot.state]
+    if not isinstance(state, ChildrenState):
+        raise EventNotAllowed(f"Expected a children state to receive a child's outcome, got state {snapshot.state!r}",
+                              state=snapshot.state, group=event.group)
+    snapshot = msgspec.structs.replace(snapshot, context=children.settle(state, snapshot, event))
+    if children.running(snapshot, state):  # the others still run: the parent's screen shows this one's outcome
+        revision = snapshot.revision + 1
+        return Result(snapshot=msgspec.structs.replace(snapshot, revision=revision),
+                      effects=[ShowScreen(state=snapshot.state, revision=revision)])
+    return _follow(journey, snapshot, transitions_of(state.on.get("done", [])), "children.done", now,
+                   reason=children.outcomes_reason(state, snapshot.context))
+
+
+def _cancel(journey: CompiledJourney, snapshot: Snapshot, event: Cancel, now: dt.datetime) -> Result:
+    """Straight to the journey's `abandoned` final state (its parent ended, say), stopping what runs."""
+    target = children.cancel_target(journey)
+    if target is None:
+        raise EventNotAllowed(f"Expected journey {journey.journey.key} to have a final state with outcome "
+                              "abandoned to cancel into, got none", state=snapshot.state)
+    snapshot, effects = _interrupt(journey, snapshot)
+    snapshot = record(snapshot, Decision(at=now, state=snapshot.state, event="cancel", target=target,
+                                          actor=event.actor, reason=event.reason))
+    snapshot = _enter(journey, snapshot, target, now, "cancel", effects, [])
+    return Result(snapshot=snapshot, effects=effects)
+
+
+def _interrupt(journey: CompiledJourney, snapshot: Snapshot) -> tuple[Snapshot, list[AnyEffect]]:
+    """Leaving a state before it finished: its task is cancelled, its running children as the journey says."""
     effects: list[AnyEffect] = []
     if snapshot.task is not None:
         effects.append(CancelTask(task_id=snapshot.task.task_id))
         snapshot = msgspec.structs.replace(snapshot, task=None)
-    result = _follow(journey, snapshot, transitions_of(handlers[event.name]), f"signal.{event.name}", now)
-    return Result(snapshot=result.snapshot, effects=effects + result.effects)
+    state = journey.journey.states[snapshot.state]
+    if isinstance(state, ChildrenState) and (ending := children.end_effect(state, snapshot.context)) is not None:
+        effects.append(ending)
+    return snapshot, effects
 
 
 def _tick(journey: CompiledJourney, snapshot: Snapshot, now: dt.datetime) -> Result:
@@ -212,13 +260,12 @@ def _tick(journey: CompiledJourney, snapshot: Snapshot, now: dt.datetime) -> Res
         if entry.notify is not None:
             effects.append(Notify(name=entry.notify, state=snapshot.state))
         if entry.target is None:
-            snapshot = _record(snapshot, Decision(at=now, state=snapshot.state, event=f"after.{entry.delay}",
+            snapshot = record(snapshot, Decision(at=now, state=snapshot.state, event=f"after.{entry.delay}",
                                                   target=None, evaluations=evaluations))
             continue
-        if snapshot.task is not None:
-            effects.append(CancelTask(task_id=snapshot.task.task_id))
-            snapshot = msgspec.structs.replace(snapshot, task=None)
-        snapshot = _record(snapshot, Decision(at=now, state=snapshot.state, event=f"after.{entry.delay}",
+        snapshot, stopped = _interrupt(journey, snapshot)
+        effects += stopped
+        snapshot = record(snapshot, Decision(at=now, state=snapshot.state, event=f"after.{entry.delay}",
                                               target=entry.target, evaluations=evaluations))
         snapshot = _enter(journey, snapshot, entry.target, now, f"after.{entry.delay}", effects, [])
     return Result(snapshot=snapshot, effects=effects)
@@ -227,42 +274,14 @@ def _tick(journey: CompiledJourney, snapshot: Snapshot, now: dt.datetime) -> Res
 # --- transitions --------------------------------------------------------------
 
 
-def _record(snapshot: Snapshot, decision: Decision) -> Snapshot:
-    return msgspec.structs.replace(snapshot, trace=[*snapshot.trace, decision])
-
-
-def _select(journey: CompiledJourney, transitions: Transitions, context: dict[str, object],
-            now: dt.datetime) -> tuple[Transition | None, list[RuleEvaluation]]:
-    evaluations: list[RuleEvaluation] = []
-    for candidate in transitions:
-        if candidate.guard is None:
-            return candidate, evaluations
-        evaluation = journey.rules[candidate.guard].test(context, now=now)
-        evaluations.append(evaluation)
-        if evaluation.result is True:
-            return candidate, evaluations
-    return None, evaluations
-
-
-def _assign(journey: CompiledJourney, chosen: Transition, context: dict[str, object], now: dt.datetime,
-            evaluations: list[RuleEvaluation]) -> tuple[dict[str, object], dict[str, object]]:
-    assigned: dict[str, object] = {}
-    for path, rule in chosen.assign.items():
-        evaluation = journey.rules[rule].compute(context, now=now)
-        evaluations.append(evaluation)
-        context = set_path(context, path, evaluation.result)
-        assigned[path] = evaluation.result
-    return context, assigned
-
-
 def _follow(journey: CompiledJourney, snapshot: Snapshot, transitions: Transitions, event: str,
             now: dt.datetime, *, actor: str = "", reason: str = "") -> Result:
-    chosen, evaluations = _select(journey, transitions, snapshot.context, now)
+    chosen, evaluations = select(journey, transitions, snapshot.context, now)
     if chosen is None:
         raise EventNotAllowed(f"Expected a transition for {event!r} in state {snapshot.state!r} whose guard "
                               f"holds, got none", state=snapshot.state, event=event)
-    context, assigned = _assign(journey, chosen, snapshot.context, now, evaluations)
-    snapshot = _record(msgspec.structs.replace(snapshot, context=context),
+    context, assigned = assign(journey, chosen, snapshot.context, now, evaluations)
+    snapshot = record(msgspec.structs.replace(snapshot, context=context),
                        Decision(at=now, state=snapshot.state, event=event, target=chosen.target,
                                 evaluations=evaluations, assigned=assigned, actor=actor, reason=reason))
     effects: list[AnyEffect] = []
@@ -298,15 +317,25 @@ def _enter(journey: CompiledJourney, snapshot: Snapshot, target: str, now: dt.da
             assert state.outcome is not None  # the checker refuses final states without one
             effects.append(Complete(outcome=state.outcome))
             return msgspec.structs.replace(snapshot, status="final", outcome=state.outcome, timers=[], task=None)
-        assert isinstance(state, DecisionState)
-        chosen, evaluations = _select(journey, state.always, snapshot.context, now)
+        if isinstance(state, ChildrenState):
+            snapshot, started, evaluations = children.enter(journey, state, snapshot, now)
+            if started is not None:
+                effects += [started, ShowScreen(state=target, revision=revision)]
+                return snapshot
+            kind, step, transitions = "children", "children.done", transitions_of(state.on.get("done", []))
+        else:
+            assert isinstance(state, DecisionState)
+            kind, step, transitions, evaluations = "decision", "always", state.always, []
+        chosen, more = select(journey, transitions, snapshot.context, now)
+        evaluations += more
         if chosen is None:
-            raise RuleFailed(f"Expected a transition out of decision state {target!r} whose guard holds, got none",
+            raise RuleFailed(f"Expected a transition out of {kind} state {target!r} whose guard holds, got none",
                              state=target)
-        context, assigned = _assign(journey, chosen, snapshot.context, now, evaluations)
-        snapshot = _record(msgspec.structs.replace(snapshot, context=context),
-                           Decision(at=now, state=target, event="always", target=chosen.target,
-                                    evaluations=evaluations, assigned=assigned))
+        context, assigned = assign(journey, chosen, snapshot.context, now, evaluations)
+        snapshot = record(msgspec.structs.replace(snapshot, context=context),
+                           Decision(at=now, state=target, event=step, target=chosen.target,
+                                    evaluations=evaluations, assigned=assigned,
+                                    reason=f"{target}: no children" if kind == "children" else ""))
         seen.append(target)
         target = chosen.target
     raise RuleFailed(f"Expected decision states to settle within {MAX_MICROSTEPS} steps, got a loop through "

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ui_schemas.model import DecisionState, FinalState, Journey, ReviewState, ScreenState, TaskState, Transitions
+from ui_schemas.model import (
+    ChildrenState,
+    DecisionState,
+    FinalState,
+    Journey,
+    ReviewState,
+    ScreenState,
+    TaskState,
+    Transitions,
+)
 
 
 def edges(journey: Journey) -> Iterator[tuple[str, str, str, str | None, str]]:
     """(source, event, target, guard, pointer to the target) for every transition, timers included."""
     for state_id, state in journey.states.items():
         raw: dict[str, Transitions | str] = {}
-        if isinstance(state, ScreenState | TaskState | ReviewState):
+        if isinstance(state, ScreenState | TaskState | ReviewState | ChildrenState):
             raw = dict(state.on)
         elif isinstance(state, DecisionState):
             raw = {"always": state.always}
@@ -38,6 +47,8 @@ def to_mermaid(journey: Journey) -> str:
             lines.append(f"    {state_id} : task {state.task}")
         elif isinstance(state, ReviewState):
             lines.append(f"    {state_id} : review by a person")
+        elif isinstance(state, ChildrenState):
+            lines.append(f"    {state_id} : a {state.journey} per item of {state.items}")
         elif isinstance(state, FinalState):
             lines.append(f"    {state_id} : outcome {state.outcome}")
     for source, event, target, guard, _ in edges(journey):

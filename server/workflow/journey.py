@@ -7,7 +7,16 @@ from collections.abc import Iterator
 from sdk_protocol import AnyComponent, Input, Repeater
 from server.workflow.rules import CompiledRule, RuleError, RulesEngine
 from ui_schemas.loader import DefinitionError, Problem
-from ui_schemas.model import AnyState, FinalState, Journey, ReviewState, ScreenDef, ScreenState, TaskState
+from ui_schemas.model import (
+    AnyState,
+    ChildrenState,
+    FinalState,
+    Journey,
+    ReviewState,
+    ScreenDef,
+    ScreenState,
+    TaskState,
+)
 
 
 class InputConditions:
@@ -21,7 +30,7 @@ class InputConditions:
 def screen_of(state: AnyState) -> ScreenDef | None:
     if isinstance(state, ScreenState):
         return state.screen
-    if isinstance(state, TaskState | ReviewState | FinalState):
+    if isinstance(state, TaskState | ReviewState | ChildrenState | FinalState):
         return state.screen
     return None
 

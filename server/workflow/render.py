@@ -7,6 +7,8 @@ or the whole screen by an `upgrade_required` screen.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 from sdk_protocol import (
@@ -17,6 +19,7 @@ from sdk_protocol import (
     DocumentCapture,
     FieldError,
     Heading,
+    Input,
     Option,
     Paragraph,
     Repeater,
@@ -29,7 +32,7 @@ from server.workflow.context import get_path
 from server.workflow.journey import CompiledJourney, screen_of
 from server.workflow.snapshot import Snapshot
 from ui_schemas.loader import Catalogs
-from ui_schemas.model import ReviewState, ScreenDef, ScreenState, TaskState
+from ui_schemas.model import AnyState, ChildrenState, ReviewState, ScreenDef, ScreenState, TaskState
 
 TEXT_FIELDS = ("text", "label", "help", "placeholder", "guidance", "add_label", "item_label")
 UPGRADE_SCREEN_ID = "upgrade_required"
@@ -85,9 +88,10 @@ def render_screen(journey: CompiledJourney, snapshot: Snapshot, *, catalogs: Cat
     context = snapshot.context
     components = challenged([localize(c, catalogs, locale, context) for c in definition.components], snapshot,
                             speaks_challenge=speaks_challenge)
+    if isinstance(state, ChildrenState):
+        components += children_lines(state, context, catalogs, locale)
     fitted = fit_components(components, capabilities)
-    store_at = state.store_at if isinstance(state, ScreenState) else None
-    values = get_path(context, store_at or snapshot.state) if isinstance(state, ScreenState) else None
+    values = screen_values(state, snapshot.state, context)
     step = _step(journey, getattr(state, "step", None))
     title = catalogs.text(definition.title, locale) if definition.title else ""
     if fitted.missing:
@@ -102,10 +106,40 @@ def render_screen(journey: CompiledJourney, snapshot: Snapshot, *, catalogs: Cat
         )
     return Screen(
         screen_id=snapshot.state, revision=snapshot.revision, state=snapshot.state, title=title, step=step,
-        components=fitted.components, locale=locale, waiting=isinstance(state, TaskState | ReviewState),
+        components=fitted.components, locale=locale, waiting=isinstance(state, TaskState | ReviewState | ChildrenState),
         actions=[Action(name=a.name, label=catalogs.text(a.label, locale)) for a in definition.actions],
         values=dict(values) if isinstance(values, dict) else {},
     )
+
+
+def screen_values(state: AnyState, state_id: str, context: dict[str, object]) -> dict[str, object]:
+    """What a screen's inputs show: what was submitted there, else the session's prefill (by input name)."""
+    if not isinstance(state, ScreenState):
+        return {}
+    stored = get_path(context, state.store_at or state_id)
+    if isinstance(stored, dict):
+        return dict(stored)
+    prefill = context.get("prefill")
+    names = {c.name for c in state.screen.components if isinstance(c, Input)}
+    return {k: v for k, v in prefill.items() if k in names} if isinstance(prefill, dict) else {}
+
+
+CHILD_SEVERITY: dict[object, Literal["info", "success", "warning", "error"]] = {
+    None: "info", "approved": "success", "rejected": "error", "manual_review": "warning"}
+
+
+def children_lines(state: ChildrenState, context: dict[str, object], catalogs: Catalogs,
+                   locale: str) -> list[AnyComponent]:
+    """A line per child of a `children` state: who, and where their verification stands."""
+    group = get_path(context, f"children.{state.group}")
+    items = group.get("items") if isinstance(group, dict) else None
+    lines: list[AnyComponent] = []
+    for item in items if isinstance(items, list) else []:
+        outcome = item.get("outcome")
+        name = str(item.get("label") or catalogs.text("children.unnamed", locale))
+        text = catalogs.text(f"children.status.{outcome or 'pending'}", locale, {"name": name})
+        lines.append(Alert(severity=CHILD_SEVERITY.get(outcome, "warning"), text=text))
+    return lines
 
 
 def localize_errors(errors: list[FieldError], catalogs: Catalogs, locale: str) -> list[FieldError]:

@@ -115,7 +115,23 @@ class ReviewDecision(Event, tag="review", frozen=True, kw_only=True):
     items: list[ReviewItem] = []
 
 
-AnyEvent = Submit | UserAction | TaskDone | TaskFailed | Tick | Signal | ReviewDecision
+class ChildDone(Event, tag="child.done", frozen=True, kw_only=True):
+    """A child session of the `children` state's `group` ended with `outcome` (server/children.py)."""
+
+    group: str
+    key: str
+    session_id: str
+    outcome: Outcome
+
+
+class Cancel(Event, tag="cancel", frozen=True, kw_only=True):
+    """End the journey at its `abandoned` final state, from wherever it is (a parent cancelling its children)."""
+
+    reason: str
+    actor: str = ""
+
+
+AnyEvent = Submit | UserAction | TaskDone | TaskFailed | Tick | Signal | ReviewDecision | ChildDone | Cancel
 
 
 # --- effects ----------------------------------------------------------------
@@ -156,7 +172,31 @@ class Complete(Effect, tag="complete", frozen=True, kw_only=True):
     outcome: Outcome
 
 
-AnyEffect = ShowScreen | RejectInput | RunTask | CancelTask | Notify | Complete
+class ChildSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """One child to start: `key` is unique within the parent and group (a second start of it starts nothing)."""
+
+    key: str
+    label: str = ""
+    prefill: dict[str, object] = {}
+
+
+class StartChildren(Effect, tag="start_children", frozen=True, kw_only=True):
+    """Start a session of `journey` (`version`, or the latest) for each of `children` that has none yet."""
+
+    group: str
+    journey: str
+    version: int | None = None
+    children: list[ChildSpec]
+
+
+class EndChildren(Effect, tag="end_children", frozen=True, kw_only=True):
+    """Cancel the children of `group` named by `keys`: the parent left their state before they ended."""
+
+    group: str
+    keys: list[str]
+
+
+AnyEffect = ShowScreen | RejectInput | RunTask | CancelTask | Notify | Complete | StartChildren | EndChildren
 
 
 class Result(msgspec.Struct, frozen=True, kw_only=True):
@@ -169,10 +209,14 @@ class Result(msgspec.Struct, frozen=True, kw_only=True):
 __all__ = [
     "AnyEffect",
     "AnyEvent",
+    "Cancel",
     "CancelTask",
+    "ChildDone",
+    "ChildSpec",
     "Complete",
     "Decision",
     "Effect",
+    "EndChildren",
     "Event",
     "Notify",
     "PendingTask",
@@ -184,6 +228,7 @@ __all__ = [
     "ShowScreen",
     "Signal",
     "Snapshot",
+    "StartChildren",
     "Status",
     "Submit",
     "TaskDone",
