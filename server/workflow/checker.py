@@ -60,6 +60,31 @@ def _check_task(state: TaskState, base: str, tasks: KnownTasks, add: Callable[[s
             add(f"{base}/{where}", message, "")
 
 
+def _check_children(journey: Journey, base: str, state: ChildrenState, add: Callable[..., None]) -> None:
+    """A children state: its `done`, group, `where` rule, items and the item fields it reads."""
+    if "done" not in state.on:
+        add(f"{base}/on", "children state has no `done` transition", "add `on.done:`")
+    if IDENTIFIER.match(state.group) is None:
+        add(f"{base}/group", f"expected a group name of a-z, 0-9 and _, got {state.group!r}")
+    if state.where is not None and state.where not in journey.rules:
+        add(f"{base}/where", f"where names unknown rule {state.where!r}",
+                 _suggest(state.where, journey.rules))
+    check_read(journey, state.items, f"{base}/items", "children items", add)
+    if state.journey == journey.name:
+        add(f"{base}/journey", "a journey cannot start itself as a child")
+    fields = list_fields(journey, state.items)
+    for pointer, path in [*((f"{base}/prefill/{k}", v) for k, v in state.prefill.items()),
+                          *((f"{base}/label/{i}", v) for i, v in enumerate(state.label))]:
+        if fields is not None and path_root(path) not in fields:
+            add(pointer, f"the items of {state.items!r} have no field {path_root(path)!r}",
+                     _suggest(path_root(path), fields))
+    if state.screen is not None and any(isinstance(c, Input) for c in state.screen.components):
+        add(f"{base}/screen", "a children state's waiting screen cannot collect input")
+    others = [s for s in journey.states.values() if isinstance(s, ChildrenState) and s.group == state.group]
+    if len(others) > 1:
+        add(f"{base}/group", f"two children states use group {state.group!r}", "give each its own group")
+
+
 class _Checker:
     def __init__(self, journey: Journey, file: str, engine: RulesEngine, catalogs: Catalogs | None,
                  tasks: KnownTasks | None) -> None:
@@ -196,30 +221,7 @@ class _Checker:
         if isinstance(state, ScreenState):
             self._screen(state_id, state)
         if isinstance(state, ChildrenState):
-            self._children(base, state)
-
-    def _children(self, base: str, state: ChildrenState) -> None:
-        if "done" not in state.on:
-            self.add(f"{base}/on", "children state has no `done` transition", "add `on.done:`")
-        if IDENTIFIER.match(state.group) is None:
-            self.add(f"{base}/group", f"expected a group name of a-z, 0-9 and _, got {state.group!r}")
-        if state.where is not None and state.where not in self.journey.rules:
-            self.add(f"{base}/where", f"where names unknown rule {state.where!r}",
-                     _suggest(state.where, self.journey.rules))
-        self._read(state.items, f"{base}/items", "children items")
-        if state.journey == self.journey.name:
-            self.add(f"{base}/journey", "a journey cannot start itself as a child")
-        fields = list_fields(self.journey, state.items)
-        for pointer, path in [*((f"{base}/prefill/{k}", v) for k, v in state.prefill.items()),
-                              *((f"{base}/label/{i}", v) for i, v in enumerate(state.label))]:
-            if fields is not None and path_root(path) not in fields:
-                self.add(pointer, f"the items of {state.items!r} have no field {path_root(path)!r}",
-                         _suggest(path_root(path), fields))
-        if state.screen is not None and any(isinstance(c, Input) for c in state.screen.components):
-            self.add(f"{base}/screen", "a children state's waiting screen cannot collect input")
-        others = [s for s in self.journey.states.values() if isinstance(s, ChildrenState) and s.group == state.group]
-        if len(others) > 1:
-            self.add(f"{base}/group", f"two children states use group {state.group!r}", "give each its own group")
+            _check_children(self.journey, base, state, self.add)
 
     def _screen(self, state_id: str, state: ScreenState) -> None:
         base = f"/states/{state_id}"
