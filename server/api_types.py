@@ -140,14 +140,34 @@ class SessionSummary(msgspec.Struct, frozen=True, kw_only=True):
     completed_at: dt.datetime | None
 
 
+class ChildSummary(SessionSummary, frozen=True, kw_only=True):
+    """A child session of a parent's `children` state: the item of `group` it verifies (`key`, `label`)."""
+
+    group: str
+    key: str
+    label: str | None = None
+
+
+class ParentRef(msgspec.Struct, frozen=True, kw_only=True):
+    """The session whose `children` state started this one, and for which item."""
+
+    session_id: str
+    group: str
+    key: str
+    label: str | None = None
+
+
 class SessionView(SessionSummary, frozen=True, kw_only=True):
-    """Everything an integrator may read about one session."""
+    """Everything an integrator may read about one session; `parent` and `children` make the tree of a business
+    and its people."""
 
     data: dict[str, object]
     checks: dict[str, object]
     decisions: list[Decision]
     timeline: list[EventRow]
     files: list[FileInfo]
+    parent: ParentRef | None = None
+    children: list[ChildSummary] = []
 
 
 class SessionQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -183,7 +203,7 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True):
     """each check (`database`, `storage`): "ok" or what failed"""
 
 
-__all__ = ["CreateSession", "CreateUpload", "ExchangeHandoff", "FileInfo", "FileUrl", "HandoffCreated",
-           "HandoffExchanged", "Health", "JourneyInfo", "Readiness", "SendSignal",
+__all__ = ["ChildSummary", "CreateSession", "CreateUpload", "ExchangeHandoff", "FileInfo", "FileUrl", "HandoffCreated",
+           "HandoffExchanged", "Health", "JourneyInfo", "ParentRef", "Readiness", "SendSignal",
            "SessionCreated", "SessionPage", "SessionQuery", "SessionStatus", "SessionSummary", "SessionView", "Time",
            "TokenIssued", "UploadCreated", "UploadQuery"]

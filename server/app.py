@@ -25,6 +25,7 @@ from server.backoffice import Logins, build_backoffice, register_live
 from server.cases.routes import build_case_routes
 from server.cases.service import Cases
 from server.checks import warm_up
+from server.children import Children
 from server.db import Database, Repository
 from server.db.faces import FaceRecords
 from server.db.migrate import upgrade
@@ -157,6 +158,8 @@ class Application:
         self.background = Background(sessions=self.sessions, repo=self.repo, jobs=self.jobs, sweep=self.eraser.sweep,
                                      poll_seconds=settings.timer_poll_seconds,
                                      resume_periodically=isinstance(self.jobs, PgJobs))
+        self.children = Children(sessions=self.sessions, repo=self.repo, jobs=self.jobs,
+                                 token_ttl=dt.timedelta(seconds=settings.token_ttl_seconds))
         self.jobs.every(Periodic(name="faces.enrol", handler=self.duplicates.enrol_due,
                                  seconds=settings.timer_poll_seconds))
         self.webhooks = build_webhooks(settings=settings, repo=self.repo, jobs=self.jobs, sessions=self.sessions,
@@ -245,6 +248,8 @@ class Application:
             resumed = await self.background.resume_tasks()
             if resumed:
                 log.info("resumed %d verification task(s) interrupted by a restart", resumed)
+            if delivered := await self.children.resume():
+                log.info("delivered %d child outcome(s) a restart had interrupted", delivered)
         if isinstance(self.jobs, LocalJobs):
             self.jobs.start()
 

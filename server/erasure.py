@@ -23,6 +23,7 @@ from server.sessions import Sessions
 from server.storage import DocumentStore, StorageError
 from server.storage.keys import session_prefix
 from server.webhooks.events import SessionErasedData, event
+from server.workflow.children import erases_with_parent
 
 log = logging.getLogger("arabesque.erasure")
 DELETE_ATTEMPTS = 3
@@ -46,7 +47,21 @@ class Eraser:
     async def erase(self, session_id: str, by: Principal) -> ErasureRecord:
         """Erase a session of `by`'s tenant (another tenant's session is `session.not_found`, as an unknown id
         is); the audit record `session.erased` is written with the erasure's last step."""
-        return await self._erase(session_id, by, tenant=by.tenant, erased_by=by.actor, reason="request")
+        record = await self._erase(session_id, by, tenant=by.tenant, erased_by=by.actor, reason="request")
+        await self._erase_children(session_id, by)
+        return record
+
+    async def _erase_children(self, session_id: str, by: Principal) -> None:
+        """A parent's children go with it, unless its journey keeps them (`on_erase: keep`); theirs with them."""
+        kids = await self.repo.children_of(session_id)
+        if not kids:
+            return
+        parent = await self.sessions.core.stored_row(session_id)
+        journey = self.sessions.core.journey(parent)
+        for child in kids:
+            if child.status != "erased" and erases_with_parent(journey, child.child_group or ""):
+                await self._erase(child.id, by, tenant=by.tenant, erased_by=by.actor, reason="parent_erased")
+                await self._erase_children(child.id, by)
 
     async def _erase(self, session_id: str, by: Principal, *, tenant: str | None, erased_by: str,
                      reason: str) -> ErasureRecord:

@@ -90,6 +90,10 @@ class MemoryRepository(MemoryHandoffs):
 
     async def create_session(self, row: SessionRow, first: EventRow, *, api_key_id: str | None, token_hash: str,
                              token_expires_at: dt.datetime, outbox: Outbox | None = None) -> None:
+        if row.id in self.sessions or any(
+                (s.parent_id, s.child_group, s.child_key) == (row.parent_id, row.child_group, row.child_key)
+                for s in self.sessions.values() if row.parent_id is not None):
+            raise Conflict(row.id)
         self.outbox += outbox.events if outbox is not None else []
         self.sessions[row.id] = row
         self.events[row.id] = [first]
@@ -97,6 +101,10 @@ class MemoryRepository(MemoryHandoffs):
 
     async def load_session(self, session_id: str) -> SessionRow | None:
         return self.sessions.get(session_id)
+
+    async def children_of(self, parent_id: str) -> list[SessionRow]:
+        return sorted((s for s in self.sessions.values() if s.parent_id == parent_id),
+                      key=lambda s: (s.created_at, s.child_group or "", s.child_key or ""))
 
     async def save_transition(self, row: SessionRow, update_: SessionUpdate, entries: list[EventRow],
                               now: dt.datetime, reply: tuple[str, bytes] | None = None, *,

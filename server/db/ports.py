@@ -33,6 +33,8 @@ class SessionRepository(HandoffRepository, Protocol):
 
     async def load_session(self, session_id: str) -> SessionRow | None: ...
 
+    async def children_of(self, parent_id: str) -> list[SessionRow]: ...
+
     async def save_transition(self, row: SessionRow, update_: SessionUpdate, entries: list[EventRow],
                               now: dt.datetime, reply: tuple[str, bytes] | None = None, *,
                               case: CaseWrite | None = None, audit: list[AuditRow] | None = None,

@@ -13,6 +13,7 @@ import hmac
 import msgspec
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Update
 
 from server.db.audit import AuditRecords, insert_audit
@@ -126,7 +127,17 @@ class Repository(FileRecords, AuditRecords, CaseRecords, UserRecords, KeyRecords
                                                        expires_at=token_expires_at, created_at=row.created_at))
             write_outbox(conn, outbox)
 
-        await self.db.write(write)
+        try:
+            await self.db.write(write)
+        except IntegrityError as exc:  # an id taken, or the same child of the same parent started twice
+            raise Conflict(row.id) from exc
+
+    async def children_of(self, parent_id: str) -> list[SessionRow]:
+        """A parent's child sessions, in the order they were started."""
+        rows = await self.db.read(lambda conn: conn.execute(
+            select(*_SESSION_COLUMNS).where(sessions.c.parent_id == parent_id)
+            .order_by(sessions.c.created_at, sessions.c.child_group, sessions.c.child_key)).all())
+        return [row_of(SessionRow, r) for r in rows]
 
     async def load_session(self, session_id: str) -> SessionRow | None:
         row = await self.db.read(lambda conn: conn.execute(

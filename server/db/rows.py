@@ -29,6 +29,11 @@ class SessionRow(msgspec.Struct, frozen=True, kw_only=True):
     completed_at: dt.datetime | None
     event_seq: int = 0
     """the `seq` of the session's last timeline entry"""
+    parent_id: str | None = None
+    """a child session's parent (started by the parent's `children` state), with its group, key and label"""
+    child_group: str | None = None
+    child_key: str | None = None
+    child_label: str | None = None
 
 
 class EventRow(msgspec.Struct, frozen=True, kw_only=True):

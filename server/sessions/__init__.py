@@ -27,8 +27,9 @@ class Sessions:
     """The parts, kept together for the transports, erasure, timers and tests."""
 
     def __init__(self, *, core: SessionCore, presenter: Presenter, supervisor: Supervisor, sdk: SdkSessions,
-                 integrator: IntegratorSessions) -> None:
+                 integrator: IntegratorSessions, effects: EffectRunner) -> None:
         self.core = core
+        self.effects = effects
         self.presenter = presenter
         self.supervisor = supervisor
         self.sdk = sdk
@@ -56,11 +57,13 @@ def build_sessions(*, repo: SessionRepository, registry: Registry, catalogs: Cat
     async def start_here(session_id: str, effect: RunTask) -> None:
         supervisor.start(session_id, effect)
 
-    core.run_effects = EffectRunner(supervisor, presenter, start_task or start_here).run
+    effects = EffectRunner(supervisor, presenter, start_task or start_here)
+    core.run_effects = effects.run
     sdk = SdkSessions(core=core, presenter=presenter, repo=repo, catalogs=catalogs,
                       shared=not isinstance(relay, NoRelay))
     integrator = IntegratorSessions(core=core, repo=repo, catalogs=catalogs, token_ttl=token_ttl)
-    return Sessions(core=core, presenter=presenter, supervisor=supervisor, sdk=sdk, integrator=integrator)
+    return Sessions(core=core, presenter=presenter, supervisor=supervisor, sdk=sdk, integrator=integrator,
+                    effects=effects)
 
 
 __all__ = [

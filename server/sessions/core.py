@@ -45,6 +45,8 @@ Clock = Callable[[], dt.datetime]
 RunEffects = Callable[[Live, CompiledJourney, Snapshot, list[AnyEffect]], Awaitable[None]]
 CaseListener = Callable[[str, str], Awaitable[None]]
 """called with (tenant, session id) after a commit changed a session's case"""
+EndListener = Callable[[SessionRow], Awaitable[None]]
+"""called with a child session's row after the commit that ended it (server/children.py wakes its parent)"""
 Deliver = Callable[[list[str]], Awaitable[None]]
 """called with the webhook streams a commit gave new deliveries (server/webhooks/delivery.py starts them)"""
 MAX_RETRIES = 8
@@ -88,6 +90,7 @@ class SessionCore:
         self.relay = relay
         self.run_effects: RunEffects = _no_effects
         self.case_listeners: list[CaseListener] = []
+        self.child_ended: list[EndListener] = []
         self.deliver: Deliver = _no_delivery
 
     def journey(self, row: SessionRow) -> CompiledJourney:
@@ -183,9 +186,12 @@ class SessionCore:
             if case is not None:
                 for listener in self.case_listeners:
                     await listener(row.tenant, row.id)
+            if update.completed and row.parent_id is not None:
+                for ended in self.child_ended:
+                    await ended(row)
             return Applied(result=result)
         raise p.ServerBusy(f"Expected to commit within {MAX_RETRIES} attempts, got constant conflicts with other "
                            "writers; nothing was changed, retry shortly", retry_after=1.0)
 
 
-__all__ = ["Applied", "CaseListener", "Clock", "Deliver", "RunEffects", "SessionCore", "split_trace"]
+__all__ = ["Applied", "CaseListener", "Clock", "Deliver", "EndListener", "RunEffects", "SessionCore", "split_trace"]

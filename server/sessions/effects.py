@@ -14,16 +14,24 @@ from server.workflow import (
     CancelTask,
     CompiledJourney,
     Complete,
+    EndChildren,
     Notify,
     RejectInput,
     RunTask,
     ShowScreen,
     Snapshot,
+    StartChildren,
 )
 
 log = logging.getLogger("arabesque.sessions")
 StartTask = Callable[[str, RunTask], Awaitable[None]]
 """how a task is started: on this node's supervisor, or deferred as a `check.run` job (server/background.py)"""
+ChildEffect = Callable[[Live, StartChildren | EndChildren], Awaitable[None]]
+"""how children are started and cancelled (server/children.py)"""
+
+
+async def _no_children(live: Live, effect: StartChildren | EndChildren) -> None:
+    raise AssertionError(f"Expected child journeys to be wired, got {type(effect).__name__} of {live.row.id}")
 
 
 class EffectRunner:
@@ -33,6 +41,7 @@ class EffectRunner:
         self.supervisor = supervisor
         self.presenter = presenter
         self.start_task = start_task
+        self.children: ChildEffect = _no_children
 
     async def run(self, live: Live, journey: CompiledJourney, snapshot: Snapshot, effects: list[AnyEffect]) -> None:
         session_id = live.row.id
@@ -49,10 +58,12 @@ class EffectRunner:
                     show = True
                 case RejectInput():
                     pass  # answered to the submitter by the use case; nothing was committed
+                case StartChildren() | EndChildren():
+                    await self.children(live, effect)
                 case _:
                     assert_never(effect)
         if show:  # one push for the step, however many screens it names: devices see where it ended
             await self.presenter.push(live, journey, snapshot)
 
 
-__all__ = ["EffectRunner", "StartTask"]
+__all__ = ["ChildEffect", "EffectRunner", "StartTask"]

@@ -11,8 +11,10 @@ import msgspec
 import sdk_protocol as p
 from server.access import Principal
 from server.api_types import (
+    ChildSummary,
     CreateSession,
     JourneyInfo,
+    ParentRef,
     SessionCreated,
     SessionPage,
     SessionQuery,
@@ -153,11 +155,19 @@ class IntegratorSessions:
             entries.append(msgspec.structs.replace(entry, data=data))
         entries = sorted([*entries, *handoff_timeline(await self.repo.list_handoffs(session_id))], key=lambda e: e.at)
         files = [file_info(f) for f in await self.repo.list_files(session_id)]
+        parent = ParentRef(session_id=row.parent_id, group=row.child_group or "", key=row.child_key or "",
+                           label=row.child_label) if row.parent_id is not None else None
+        children = [ChildSummary(
+            session_id=c.id, journey=c.journey, version=c.journey_version, reference=c.reference, locale=c.locale,
+            state=c.state, status=c.status, outcome=c.outcome, created_at=c.created_at, updated_at=c.updated_at,
+            completed_at=c.completed_at, group=c.child_group or "", key=c.child_key or "", label=c.child_label)
+            for c in await self.repo.children_of(session_id)]
         return SessionView(
             session_id=row.id, journey=row.journey, version=row.journey_version, reference=row.reference,
             locale=row.locale, state=row.state, status=row.status, outcome=row.outcome, created_at=row.created_at,
             updated_at=row.updated_at, completed_at=row.completed_at, data=context,
             checks=checks if isinstance(checks, dict) else {}, decisions=trace, timeline=entries, files=files,
+            parent=parent, children=children,
         )
 
     async def signal(self, session_id: str, name: str, data: dict[str, object]) -> SignalApplied:

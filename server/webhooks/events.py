@@ -24,12 +24,17 @@ HIDDEN_CONTEXT = ("captures", "checks", "review", "retakes", "session", "signals
 """context roots that are not what the user entered (files, checks, review state, ids, signals)"""
 
 
-class SessionCreatedData(msgspec.Struct, frozen=True, kw_only=True):
+class SessionCreatedData(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     session_id: str
     journey: str
     version: int
     reference: str
     state: str
+    parent_id: str | None = None
+    """a child session's parent, whose `children` state started it for the item `child_key` of `child_group`"""
+    child_group: str | None = None
+    child_key: str | None = None
+    child_label: str | None = None
 
 
 class SessionStateChangedData(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,7 +67,7 @@ class SessionErasedData(msgspec.Struct, frozen=True, kw_only=True):
     session_id: str
     erased_by: str
     reason: str
-    """request, retention or interrupted"""
+    """request, retention, interrupted or parent_erased (a child session erased with its parent)"""
 
 
 class CheckCompletedData(msgspec.Struct, frozen=True, kw_only=True):
@@ -148,7 +153,9 @@ def _reason_codes(data: Mapping[str, object]) -> list[str]:
 def session_created(row: SessionRow) -> OutboxEvent:
     return event(row.tenant, row.id, SessionCreatedData(session_id=row.id, journey=row.journey,
                                                         version=row.journey_version, reference=row.reference,
-                                                        state=row.state), row.created_at)
+                                                        state=row.state, parent_id=row.parent_id,
+                                                        child_group=row.child_group, child_key=row.child_key,
+                                                        child_label=row.child_label), row.created_at)
 
 
 def transition_events(row: SessionRow, before: Snapshot, after: Snapshot, cause: AnyEvent, *, kind: str,

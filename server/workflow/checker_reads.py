@@ -31,7 +31,7 @@ from ui_schemas.model import (
 )
 
 Add = Callable[..., None]
-RESERVED_CONTEXT = ("session", "prefill", NOW_VAR)
+RESERVED_CONTEXT = ("session", "prefill", "parent", NOW_VAR)
 """Context roots the server fills before the first state: never collected by a screen."""
 BUILTIN_KEYS = (
     "screen.processing.title", "screen.processing.text",

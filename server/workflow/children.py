@@ -147,6 +147,13 @@ def cancel_target(journey: CompiledJourney) -> str | None:
                  if isinstance(s, FinalState) and s.outcome == "abandoned"), None)
 
 
+def erases_with_parent(journey: CompiledJourney, group: str) -> bool:
+    """Whether the children of `group` are erased with their parent (`on_erase`; erase when the state is gone)."""
+    state = next((s for s in journey.journey.states.values() if isinstance(s, ChildrenState) and s.group == group),
+                 None)
+    return state is None or state.on_erase == "erase"
+
+
 def outcomes_reason(state: ChildrenState, context: dict[str, object]) -> str:
     """The children's outcomes, for the decision that follows them (the trace shows what decided)."""
     group = get_path(context, group_path(state))
@@ -165,5 +172,5 @@ def with_group(context: dict[str, object], state: ChildrenState, items: list[dic
     return set_path(context, group_path(state), summarise(state.journey, items))
 
 
-__all__ = ["OUTCOMES", "cancel_target", "end_effect", "enter", "group_path", "outcomes_reason", "pending", "running",
-           "select", "settle", "start_effect", "summarise", "with_group"]
+__all__ = ["OUTCOMES", "cancel_target", "end_effect", "enter", "erases_with_parent", "group_path", "outcomes_reason",
+           "pending", "running", "select", "settle", "start_effect", "summarise", "with_group"]
