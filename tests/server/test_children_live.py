@@ -115,7 +115,7 @@ async def test_many_teams_at_once_each_end_once_from_their_own_members(server: S
     verdicts = {parent_id: ("pass", "pass" if i % 2 == 0 else "fail") for i, (parent_id, _) in enumerate(teams)}
     await asyncio.gather(*(finish_child(server, str(k["session_id"]), verdicts[parent_id][j])
                            for parent_id, pair in kids.items() for j, k in enumerate(pair)))
-    for parent_id, (first, second) in verdicts.items():
+    for parent_id, (_, second) in verdicts.items():
         view = await wait_final(server, parent_id)
         assert view["outcome"] == ("approved" if second == "pass" else "rejected"), (parent_id, view["outcome"])
         decided_once(view)
