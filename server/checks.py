@@ -1,4 +1,5 @@
-"""The verification tasks journeys name (`task: verify_document`, `task: verify_selfie`).
+"""The verification tasks journeys name (`task: verify_document`, `task: verify_selfie`,
+`task: verify_company_document`).
 
 Each reads its documents through the task's FileReader, sends the image analysis to the
 worker pool, reports `verification.progress` per check, and returns what lands in the session
@@ -15,6 +16,8 @@ import msgspec
 from sdk_protocol import ChallengeMove
 from server.challenge import apply_challenge, check_challenge
 from server.tasks import TaskFn, TaskTools, TypedTask
+from verification.company_document import ORDER as COMPANY_CHECKS
+from verification.company_document import CompanyPreset, FileCheck, check_company_document, company_context
 from verification.faces import FaceComparison, FaceVerdict
 from verification.liveness import recheck
 from verification.pipeline import CaptureResult, analyse_document, analyse_selfie
@@ -52,6 +55,23 @@ class SelfieInput(msgspec.Struct, frozen=True, kw_only=True):
     """A challenge's frames after `file` and its moves (server/challenge.py); none: `challenge.status: not_done`."""
 
 
+class CompanyDocumentInput(msgspec.Struct, frozen=True, kw_only=True):
+    """The files of an `input.file` (its value: a list of file ids), or one file; at least one of the two."""
+
+    files: list[str] | None = None
+    file: str | None = None
+
+
+class CompanyDocumentParams(msgspec.Struct, frozen=True, kw_only=True):
+    """`params:` of verify_company_document: the document's preset, and `mode.<check>` / `threshold.<measure>`
+    (found, not_cut_off, resolution, sharpness, text_lines) overrides."""
+
+    capture: str = ""
+    preset: CompanyPreset = "certificate_of_incorporation"
+    mode: dict[str, Mode] = {}
+    threshold: dict[str, float] = {}
+
+
 def warm_up() -> None:
     """Load OpenCV and the face models once per worker process, not on its first job."""
     from verification.contents import ocr
@@ -85,6 +105,35 @@ async def verify_document(tools: TaskTools, task_input: DocumentInput, params: D
                                                  params.policy, dt.datetime.now(dt.UTC).date())
     await _report(tools, capture, result)
     return result.to_context()
+
+
+def _company_document(data: bytes, preset: CompanyPreset, policy: Policy) -> FileCheck:
+    return check_company_document(data, preset=preset, policy=policy)
+
+
+_SEVERITY: tuple[Literal["failed", "warning", "passed"], ...] = ("failed", "warning", "passed")
+
+
+async def verify_company_document(tools: TaskTools, task_input: CompanyDocumentInput,
+                                  params: CompanyDocumentParams) -> dict[str, object]:
+    """Each file's checks (format, found, readable, not_cut_off) in the worker pool; `checks.<capture>` holds
+    every file's and, per check, the worst file's."""
+    capture = params.capture or params.preset
+    references = [*(task_input.files or []), *([task_input.file] if task_input.file else [])]
+    policy = Policy(thresholds=params.threshold, modes=params.mode)
+    checked: list[tuple[str, FileCheck]] = []
+    for reference in references:
+        data = await tools.files.read(reference)
+        checked.append((reference, await tools.pool.run(_company_document, data, params.preset, policy)))
+    output = company_context(checked)
+    for name in COMPANY_CHECKS:
+        statuses = {check.report.checks[name].status for _, check in checked}
+        worst = next((status for status in _SEVERITY if status in statuses), None)
+        if worst is not None:  # skipped on every file: nothing to show
+            await tools.progress.report(f"{capture}.{name}", worst)
+    if not checked:
+        await tools.progress.report(capture, "failed")
+    return output
 
 
 def face_match(comparison: FaceComparison) -> dict[str, object]:
@@ -141,7 +190,9 @@ TASKS: dict[str, TaskFn] = {
     "verify_document": TypedTask("verify_document", verify_document, input_type=DocumentInput,
                                  params_type=DocumentParams),
     "verify_selfie": TypedTask("verify_selfie", verify_selfie, input_type=SelfieInput, params_type=CheckParams),
+    "verify_company_document": TypedTask("verify_company_document", verify_company_document,
+                                         input_type=CompanyDocumentInput, params_type=CompanyDocumentParams),
 }
 
-__all__ = ["TASKS", "CheckParams", "DocumentInput", "DocumentParams", "SelfieInput", "face_match", "verify_document",
-           "verify_selfie", "warm_up"]
+__all__ = ["TASKS", "CheckParams", "CompanyDocumentInput", "CompanyDocumentParams", "DocumentInput", "DocumentParams",
+           "SelfieInput", "face_match", "verify_company_document", "verify_document", "verify_selfie", "warm_up"]

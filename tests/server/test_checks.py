@@ -161,10 +161,11 @@ async def test_document_params_reach_the_checks(files: Files) -> None:
 
 async def test_an_unknown_task_is_refused_with_the_known_ones(files: Files) -> None:
     runner = TaskRunner(TASKS, pool=Inline(), faces=Matcher(comparison(99.0)))
-    assert runner.names == frozenset({"verify_document", "verify_selfie"})
+    assert runner.names == frozenset({"verify_company_document", "verify_document", "verify_selfie"})
     with pytest.raises(UnknownTask) as caught:
         await runner.run("verify_palm", files=files, progress=Progress(), task_input={}, params={})
-    assert caught.value.message == "Expected a known task (verify_document, verify_selfie), got 'verify_palm'"
+    assert caught.value.message == ("Expected a known task (verify_company_document, verify_document, verify_selfie), "
+                                    "got 'verify_palm'")
 
 
 async def test_a_selfie_face_that_is_the_references_own_photo_is_judged_again_stricter(files: Files) -> None:

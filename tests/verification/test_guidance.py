@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from ui_schemas.loader import Catalogs
-from verification import document, selfie
+from verification import company_document, document, selfie
 
 SOURCES = Path(document.__file__).parent
 
@@ -28,7 +28,7 @@ def test_every_retake_message_a_check_can_give_is_in_every_catalog(catalogs: Cat
 
 
 def test_every_check_a_capture_reports_has_a_checklist_line_in_every_catalog(catalogs: Catalogs) -> None:
-    names = set(document.ORDER) | set(selfie.ORDER) | {"face_match"}
+    names = set(document.ORDER) | set(selfie.ORDER) | set(company_document.ORDER) | {"face_match"}
     for locale, table in catalogs.messages.items():
         missing = sorted(name for name in names if f"sdk.check.{name}" not in table)
         assert not missing, f"{locale} has no sdk.check.* words for {missing}"

@@ -73,7 +73,7 @@ async def test_a_plugin_task_is_loaded_typed_with_where_it_came_from(tmp_path: P
     folder = install(tmp_path, "shout = tiny_tasks:SHOUT")
     monkeypatch.syspath_prepend(str(folder))
     tasks = load_tasks(build_http_task(Settings()), lambda: entries_of(folder))
-    assert tasks.names() == {"http", "verify_document", "verify_selfie", "shout"}
+    assert tasks.names() == {"http", "verify_company_document", "verify_document", "verify_selfie", "shout"}
     assert [(s.name, s.source) for s in tasks.sources if s.name == "shout"] == \
         [("shout", "plugin tiny-tasks 0.1 (tiny_tasks:SHOUT)")]
     tools = TaskTools(files=None, progress=None, pool=None, faces=None)  # type: ignore[arg-type]
@@ -110,9 +110,10 @@ def test_journeys_check_lists_the_plugin_and_knows_its_task_only_when_installed(
     path.write_text(yaml.safe_dump(SHOUTING))
     found = check(path, folder)
     assert found.returncode == 0, found.stderr
-    assert found.stdout.splitlines()[:6] == ["task http\tbuilt-in", "task screening\tbuilt-in",
+    assert found.stdout.splitlines()[:7] == ["task http\tbuilt-in", "task screening\tbuilt-in",
                                              "task search_duplicates\tbuilt-in",
                                              "task shout\tplugin tiny-tasks 0.1 (tiny_tasks:SHOUT)",
+                                             "task verify_company_document\tbuilt-in",
                                              "task verify_document\tbuilt-in", "task verify_selfie\tbuilt-in"]
     assert "ok shouting@1" in found.stdout
     missing = check(path, None)
