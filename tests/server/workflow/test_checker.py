@@ -85,7 +85,8 @@ def test_the_good_journey_has_no_problems(engine: RulesEngine, catalogs: Catalog
 
 
 def test_the_shipped_journeys_have_no_problems(registry: Registry) -> None:
-    assert sorted(j.key for j in registry.all()) == ["kyb_business@1", "kyb_business@2", "kyc_individual@1",
+    assert sorted(j.key for j in registry.all()) == ["kyb_business@1", "kyb_business@2", "kyb_business@3",
+                                                    "kyc_individual@1",
                                                     "kyc_individual@2", "kyc_individual@3", "kyc_individual@4",
                                                     "kyc_individual@5",
                                                     "selfie_reverification@1",
