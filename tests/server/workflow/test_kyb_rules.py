@@ -15,7 +15,8 @@ OWNERS = [{"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1985-
            "share": 60, "is_director": True},
           {"first_name": "Charles", "last_name": "Babbage", "date_of_birth": "1971-12-26", "nationality": "GB",
            "share": 40}]
-ACTIVE = {"passed": True, "status": "active", "name": "ANALYTICAL ENGINES LIMITED", "incorporation_date": "2015-06-01"}
+REGISTERED = {"status": "active", "name": "ANALYTICAL ENGINES LIMITED", "incorporation_date": "2015-06-01"}
+ACTIVE = {"passed": True, "status": 200, "company": REGISTERED}
 CLEAN = {"passed": True, "max_score": 0.0, "hits": 0, "threshold": 0.85, "backend": "local", "list_version": "t",
          "checked_at": "2026-11-25T12:00:00+00:00", "candidates": []}
 
@@ -76,7 +77,7 @@ def test_a_clean_company_the_registry_confirms_is_approved(registry: Registry) -
 @pytest.mark.parametrize("status", ["dissolved", "inactive", "liquidation"])
 def test_a_company_the_registry_says_is_closed_is_rejected(registry: Registry, status: str) -> None:
     walk = to_registry(registry)
-    answered(walk, {**ACTIVE, "status": status})
+    answered(walk, {**ACTIVE, "company": {**REGISTERED, "status": status}})
     assert walk.snapshot.outcome == "rejected"
     assert [e.rule for e in decision_of(walk, "decide").evaluations if e.result is True] == ["registry_closed"]
 
@@ -105,7 +106,7 @@ def test_a_number_the_registry_does_not_know_goes_to_review_flagged_not_found(re
 def test_what_the_registry_disagrees_with_is_a_review_flag(registry: Registry, answer: dict[str, object],
                                                            flag: str) -> None:
     walk = to_registry(registry)
-    answered(walk, {**ACTIVE, **answer})
+    answered(walk, {**ACTIVE, "company": {**REGISTERED, **answer}})
     assert walk.state == "manual_review" and flags(walk) == [flag]
 
 
@@ -117,7 +118,7 @@ def test_what_the_registry_disagrees_with_is_a_review_flag(registry: Registry, a
 def test_a_registered_name_written_differently_is_the_same_name(registry: Registry, registered: str,
                                                                 declared: str) -> None:
     walk = to_registry(registry, {**COMPANY, "legal_name": declared})
-    answered(walk, {**ACTIVE, "name": registered})
+    answered(walk, {**ACTIVE, "company": {**REGISTERED, "name": registered}})
     assert walk.snapshot.outcome == "approved"
 
 
