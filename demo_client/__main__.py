@@ -1,6 +1,7 @@
 """python -m demo_client run --server URL --api-key KEY --journey NAME --scenario approve|reject|review|retake|not_live
 [--review stop|wait|act --reviewer-key KEY]; python -m demo_client images FOLDER (the sample captures, e.g. to
-upload them by hand on the demo page)"""
+upload them by hand on the demo page); python -m demo_client registry --port N --api-key KEY (a company-registry
+stand-in for kyb_business's registry check)"""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from demo_client.client import DemoClient, DemoError, load_scenario
 from demo_client.images import generate
+from demo_client.registry import serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--reviewer-key", default="", help="an API key with the reviewer or admin role (--review act)")
     images_command = commands.add_parser("images", help="write the sample capture images into a folder")
     images_command.add_argument("folder", type=Path)
+    registry = commands.add_parser("registry", help="serve a company-registry stand-in (GET /v1/companies/...)")
+    registry.add_argument("--host", default="127.0.0.1")
+    registry.add_argument("--port", type=int, default=8123)
+    registry.add_argument("--api-key", required=True, help="the bearer token it accepts (the server's "
+                                                           "registry_api_key secret)")
     args = parser.parse_args(argv)
+    if args.command == "registry":
+        serve(host=args.host, port=args.port, api_key=args.api_key)
+        return 0
     if args.command == "images":
         args.folder.mkdir(parents=True, exist_ok=True)
         for path in generate(args.folder).values():

@@ -60,6 +60,13 @@ class HttpStatus(TaskError):
     http_status: ClassVar[int] = 502
 
 
+class HttpNotFound(HttpStatus):
+    """An `http` task's host answered 404: what was asked for (a company number at a registry) is not there."""
+
+    code: ClassVar[str] = "http.not_found"
+    http_status: ClassVar[int] = 502
+
+
 class HttpCircuitOpen(TaskError):
     """An `http` task's host failed too often in a row; calls to it are refused until its cool-down ends."""
 
@@ -81,5 +88,5 @@ class HttpBadResponse(TaskError):
     http_status: ClassVar[int] = 502
 
 
-__all__ = ["HttpBadResponse", "HttpBlockedHost", "HttpCircuitOpen", "HttpConnectFailed", "HttpRateLimited",
-           "HttpServerError", "HttpStatus", "HttpTaskInvalid", "HttpTimeout", "HttpTooLarge"]
+__all__ = ["HttpBadResponse", "HttpBlockedHost", "HttpCircuitOpen", "HttpConnectFailed", "HttpNotFound",
+           "HttpRateLimited", "HttpServerError", "HttpStatus", "HttpTaskInvalid", "HttpTimeout", "HttpTooLarge"]

@@ -13,6 +13,11 @@ check_registry:
   on: {done: ..., error: [{target: registry_down, guard: registry_timed_out}, ...]}
 ```
 
+The URL may open with one secret, its base (`url: "{secrets.registry_url}/v1/companies/{number}"`), so a
+shipped journey names no host: the secret is put in as it is (not URL-encoded; a trailing `/` before the path's
+`/` is dropped), and the host it names is shown as `{secrets.registry_url}` on the timeline and in messages.
+A secret anywhere else in a URL is refused (keys go in headers, not in URLs that proxies log).
+
 Timeouts, 5xx, connection errors and 429 are tried again (`retries`, exponential backoff with jitter, or
 the host's `Retry-After` up to `retry_after_max`); a host failing `breaker_failures` calls in a row is not
 called for `breaker_cooldown` seconds (server/plugins/breaker.py). Non-GET calls carry an `Idempotency-Key`
@@ -41,6 +46,7 @@ from server.plugins.http_errors import (
     HttpBlockedHost,
     HttpCircuitOpen,
     HttpConnectFailed,
+    HttpNotFound,
     HttpRateLimited,
     HttpServerError,
     HttpStatus,
@@ -53,6 +59,8 @@ from server.tasks import TaskTools, check_params, nest
 from server.workers import TaskError
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+BASE_SECRET = re.compile(r"^\{secrets\.([A-Za-z_][A-Za-z0-9_]*)\}")
+"""a secret opening a URL: its base (scheme, host, port, a path prefix)"""
 CREDENTIAL = re.compile(r"authorization|api[-_]?key|token|secret|password|cookie", re.IGNORECASE)
 """header names whose value must come from a secret, never be written in the journey"""
 Positive = Annotated[float, msgspec.Meta(gt=0)]
@@ -102,18 +110,37 @@ def render(template: str, values: Mapping[str, object], secrets: Secrets | None,
     return PLACEHOLDER.sub(one, template)
 
 
+def render_url(template: str, values: Mapping[str, object], secrets: Secrets) -> tuple[str, str]:
+    """The URL, and the secret's name when one opened it (else ""): inputs URL-encoded, the base as it is."""
+    opening = BASE_SECRET.match(template)
+    if opening is None:
+        return render(template, values, None, quote=True), ""
+    name = opening.group(1)
+    base = secrets.get(name)
+    if base is None:
+        raise HttpTaskInvalid(f"Expected a configured secret (ARABESQUE_SECRETS, ARABESQUE_SECRETS_FILE) as the "
+                              f"URL's base, got unknown 'secrets.{name}'", secret=f"secrets.{name}")
+    rest = render(template[opening.end():], values, None, quote=True)
+    if base.endswith("/") and rest.startswith("/"):
+        base = base[:-1]
+    return base + rest, name
+
+
 def check(inputs: Collection[str], params: Mapping[str, object]) -> list[tuple[str, str]]:
     """What `journeys check` asks of an `http` state: params that convert, placeholders that name its inputs
-    (or secrets, in headers), and credential headers that reference a secret instead of holding one."""
+    (or secrets, in headers and as the URL's opening), and credential headers that reference a secret instead
+    of holding one."""
     found = check_params(params, HttpParams, "http")
     if found:
         return found
     typed = msgspec.convert(nest(params), HttpParams)
     names = ", ".join(sorted(inputs)) or "none"
-    for name in PLACEHOLDER.findall(typed.url):
+    opening = BASE_SECRET.match(typed.url)
+    for name in PLACEHOLDER.findall(typed.url[opening.end():] if opening else typed.url):
         if name not in inputs:
             found.append(("params/url", f"Expected placeholders naming the task's inputs ({names}), got {{{name}}}"
-                          + (" (secrets go in headers only)" if name.startswith("secrets.") else "")))
+                          + (" (a secret may only open the URL, as its base: {secrets.NAME}/path; other secrets "
+                             "go in headers)" if name.startswith("secrets.") else "")))
     for header, value in typed.headers.items():
         used = PLACEHOLDER.findall(value)
         found += [(f"params/headers.{header}", f"Expected placeholders naming the task's inputs ({names}) or "
@@ -180,11 +207,22 @@ def _failure(attempt: Attempt, attempts: int) -> TaskError:
     if attempt.outcome == "too_large":
         return HttpTooLarge(f"Expected an answer of at most the task's max_bytes, got {attempt.detail}")
     status = attempt.status or 0
+    if status == 404:
+        return HttpNotFound("Expected a 2xx answer, got 404 (not found)", status=status)
     if status == 429:
         return HttpRateLimited(f"Expected an answer, got 429 {said}", attempts=attempts, status=status)
     if status >= 500:
         return HttpServerError(f"Expected a 2xx answer, got {status} {said}", attempts=attempts, status=status)
     return HttpStatus(f"Expected a 2xx answer, got {status}", status=status)
+
+
+def _host_of(url: str) -> tuple[str, str]:
+    """`host:port` (the breaker's key, lower case) and the bare host name of `url`."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return url, ""
+    return parsed.netloc.decode("ascii", "replace").rpartition("@")[2].lower(), parsed.host
 
 
 def _retryable(attempt: Attempt) -> bool:
@@ -210,7 +248,7 @@ class HttpTask:
             typed = msgspec.convert(nest(params), HttpParams)
         except msgspec.ValidationError as exc:
             raise HttpTaskInvalid(f"{exc} (the params of task http)", at=describe_error(exc)[1]) from None
-        url = render(typed.url, task_input, None, quote=True)
+        url, base_secret = render_url(typed.url, task_input, self.secrets)
         headers = {name: render(value, task_input, self.secrets, quote=False) for name, value in typed.headers.items()}
         content = msgspec.json.encode(dict(task_input)) if typed.body == "json" else None
         if content is not None:
@@ -218,27 +256,30 @@ class HttpTask:
         if typed.method != "GET" and typed.idempotency_header:
             key = hashlib.sha256(f"{tools.call.key}\n{typed.method} {typed.url}".encode()).hexdigest()[:32]
             headers[typed.idempotency_header] = key
+        host, hostname = _host_of(url)
+        shown = f"{{secrets.{base_secret}}}" if base_secret else host
         try:
-            attempt = await self._call(tools, typed, url, headers, content)
+            attempt = await self._call(tools, typed, url, headers, content, host=host, shown=shown)
         except TaskError as exc:  # no message says a secret, whatever a host or a bug put into it
-            exc.message = self.secrets.redact(exc.message)
+            message = self.secrets.redact(exc.message)
+            if base_secret:  # nor the host a secret base names
+                for part in sorted({host, hostname} - {""}, key=len, reverse=True):
+                    message = message.replace(part, shown)
+            exc.message = message
             exc.args = (exc.message,)
             raise
         return {"passed": True, "status": attempt.status, **map_response(attempt.body, typed.response)}
 
     async def _call(self, tools: TaskTools, typed: HttpParams, url: str, headers: dict[str, str],
-                    content: bytes | None) -> Attempt:
-        try:
-            host = httpx.URL(url).netloc.decode("ascii", "replace").rpartition("@")[2].lower()
-        except httpx.InvalidURL:
-            host = url
+                    content: bytes | None, *, host: str, shown: str) -> Attempt:
+        """`host` keys the breaker; `shown` is what the timeline and messages name (a secret's name for its host)."""
         attempts = typed.retries + 1
         for number in range(1, attempts + 1):
             if not self.breakers.admit(host, typed.breaker_cooldown):
-                tools.call.note(attempt=number, host=host, outcome="circuit_open", latency_ms=0, status=None)
-                raise HttpCircuitOpen(f"Expected {host} to be called, got its circuit open after "
+                tools.call.note(attempt=number, host=shown, outcome="circuit_open", latency_ms=0, status=None)
+                raise HttpCircuitOpen(f"Expected {shown} to be called, got its circuit open after "
                                       f"{typed.breaker_failures} failures in a row (cool-down "
-                                      f"{typed.breaker_cooldown:g} s)", host=host)
+                                      f"{typed.breaker_cooldown:g} s)", host=shown)
             try:
                 attempt = await self.outbound.send(typed.method, url, headers=headers, content=content,
                                                    connect_timeout=typed.connect_timeout,
@@ -246,7 +287,7 @@ class HttpTask:
             except BaseException:
                 self.breakers.release(host)
                 raise
-            tools.call.note(attempt=number, host=host, outcome=attempt.outcome, status=attempt.status,
+            tools.call.note(attempt=number, host=shown, outcome=attempt.outcome, status=attempt.status,
                             latency_ms=attempt.latency_ms)
             if attempt.outcome == "blocked_host":
                 self.breakers.release(host)
@@ -267,4 +308,4 @@ class HttpTask:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-__all__ = ["HttpParams", "HttpTask", "check", "map_response", "pointer", "render"]
+__all__ = ["HttpParams", "HttpTask", "check", "map_response", "pointer", "render", "render_url"]

@@ -45,7 +45,8 @@ SCALAR_OPS = frozenset({
     "==", "===", "!=", "!==", ">", ">=", "<", "<=", "!", "!!", "in", "+", "-", "*", "/", "%", "cat", "substr",
     "all", "some", "none", "missing", "missing_some", "exists", "starts_with", "ends_with", "length", "upper",
     "lower", "trim", "split", "abs", "ceil", "floor", "min", "max", "merge", "map", "filter", "type", "keys",
-    "values", "age_years", "days_until", "iequals", "name_matches", TRUTHY, MERGE, "timestamp", "datetime",
+    "values", "age_years", "days_until", "iequals", "name_matches", "company_name_matches", TRUTHY, MERGE,
+    "timestamp", "datetime",
 })
 
 

@@ -110,8 +110,48 @@ def name_matches(args: list[object]) -> object:
     return bool(words) and all(spellings & on_document for spellings in words)
 
 
+LEGAL_FORMS = frozenset({
+    "ltd", "limited", "plc", "llp", "lp", "llc", "inc", "incorporated", "corp", "corporation", "co", "company",
+    "gmbh", "mbh", "ag", "kg", "ohg", "ug", "ev", "se", "sa", "sas", "sarl", "srl", "spa", "sl", "slu", "bv", "nv",
+    "oy", "ab", "as", "aps", "kft", "sro", "the", "and",
+})
+"""words a registered name and a typed one may differ by: legal forms as abbreviated or written out, `the`, `&`"""
+
+
+def _company_words(value: str, *, expand: bool) -> list[str]:
+    text = value.replace("&", " and ").replace("+", " and ")
+    folded = fold_text(text.lower().translate(_ICAO_EXPANSIONS) if expand else text)
+    # "S.A." and "G.m.b.H." are one word each once their dots go; other punctuation separates words
+    kept = "".join(ch if ch.isalnum() or ch.isspace() or ch == "." else " " for ch in folded)
+    words = [word.replace(".", "") for word in kept.split()]
+    return [word for word in words if word and word not in LEGAL_FORMS]
+
+
+def company_name_matches(args: list[object]) -> object:
+    """`{"company_name_matches": [registered, declared]}`: the same company name once case, accents,
+    punctuation, word order, `&`/`and`, `the` and legal forms (`Ltd`/`Limited`, `GmbH`, `S.A.`) are set aside
+    (`ANALYTICAL ENGINES LIMITED` matches `Analytical Engines Ltd.`), with ICAO's transliterations (`Müller` is
+    `Mueller` or `Muller`); `null` when either is missing."""
+    if len(args) != 2:
+        raise OperatorError(f"Invalid Arguments: company_name_matches takes 2 arguments, got {len(args)}")
+    registered, declared = args
+    if registered is None or declared is None or registered == "" or declared == "":
+        return None
+    if not isinstance(registered, str) or not isinstance(declared, str):
+        raise OperatorError("Invalid Arguments: company_name_matches expects two strings, "
+                            f"got {type(registered).__name__} and {type(declared).__name__}")
+    for expand in (False, True):  # Müller as MULLER and as MUELLER
+        one, other = _company_words(registered, expand=expand), _company_words(declared, expand=expand)
+        if not one or not other:  # a name that is only a legal form: compare it whole
+            return fold_text(registered) == fold_text(declared)
+        if sorted(one) == sorted(other) or "".join(one) == "".join(other):
+            return True
+    return False
+
+
 KYC_OPERATORS: dict[str, OperatorFn] = {
     "age_years": age_years,
+    "company_name_matches": company_name_matches,
     "days_until": days_until,
     "iequals": iequals,
     "name_matches": name_matches,
@@ -133,12 +173,14 @@ def as_datalogic(fn: OperatorFn) -> Callable[[str], str]:
 
 __all__ = [
     "KYC_OPERATORS",
+    "LEGAL_FORMS",
     "NOW_DEFAULTED",
     "NOW_VAR",
     "OperatorError",
     "OperatorFn",
     "age_years",
     "as_datalogic",
+    "company_name_matches",
     "days_until",
     "fold_text",
     "iequals",

@@ -20,7 +20,7 @@ def test_journeys_lists_every_journey_and_version(server: Server) -> None:
     with server.api() as api:
         body = api.get("/v1/journeys").json()
     assert [(j["name"], j["version"], j["versions"]) for j in body] == [
-        ("kyb_business", 2, [1, 2]), ("kyc_individual", 5, [1, 2, 3, 4, 5]), ("selfie_reverification", 3, [1, 2, 3])]
+        ("kyb_business", 3, [1, 2, 3]), ("kyc_individual", 5, [1, 2, 3, 4, 5]), ("selfie_reverification", 3, [1, 2, 3])]
     assert body[1]["steps"] == ["details", "address", "document", "selfie", "consent"]
 
 

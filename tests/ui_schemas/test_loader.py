@@ -44,7 +44,8 @@ def problem_of(text: str) -> tuple[str, str, str]:
 
 def test_the_three_shipped_journeys_load_with_their_kept_versions() -> None:
     keys = sorted(load_journey_file(f).key for f in builtin_journey_files())
-    assert keys == ["kyb_business@1", "kyb_business@2", "kyc_individual@1", "kyc_individual@2", "kyc_individual@3",
+    assert keys == ["kyb_business@1", "kyb_business@2", "kyb_business@3", "kyc_individual@1", "kyc_individual@2",
+                    "kyc_individual@3",
                     "kyc_individual@4", "kyc_individual@5",
                     "selfie_reverification@1", "selfie_reverification@2", "selfie_reverification@3"]
 

@@ -156,3 +156,69 @@ async def test_forty_sessions_call_the_registry_at_once(live: Server, registry: 
     assert sorted(s.path for s in registry.seen if s.path.startswith("/companies/C")) == \
         sorted(f"/companies/C{i}" for i in range(40))
     assert registry.most_in_flight > 1  # the calls overlapped
+
+
+BASE_SECRETS = {"registry_base": "", "registry_slash": "", "metadata_base": "http://169.254.169.254"}
+
+
+@pytest.fixture(scope="module")
+def based(tmp_path_factory: pytest.TempPathFactory, registry: Registry) -> Iterator[Server]:
+    """A server whose journeys name no host: the registry's base URL is the secret registry_base."""
+    folder = tmp_path_factory.mktemp("http_task_base")
+    write(folder / "journeys", [
+        journey("base_secret", "{secrets.registry_base}/companies/{number}",
+                **{"headers.Authorization": "Bearer {secrets.registry_api_key}"}),
+        journey("base_slash", "{secrets.registry_slash}/companies/{number}"),
+        journey("base_unknown", "{secrets.registry_nowhere}/companies/{number}"),
+        journey("base_blocked", "{secrets.metadata_base}/latest/{number}"),
+        journey("base_missing", "{secrets.registry_base}/nothing/{number}"),
+    ])
+    secrets = {**BASE_SECRETS, "registry_base": registry.base, "registry_slash": registry.base + "/",
+               "registry_api_key": API_SECRET}
+    server = Server(folder / "data", {
+        "ARABESQUE_JOURNEYS_DIR": str(folder / "journeys"), "ARABESQUE_HTTP_ALLOWED_HOSTS": "127.0.0.0/8",
+        "ARABESQUE_SECRETS": json.dumps(secrets), "ARABESQUE_LOG_LEVEL": "debug"}).start()
+    yield server
+    server.stop()
+
+
+async def test_a_secret_base_url_reaches_the_registry_but_its_host_is_shown_as_the_secrets_name(
+        based: Server, registry: Registry) -> None:
+    view = await run(based, "base_secret", "BASE1")
+    assert view["outcome"] == "approved"
+    (seen,) = registry.of("/companies/BASE1")
+    assert seen.headers["authorization"] == f"Bearer {API_SECRET}"
+    assert calls(view) == [{"attempt": 1, "host": "{secrets.registry_base}", "outcome": "ok", "status": 200,
+                            "latency_ms": calls(view)[0]["latency_ms"]}]
+    text = json.dumps(view)
+    assert registry.base not in text and registry.base.removeprefix("http://") not in text
+    log = based.log()
+    assert "send_request_headers.started" in log  # debug logging is on: the silence below counts
+    assert registry.base not in log and API_SECRET not in log
+
+
+async def test_a_secret_base_ending_in_a_slash_gives_one_slash(based: Server, registry: Registry) -> None:
+    view = await run(based, "base_slash", "BASE2")
+    assert view["outcome"] == "approved"
+    assert len(registry.of("/companies/BASE2")) == 1
+
+
+async def test_an_unknown_base_secret_fails_as_an_invalid_task_naming_the_secret(based: Server) -> None:
+    view = await run(based, "base_unknown", "BASE3")
+    error = error_of(view)
+    assert error["code"] == "http.invalid_task" and view["outcome"] == "rejected"
+    assert "secrets.registry_nowhere" in str(error["message"])
+
+
+async def test_a_refused_host_behind_a_secret_base_is_named_by_the_secret_not_its_address(based: Server) -> None:
+    view = await run(based, "base_blocked", "BASE4")
+    error = error_of(view)
+    assert error["code"] == "http.blocked_host"
+    assert "169.254.169.254" not in json.dumps(view)
+    assert "{secrets.metadata_base}" in str(error["message"]) and "link-local" in str(error["message"])
+
+
+async def test_a_404_is_http_not_found(based: Server) -> None:
+    view = await run(based, "base_missing", "BASE5")
+    assert error_of(view)["code"] == "http.not_found" and view["outcome"] == "rejected"
+    assert [(c["status"], c["outcome"]) for c in calls(view)] == [(404, "status")]

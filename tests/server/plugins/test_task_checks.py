@@ -40,6 +40,10 @@ def test_a_well_formed_http_state_passes(tmp_path: Path) -> None:
                                             "response./data/state": "company.state", "retries": 3})) == []
 
 
+def test_a_url_opening_with_a_secret_base_passes(tmp_path: Path) -> None:
+    assert problems(tmp_path, http_state(url="{secrets.registry_base_url}/v1/companies/{number}")) == []
+
+
 @pytest.mark.parametrize(("params", "expected"), [
     ({"retries": 99}, "/states/check_registry/params/retries: Expected `int` <= 10 (the params of task http)"),
     ({"verb": "GET"}, "/states/check_registry/params: Object contains unknown field `verb` (the params of task http)"),
@@ -47,7 +51,12 @@ def test_a_well_formed_http_state_passes(tmp_path: Path) -> None:
      "/states/check_registry/params/url: Expected placeholders naming the task's inputs (number), got {country}"),
     ({"url": "https://r.example/{secrets.registry_api_key}"},
      "/states/check_registry/params/url: Expected placeholders naming the task's inputs (number), got "
-     "{secrets.registry_api_key} (secrets go in headers only)"),
+     "{secrets.registry_api_key} (a secret may only open the URL, as its base: {secrets.NAME}/path; other secrets go "
+     "in headers)"),
+    ({"url": "{secrets.registry_base_url}/companies/{number}/{secrets.registry_api_key}"},
+     "/states/check_registry/params/url: Expected placeholders naming the task's inputs (number), got "
+     "{secrets.registry_api_key} (a secret may only open the URL, as its base: {secrets.NAME}/path; other secrets go "
+     "in headers)"),
     ({"headers.Authorization": "Bearer sk_live_written_in_the_journey"},
      "/states/check_registry/params/headers.Authorization: Expected the credential header Authorization to "
      "reference a secret ({secrets.NAME}), got a value written in the journey"),

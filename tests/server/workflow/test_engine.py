@@ -436,7 +436,7 @@ def test_a_snapshot_resumes_in_a_fresh_process_from_its_json(registry: Registry)
 
 
 def test_kyb_business_approves_a_clean_company(registry: Registry) -> None:
-    journey = registry.get("kyb_business")
+    journey = registry.get("kyb_business", 2)  # version 3 (registry, screening): test_kyb_rules.py
     assert journey is not None
     walk = Walk(journey)
     walk.submit({"legal_name": "Analytical Engines Ltd", "country": "GB", "registration_number": "01234567",
@@ -454,7 +454,7 @@ def test_kyb_business_approves_a_clean_company(registry: Registry) -> None:
 
 
 def test_kyb_business_asks_again_when_shares_exceed_100_and_reviews_incomplete_ownership(registry: Registry) -> None:
-    journey = registry.get("kyb_business")
+    journey = registry.get("kyb_business", 2)  # version 3 (registry, screening): test_kyb_rules.py
     assert journey is not None
     walk = Walk(journey)
     walk.submit({"legal_name": "Young Co", "country": "DE", "registration_number": "HRB 12345",
@@ -473,7 +473,7 @@ def test_kyb_business_asks_again_when_shares_exceed_100_and_reviews_incomplete_o
 
 
 def test_kyb_business_rejects_a_sanctioned_country(registry: Registry) -> None:
-    journey = registry.get("kyb_business")
+    journey = registry.get("kyb_business", 2)  # version 3 (registry, screening): test_kyb_rules.py
     assert journey is not None
     walk = Walk(journey)
     walk.submit({"legal_name": "Xylo", "country": "KP", "registration_number": "1234", "legal_form": "limited",

@@ -1,0 +1,162 @@
+"""kyb_business (version 3) on the real server: the registry stand-in of the demo client on 127.0.0.1, a small
+sanctions list, the SDK filling in the screens. Outcomes and review flags come from the registry and screening."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from demo_client.registry import RegistryStandin
+from tests.server.live import API_KEY, Sdk, Server, free_port
+from tests.server.screening.journey import write_list
+
+REGISTRY_KEY = "rk_test_5b1f0c9e7d"
+COMPANY = {"legal_name": "Analytical Engines Ltd", "country": "GB", "registration_number": "01234567",
+           "legal_form": "limited", "incorporation_date": "2015-06-01"}
+ADDRESS = {"line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4LB", "country": "GB"}
+ADA = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1985-12-10", "nationality": "GB", "share": 60,
+       "is_director": True}
+CHARLES = {"first_name": "Charles", "last_name": "Babbage", "date_of_birth": "1971-12-26", "nationality": "GB",
+           "share": 40}
+LISTED_OWNER = {"first_name": "Vladimir", "last_name": "Putin", "date_of_birth": "1952-10-07", "nationality": "RU",
+                "share": 40}
+DISSOLVED = {**COMPANY, "legal_name": "Jacquard Looms Ltd", "registration_number": "00000042",
+             "incorporation_date": "1901-01-01"}
+
+
+def certificate() -> bytes:
+    picture = Image.new("RGB", (800, 600), (250, 248, 240))
+    out = io.BytesIO()
+    picture.save(out, format="JPEG")
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[RegistryStandin]:
+    running = RegistryStandin(api_key=REGISTRY_KEY).start()
+    yield running
+    running.stop()
+
+
+def kyb_env(folder: Path, base: str) -> dict[str, str]:
+    return {"ARABESQUE_HTTP_ALLOWED_HOSTS": "127.0.0.0/8",
+            "ARABESQUE_SECRETS": json.dumps({"registry_base_url": base, "registry_api_key": REGISTRY_KEY}),
+            "ARABESQUE_SCREENING_LIST": str(write_list(folder / "list"))}
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, standin: RegistryStandin) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("kyb")
+    server = Server(folder / "data", kyb_env(folder, standin.base)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def registry_down(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The registry's base names a port nothing listens on, and no screening list is set."""
+    folder = tmp_path_factory.mktemp("kyb_down")
+    env = kyb_env(folder, f"http://127.0.0.1:{free_port()}")
+    del env["ARABESQUE_SCREENING_LIST"]
+    server = Server(folder / "data", env).start()
+    yield server
+    server.stop()
+
+
+async def walk(server: Server, company: dict[str, object], owners: list[dict[str, object]],
+               timeout: float = 60.0) -> dict[str, object]:
+    """A kyb_business session through the SDK; its view once it is decided or waits for a reviewer."""
+    created = server.create("kyb_business")
+    uploaded = await asyncio.to_thread(server.upload, created, certificate())
+    assert uploaded.status_code in (200, 201), uploaded.text
+    sdk = await Sdk(server, created["token"]).connect()
+    try:
+        await sdk.submit(await sdk.screen("company"), company)
+        await sdk.submit(await sdk.screen("company_address"), ADDRESS)
+        await sdk.submit(await sdk.screen("company_documents"),
+                         {"certificate_of_incorporation": [uploaded.json()["file_id"]]})
+        await sdk.submit(await sdk.screen("owners"), {"owners": owners})
+        await sdk.submit(await sdk.screen("consent"), {"data_processing": True, "authorised": True})
+    finally:
+        await sdk.close()
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {API_KEY}"},
+                                 timeout=30.0) as api:
+        while time.monotonic() < deadline:
+            view: dict[str, object] = (await api.get(f"/v1/sessions/{created['session_id']}")).json()
+            if view.get("outcome") or view.get("state") == "manual_review":
+                return view
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"kyb_business session {created['session_id']} was not decided within {timeout} s")
+
+
+def data_of(view: dict[str, object]) -> dict[str, object]:
+    data = view["data"]
+    assert isinstance(data, dict)
+    return data
+
+
+def flags_of(view: dict[str, object]) -> list[str]:
+    review = data_of(view)["review"]
+    assert isinstance(review, dict)
+    return list(review["flags"])
+
+
+async def test_a_clean_company_the_registry_confirms_is_approved(live: Server) -> None:
+    view = await walk(live, COMPANY, [ADA, CHARLES])
+    assert (view["journey"], view["version"], view["outcome"]) == ("kyb_business", 3, "approved")
+    data = data_of(view)
+    assert data["registry"] == {"passed": True, "status": 200, "company": {
+        "status": "active", "name": "ANALYTICAL ENGINES LIMITED", "incorporation_date": "2015-06-01"}}
+    screening = data["screening"]
+    assert isinstance(screening, dict)
+    assert screening["company"]["hits"] == 0 and screening["owners"]["hits"] == 0
+    assert [p["name"] for p in screening["owners"]["people"]] == ["Ada Lovelace", "Charles Babbage"]
+
+
+async def test_a_company_the_registry_says_is_dissolved_is_rejected(live: Server) -> None:
+    view = await walk(live, DISSOLVED, [ADA, CHARLES])
+    assert view["outcome"] == "rejected"
+    assert data_of(view)["registry"]["company"]["status"] == "dissolved"  # type: ignore[index]
+
+
+async def test_an_owner_on_the_list_sends_the_case_to_review_flagged_screening_hit(live: Server) -> None:
+    view = await walk(live, COMPANY, [ADA, LISTED_OWNER])
+    assert view["state"] == "manual_review" and view.get("outcome") is None
+    assert flags_of(view) == ["screening_hit"]
+    owners = data_of(view)["screening"]["owners"]  # type: ignore[index]
+    putin = next(p for p in owners["people"] if p["name"] == "Vladimir Putin")
+    assert putin["hits"] == 1 and putin["candidates"][0]["id"] == "os-putin"
+
+
+async def test_a_number_the_registry_does_not_know_goes_to_review_flagged_not_found(live: Server) -> None:
+    view = await walk(live, {**COMPANY, "registration_number": "99999999"}, [ADA, CHARLES])
+    assert view["state"] == "manual_review" and flags_of(view) == ["registry_not_found"]
+    assert data_of(view)["registry"]["error"]["code"] == "http.not_found"  # type: ignore[index]
+
+
+async def test_a_registry_that_is_down_sends_the_case_to_review_unverified(registry_down: Server) -> None:
+    view = await walk(registry_down, COMPANY, [ADA, CHARLES])
+    assert view["state"] == "manual_review" and view.get("outcome") is None
+    assert flags_of(view) == ["registry_unverified", "screening_unchecked"]
+    data = data_of(view)
+    assert data["registry"]["error"]["code"] == "http.connect_failed"  # type: ignore[index]
+    assert data["screening"]["company"]["error"]["code"] == "screening.not_configured"  # type: ignore[index]
+    assert "127.0.0.1" not in json.dumps(view["timeline"])  # the base URL is a secret: its host is not shown
+
+
+async def test_ten_kyb_sessions_at_once_each_reach_their_own_outcome(live: Server, standin: RegistryStandin) -> None:
+    cases = [(COMPANY, [ADA, CHARLES], "approved"), (DISSOLVED, [ADA, CHARLES], "rejected"),
+             (COMPANY, [ADA, LISTED_OWNER], "manual_review")] * 3 + [(COMPANY, [ADA, CHARLES], "approved")]
+    before = standin.calls
+    views = await asyncio.gather(*(walk(live, company, owners, timeout=120.0) for company, owners, _ in cases))
+    assert [v.get("outcome") or v["state"] for v in views] == [expected for _, _, expected in cases]
+    assert standin.calls - before == len(cases)
