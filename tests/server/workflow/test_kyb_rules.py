@@ -1,11 +1,15 @@
-"""kyb_business version 3 through the pure engine: the registry's answer and the screenings decide, with flags."""
+"""kyb_business version 3 through the pure engine: the certificate check, the registry's answer, the screenings
+and the owners' own verifications (child sessions) decide, with flags."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from sdk_protocol import Outcome
 from server.journeys import Registry
-from server.workflow import RunTask
+from server.workflow import ChildDone, EndChildren, RunTask, StartChildren
 from server.workflow.snapshot import TaskFailed
 from tests.server.workflow.test_engine import ADDRESS, FILE, Walk, decision_of
 
@@ -28,6 +32,8 @@ def to_registry(registry: Registry, company: dict[str, object] | None = None) ->
     walk.submit(company or COMPANY)
     walk.submit(ADDRESS)
     walk.submit({"certificate_of_incorporation": [FILE]})
+    assert walk.state == "check_certificate"
+    walk.task_done(passed=True)
     walk.submit({"owners": OWNERS})
     walk.submit({"data_processing": True, "authorised": True})
     assert walk.state == "check_registry"
@@ -43,6 +49,17 @@ def answered(walk: Walk, registry: dict[str, object] | None, *, company: dict[st
     finish(walk, CLEAN if company is None else company or None, "screening.not_configured")
     assert walk.state == "screen_owners"
     finish(walk, CLEAN if owners is None else owners or None, "screening.not_configured")
+    if walk.state == "verify_owners":
+        verified(walk)
+
+
+def verified(walk: Walk, *outcomes: Outcome) -> StartChildren:
+    """The owners' child sessions end (approved unless given), one after the other; the children started."""
+    started = next(e for e in walk.effects if isinstance(e, StartChildren))
+    for i, child in enumerate(started.children):
+        walk.apply(ChildDone(group="owners", key=child.key, session_id=f"s_owner{i}",
+                             outcome=outcomes[i] if i < len(outcomes) else "approved"))
+    return started
 
 
 def finish(walk: Walk, result: dict[str, object] | None, code: str) -> None:
@@ -79,7 +96,8 @@ def test_a_company_the_registry_says_is_closed_is_rejected(registry: Registry, s
     walk = to_registry(registry)
     answered(walk, {**ACTIVE, "company": {**REGISTERED, "status": status}})
     assert walk.snapshot.outcome == "rejected"
-    assert [e.rule for e in decision_of(walk, "decide").evaluations if e.result is True] == ["registry_closed"]
+    assert [e.rule for e in decision_of(walk, "precheck").evaluations if e.result is True] == ["registry_closed"]
+    assert not any(isinstance(e, StartChildren) for e in walk.effects)  # no owner is asked to verify
 
 
 @pytest.mark.parametrize("code", ["http.timeout", "http.connect_failed", "http.circuit_open", "http.invalid_task",
@@ -154,3 +172,75 @@ def test_the_embargo_rule_still_rejects_whatever_the_registry_says(registry: Reg
     walk = to_registry(registry, {**COMPANY, "country": "KP"})
     answered(walk, ACTIVE)
     assert walk.snapshot.outcome == "rejected"
+
+
+def test_owners_with_a_quarter_or_more_and_directors_verify_themselves_prefilled(registry: Registry) -> None:
+    owners = [{**OWNERS[0], "share": 55}, OWNERS[1], {"first_name": "Small", "last_name": "Holder", "date_of_birth": "1990-01-01",
+                        "nationality": "GB", "share": 5},
+              {"first_name": "Dina", "last_name": "Director", "date_of_birth": "1980-01-01", "nationality": "FR",
+               "share": 0, "is_director": True}]
+    journey = registry.get("kyb_business", 3)
+    assert journey is not None
+    walk = Walk(journey)
+    walk.submit(COMPANY)
+    walk.submit(ADDRESS)
+    walk.submit({"certificate_of_incorporation": [FILE]})
+    walk.task_done(passed=True)
+    walk.submit({"owners": owners})
+    walk.submit({"data_processing": True, "authorised": True})
+    for result in (ACTIVE, CLEAN, CLEAN):
+        finish(walk, result, "")
+    assert (walk.state, walk.snapshot.status) == ("verify_owners", "waiting")
+    started = next(e for e in walk.effects if isinstance(e, StartChildren))
+    assert (started.journey, [c.label for c in started.children]) == (
+        "kyc_individual", ["Ada Lovelace", "Charles Babbage", "Dina Director"])
+    assert started.children[2].prefill == {"first_name": "Dina", "last_name": "Director",
+                                           "date_of_birth": "1980-01-01", "nationality": "FR"}
+
+
+def test_an_owner_rejected_rejects_the_business(registry: Registry) -> None:
+    walk = to_registry(registry)
+    for result in (ACTIVE, CLEAN, CLEAN):
+        finish(walk, result, "")
+    verified(walk, "approved", "rejected")
+    assert walk.snapshot.outcome == "rejected"
+    done = decision_of(walk, "verify_owners")
+    assert done.event == "children.done" and "s_owner1 (Charles Babbage): rejected" in done.reason
+
+
+@pytest.mark.parametrize("outcome", ["manual_review", "abandoned", "expired"])
+def test_an_owner_not_approved_sends_the_business_to_review(registry: Registry, outcome: Outcome) -> None:
+    walk = to_registry(registry)
+    for result in (ACTIVE, CLEAN, CLEAN):
+        finish(walk, result, "")
+    verified(walk, "approved", outcome)
+    assert walk.state == "manual_review" and flags(walk) == ["owners_unverified"]
+
+
+def test_owners_not_done_in_ten_days_are_cancelled_and_the_business_goes_to_review(registry: Registry) -> None:
+    walk = to_registry(registry)
+    for result in (ACTIVE, CLEAN, CLEAN):
+        finish(walk, result, "")
+    started = next(e for e in walk.effects if isinstance(e, StartChildren))
+    walk.apply(ChildDone(group="owners", key=started.children[0].key, session_id="s_1", outcome="approved"))
+    walk.advance(dt.timedelta(days=10, minutes=1))
+    assert EndChildren(group="owners", keys=[started.children[1].key]) in walk.effects
+    assert walk.state == "manual_review" and flags(walk) == ["owners_unverified"]
+
+
+def test_a_certificate_that_fails_twice_goes_on_flagged_unreadable(registry: Registry) -> None:
+    journey = registry.get("kyb_business", 3)
+    assert journey is not None
+    walk = Walk(journey)
+    walk.submit(COMPANY)
+    walk.submit(ADDRESS)
+    walk.submit({"certificate_of_incorporation": [FILE]})
+    walk.task_done(passed=False, message_key="retake.page_cut_off")
+    assert walk.state == "company_documents_retake"
+    walk.submit({"certificate_of_incorporation": [FILE]})
+    walk.task_done(passed=False, message_key="retake.page_blurry")
+    assert walk.state == "owners"
+    walk.submit({"owners": OWNERS})
+    walk.submit({"data_processing": True, "authorised": True})
+    answered(walk, ACTIVE)
+    assert walk.state == "manual_review" and flags(walk) == ["certificate_unreadable"]
