@@ -25,7 +25,8 @@ CLEAN = {"passed": True, "max_score": 0.0, "hits": 0, "threshold": 0.85, "backen
          "checked_at": "2026-11-25T12:00:00+00:00", "candidates": []}
 
 
-def to_registry(registry: Registry, company: dict[str, object] | None = None) -> Walk:
+def to_registry(registry: Registry, company: dict[str, object] | None = None,
+                owners: list[dict[str, object]] = OWNERS) -> Walk:
     journey = registry.get("kyb_business", 3)
     assert journey is not None
     walk = Walk(journey)
@@ -34,7 +35,7 @@ def to_registry(registry: Registry, company: dict[str, object] | None = None) ->
     walk.submit({"certificate_of_incorporation": [FILE]})
     assert walk.state == "check_certificate"
     walk.task_done(passed=True)
-    walk.submit({"owners": OWNERS})
+    walk.submit({"owners": owners})
     walk.submit({"data_processing": True, "authorised": True})
     assert walk.state == "check_registry"
     return walk
@@ -175,19 +176,12 @@ def test_the_embargo_rule_still_rejects_whatever_the_registry_says(registry: Reg
 
 
 def test_owners_with_a_quarter_or_more_and_directors_verify_themselves_prefilled(registry: Registry) -> None:
-    owners = [{**OWNERS[0], "share": 55}, OWNERS[1], {"first_name": "Small", "last_name": "Holder", "date_of_birth": "1990-01-01",
-                        "nationality": "GB", "share": 5},
+    owners = [{**OWNERS[0], "share": 55}, OWNERS[1],
+              {"first_name": "Small", "last_name": "Holder", "date_of_birth": "1990-01-01", "nationality": "GB",
+               "share": 5},
               {"first_name": "Dina", "last_name": "Director", "date_of_birth": "1980-01-01", "nationality": "FR",
                "share": 0, "is_director": True}]
-    journey = registry.get("kyb_business", 3)
-    assert journey is not None
-    walk = Walk(journey)
-    walk.submit(COMPANY)
-    walk.submit(ADDRESS)
-    walk.submit({"certificate_of_incorporation": [FILE]})
-    walk.task_done(passed=True)
-    walk.submit({"owners": owners})
-    walk.submit({"data_processing": True, "authorised": True})
+    walk = to_registry(registry, owners=owners)
     for result in (ACTIVE, CLEAN, CLEAN):
         finish(walk, result, "")
     assert (walk.state, walk.snapshot.status) == ("verify_owners", "waiting")
