@@ -48,7 +48,8 @@ class DemoClient:
         `wait` (for a reviewer in the back office or the cases API), or `act` (be the reviewer, with
         `reviewer_key`, taking the scenario's `reviewer` steps in turn). `session`: (id, token) of a session
         opened elsewhere (a child) to walk instead of opening one; `accept_prefill`: the inputs whose prefilled
-        values (the session's prefill) are submitted over the scenario's; `children`: walks the children a waiting session starts."""
+        values (the session's prefill) are submitted over the scenario's; `children`: walks the children a
+        waiting session starts."""
         self.server = server.rstrip("/")
         self.api_key = api_key
         self.journey = journey
@@ -142,14 +143,14 @@ class DemoClient:
                 continue  # the same screen again (after hello, or to a second device)
             current = message
             self.printer.screen(message)
-            if message.waiting and self.children is not None and await self.children.waiting(self.session_id,
-                                                                                                message):
-                continue
             if message.waiting and await self.reviewer.in_review(self.session_id):
                 if self.review == "stop":
                     self.printer.line("== waiting for a reviewer (stopping here)")
                     return "manual_review"
                 await self.reviewer.review(self.session_id, act=self.review == "act")
+                continue
+            if message.waiting and self.children is not None and await self.children.waiting(self.session_id,
+                                                                                                message):
                 continue
             if not self._wants_input(message):
                 continue  # a waiting screen: the server moves on by itself

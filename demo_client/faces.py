@@ -105,10 +105,10 @@ def portrait(name: str) -> np.ndarray:
                       + [(x, y) for y in np.linspace(top, bottom, 6)[1:-1] for x in (left, right)], np.float64)
     origin = np.array([left, top], np.float64)
     # warp() maps each output pixel back to where it comes from: from the moved landmarks to the portrait's
-    inverse = PiecewiseAffineTransform.from_estimate(np.vstack([_moved(marks, shape), border]) - origin,
-                                                     np.vstack([marks, border]) - origin)
+    inverse = PiecewiseAffineTransform.from_estimate(  # type: ignore[no-untyped-call]  # skimage: unannotated
+        np.vstack([_moved(marks, shape), border]) - origin, np.vstack([marks, border]) - origin)
     crop = rgb[top:bottom + 1, left:right + 1]
-    warped = warp(crop, inverse, output_shape=crop.shape[:2], preserve_range=True)
+    warped = warp(crop, inverse, output_shape=crop.shape[:2], preserve_range=True)  # type: ignore[no-untyped-call]
     rgb[top:bottom + 1, left:right + 1] = np.clip(warped, 0, 255).astype(np.uint8)
     face: np.ndarray = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
     return face

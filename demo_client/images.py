@@ -180,7 +180,7 @@ def certificate() -> np.ndarray:
             x += advance
     cv2.circle(page, (980, 1554), 90, (40, 40, 160), 5)
     grain = cv2.GaussianBlur(rng.normal(0, 12, (1500, 2000)).astype(np.float32), (0, 0), sigmaX=25, sigmaY=2)
-    desk = np.clip(np.float32((40, 70, 110)) + grain[..., None] + rng.normal(0, 3, (1500, 2000, 3)), 0, 255)
+    desk = np.clip(np.array((40, 70, 110), np.float32) + grain[..., None] + rng.normal(0, 3, (1500, 2000, 3)), 0, 255)
     corners = np.array([(600, 150), (1450, 180), (1480, 1350), (560, 1320)], np.float32)
     source = np.array([(0, 0), (1239, 0), (1239, 1753), (0, 1753)], np.float32)
     matrix = cv2.getPerspectiveTransform(source, corners)
@@ -211,5 +211,5 @@ def generate(folder: Path, person: Person = HOLDER, names: tuple[str, ...] = NAM
     return paths
 
 
-__all__ = ["HOLDER", "NAMES", "OCR_B", "Person", "certificate", "check_digit", "degraded", "generate", "identity_card", "selfie",
-           "selfie_of_document", "td1_lines"]
+__all__ = ["CERTIFICATE_WORDS", "HOLDER", "NAMES", "OCR_B", "Person", "certificate", "check_digit", "degraded",
+           "generate", "identity_card", "selfie", "selfie_of_document", "td1_lines"]
