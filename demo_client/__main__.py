@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                 images.update({p.stem: p for p in sorted(args.images.iterdir())
                                if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".heic", ".webp", ".pdf"}})
             children = Children(server=args.server, api_key=args.api_key, plan=scenario.children, out=sys.stdout,
-                                locale=args.locale, timeout=args.timeout, scenarios=args.scenarios)
+                                locale=args.locale, timeout=args.timeout)
             client = DemoClient(server=args.server, api_key=args.api_key, journey=args.journey, scenario=scenario,
                                 images=images, out=sys.stdout, locale=args.locale, timeout=args.timeout,
                                 review=args.review, reviewer_key=args.reviewer_key or args.api_key,

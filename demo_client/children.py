@@ -61,7 +61,7 @@ class Children:
     """One per run: starts a run per child of the waiting session once, and collects their outcomes."""
 
     def __init__(self, *, server: str, api_key: str, plan: ChildPlan, out: TextIO, locale: str = "en",
-                 timeout: float = 120.0, scenarios: Path | None = None) -> None:
+                 timeout: float = 120.0) -> None:
         self.server = server.rstrip("/")
         self.api_key = api_key
         self.plan = plan
@@ -69,7 +69,6 @@ class Children:
         self.printer = Printer(out)
         self.locale = locale
         self.timeout = timeout
-        self.scenarios = scenarios
         self.runs: dict[str, asyncio.Task[Ended]] = {}
         self.ended: list[Ended] = []
 
@@ -141,7 +140,9 @@ class Children:
         return Ended(session_id=child.session_id, label=child.label, outcome=outcome)
 
     def _scenario(self, journey: str, person: Person) -> Scenario:
-        scenario = load_scenario(journey, self.plan.scenario, *([self.scenarios] if self.scenarios else []))
+        # the built-in scenario: the captures are the demo's own generated people, whatever a --scenarios folder
+        # gives the parent
+        scenario = load_scenario(journey, self.plan.scenario)
         personal = scenario.answers.get("personal")
         if personal:  # the form's own values come from the prefill; the e-mail is this person's
             email = f"{person.given_names.split()[0]}.{person.surname}@example.com".lower()

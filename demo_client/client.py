@@ -27,6 +27,11 @@ from demo_client.uploads import Uploads
 ALL_COMPONENTS = sorted(p.ALL_COMPONENT_TYPES)
 
 
+def shown(values: dict[str, object]) -> str:
+    text = msgspec.json.encode(values).decode()
+    return text if len(text) < 160 else text[:157] + "..."
+
+
 class Waiting(Protocol):
     """What to do on a waiting screen besides waiting (demo_client/children.py walks a session's children)."""
 
@@ -182,7 +187,7 @@ class DemoClient:
         values = await self._resolve(answer)
         values.update({k: v for k, v in screen.values.items() if k in self.accept_prefill})
         values.update(await self._challenges(screen, answer))
-        self.printer.line(f"   -> submit {self._shown(values)}")
+        self.printer.line(f"   -> submit {shown(values)}")
         reply = await self._ask(p.ScreenSubmit(screen_id=screen.screen_id, revision=screen.revision, values=values,
                                                idempotency_key=str(uuid.uuid4())))
         if isinstance(reply, p.ScreenErrors):
@@ -234,11 +239,6 @@ class DemoClient:
     async def _ask(self, message: p.Message) -> p.ServerMessage:
         reply = await self.sio.call("message", p.to_wire(message), namespace="/sdk", timeout=30)
         return p.decode_server(reply)
-
-    @staticmethod
-    def _shown(values: dict[str, object]) -> str:
-        text = msgspec.json.encode(values).decode()
-        return text if len(text) < 160 else text[:157] + "..."
 
 
 __all__ = ["DemoClient", "DemoError", "Scenario", "load_scenario"]
