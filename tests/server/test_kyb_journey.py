@@ -176,9 +176,12 @@ async def test_a_registry_that_is_down_sends_the_case_to_review_unverified(regis
 
 
 async def test_ten_kyb_sessions_at_once_each_reach_their_own_outcome(live: Server, standin: RegistryStandin) -> None:
-    cases = [(COMPANY, [ADA, CHARLES], "approved"), (DISSOLVED, [ADA, CHARLES], "rejected"),
-             (COMPANY, [ADA, LISTED_OWNER], "manual_review")] * 3 + [(COMPANY, [ADA, CHARLES], "approved")]
+    # one owner to verify each (Ada; a 20 % owner does not verify): ten KYBs, seven owners' kyc at once
+    minority = {**CHARLES, "share": 20}
+    cases = [(COMPANY, [{**ADA, "share": 80}, minority], "approved"), (DISSOLVED, [ADA, CHARLES], "rejected"),
+             (COMPANY, [{**ADA, "share": 80}, LISTED_OWNER], "manual_review")] * 3 + [
+        (COMPANY, [{**ADA, "share": 80}, minority], "approved")]
     before = standin.calls
-    views = await asyncio.gather(*(walk(live, company, owners, timeout=120.0) for company, owners, _ in cases))
+    views = await asyncio.gather(*(walk(live, company, owners, timeout=180.0) for company, owners, _ in cases))
     assert [v.get("outcome") or v["state"] for v in views] == [expected for _, _, expected in cases]
     assert standin.calls - before == len(cases)
