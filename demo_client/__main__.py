@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from demo_client.children import Children
 from demo_client.client import DemoClient, DemoError, load_scenario
 from demo_client.images import generate
 from demo_client.registry import serve
@@ -57,9 +58,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.images:
                 images.update({p.stem: p for p in sorted(args.images.iterdir())
                                if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".heic", ".webp", ".pdf"}})
+            children = Children(server=args.server, api_key=args.api_key, plan=scenario.children, out=sys.stdout,
+                                locale=args.locale, timeout=args.timeout)
             client = DemoClient(server=args.server, api_key=args.api_key, journey=args.journey, scenario=scenario,
                                 images=images, out=sys.stdout, locale=args.locale, timeout=args.timeout,
-                                review=args.review, reviewer_key=args.reviewer_key or args.api_key)
+                                review=args.review, reviewer_key=args.reviewer_key or args.api_key,
+                                children=children)
             outcome = asyncio.run(client.run())
     except DemoError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -9,41 +9,37 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 import httpx
 import msgspec
 import socketio
-import yaml
 
 import sdk_protocol as p
 from demo_client.printer import Printer
-from demo_client.review import DemoError, Reviewer, ReviewStep
+from demo_client.review import DemoError, Reviewer
+from demo_client.scenario import Scenario, load_scenario
 from demo_client.turns import frames_after
 from demo_client.uploads import Uploads
 
-SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 ALL_COMPONENTS = sorted(p.ALL_COMPONENT_TYPES)
 
 
-class Scenario(msgspec.Struct, frozen=True, kw_only=True):
-    answers: dict[str, list[dict[str, object]]]
-    prefill_files: dict[str, str] = {}
-    reviewer: list[ReviewStep] = []
+def shown(values: dict[str, object]) -> str:
+    text = msgspec.json.encode(values).decode()
+    return text if len(text) < 160 else text[:157] + "..."
 
 
-def load_scenario(journey: str, name: str, directory: Path = SCENARIOS_DIR) -> Scenario:
-    path = directory / f"{journey}.yaml"
-    if not path.is_file():
-        raise DemoError(f"no scenario file for journey {journey!r} in {directory}")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if name not in raw.get("scenarios", {}):
-        raise DemoError(f"scenario {name!r} is not in {path} (have: {', '.join(raw.get('scenarios', {}))})")
-    merged = {**raw.get("base", {}), **(raw["scenarios"][name] or {})}
-    reviewer = msgspec.convert(merged.pop("reviewer", []), list[ReviewStep])
-    answers = {screen: value if isinstance(value, list) else [value] for screen, value in merged.items()}
-    return Scenario(answers=answers, prefill_files=raw.get("prefill_files", {}), reviewer=reviewer)
+class Waiting(Protocol):
+    """What to do on a waiting screen besides waiting (demo_client/children.py walks a session's children)."""
+
+    async def waiting(self, session_id: str, screen: p.Screen) -> bool: ...
+
+    def check(self) -> None: ...
+
+    async def finish(self) -> object: ...
 
 
 class DemoClient:
@@ -51,24 +47,29 @@ class DemoClient:
 
     def __init__(self, *, server: str, api_key: str, journey: str, scenario: Scenario, images: dict[str, Path],
                  out: TextIO, locale: str = "en", timeout: float = 60.0, review: str = "stop",
-                 reviewer_key: str = "") -> None:
+                 reviewer_key: str = "", session: tuple[str, str] | None = None, accept_prefill: Collection[str] = (),
+                 children: Waiting | None = None, prefix: str = "") -> None:
         """`review`: what to do when the session waits for a person: `stop` (the outcome is manual_review),
         `wait` (for a reviewer in the back office or the cases API), or `act` (be the reviewer, with
-        `reviewer_key`, taking the scenario's `reviewer` steps in turn)."""
+        `reviewer_key`, taking the scenario's `reviewer` steps in turn). `session`: (id, token) of a session
+        opened elsewhere (a child) to walk instead of opening one; `accept_prefill`: the inputs whose prefilled
+        values (the session's prefill) are submitted over the scenario's; `children`: walks the children a
+        waiting session starts."""
         self.server = server.rstrip("/")
         self.api_key = api_key
         self.journey = journey
         self.scenario = scenario
         self.images = images
-        self.printer = Printer(out)
+        self.printer = Printer(out, prefix)
         self.locale = locale
         self.timeout = timeout
         self.http = httpx.AsyncClient(base_url=self.server, timeout=30.0)
         self.sio = socketio.AsyncClient(reconnection=True)
         self.inbox: asyncio.Queue[p.ServerMessage] = asyncio.Queue()
         self.visits: dict[str, int] = {}
-        self.session_id = ""
-        self.token = ""
+        self.session_id, self.token = session or ("", "")
+        self.accept_prefill = accept_prefill
+        self.children = children
         self.review = review
         self.uploads = Uploads(self.http, self.printer)
         self.reviewer = Reviewer(self.http, server=self.server, api_key=api_key, reviewer_key=reviewer_key,
@@ -106,8 +107,8 @@ class DemoClient:
         return prefill
 
     async def _run(self) -> str:
-        prefill = await self._prefill()
-        self.session_id, self.token = await self._create(self.journey, prefill)
+        if not self.session_id:
+            self.session_id, self.token = await self._create(self.journey, await self._prefill())
         self.printer.line(f"session {self.session_id} ({self.journey})")
 
         async def on_message(data: object) -> None:
@@ -127,8 +128,10 @@ class DemoClient:
         current: p.Screen | None = None
         answered: tuple[str, int] | None = None
         while True:
-            message = await self.inbox.get()
+            message = await self._next()
             if isinstance(message, p.JourneyCompleted):
+                if self.children is not None:
+                    await self.children.finish()
                 self.printer.line(f"== journey completed: {message.title} {message.message}".rstrip())
                 return message.outcome
             if isinstance(message, p.VerificationProgress):
@@ -151,12 +154,24 @@ class DemoClient:
                     return "manual_review"
                 await self.reviewer.review(self.session_id, act=self.review == "act")
                 continue
+            if message.waiting and self.children is not None and await self.children.waiting(self.session_id,
+                                                                                                message):
+                continue
             if not self._wants_input(message):
                 continue  # a waiting screen: the server moves on by itself
             if answered == (message.screen_id, message.revision):
                 continue
             answered = (message.screen_id, message.revision)
             await self._answer(message)
+
+    async def _next(self) -> p.ServerMessage:
+        """The next message pushed; meanwhile a child's failure ends the run (its parent would wait in vain)."""
+        while True:
+            try:
+                return await asyncio.wait_for(self.inbox.get(), 0.5)
+            except TimeoutError:
+                if self.children is not None:
+                    self.children.check()
 
     @staticmethod
     def _wants_input(screen: p.Screen) -> bool:
@@ -170,8 +185,9 @@ class DemoClient:
             raise DemoError(f"the scenario has no answer for screen {screen.screen_id!r}")
         answer = options[min(visits, len(options) - 1)] or {}
         values = await self._resolve(answer)
+        values.update({k: v for k, v in screen.values.items() if k in self.accept_prefill})
         values.update(await self._challenges(screen, answer))
-        self.printer.line(f"   -> submit {self._shown(values)}")
+        self.printer.line(f"   -> submit {shown(values)}")
         reply = await self._ask(p.ScreenSubmit(screen_id=screen.screen_id, revision=screen.revision, values=values,
                                                idempotency_key=str(uuid.uuid4())))
         if isinstance(reply, p.ScreenErrors):
@@ -223,11 +239,6 @@ class DemoClient:
     async def _ask(self, message: p.Message) -> p.ServerMessage:
         reply = await self.sio.call("message", p.to_wire(message), namespace="/sdk", timeout=30)
         return p.decode_server(reply)
-
-    @staticmethod
-    def _shown(values: dict[str, object]) -> str:
-        text = msgspec.json.encode(values).decode()
-        return text if len(text) < 160 else text[:157] + "..."
 
 
 __all__ = ["DemoClient", "DemoError", "Scenario", "load_scenario"]

@@ -10,11 +10,12 @@ import sdk_protocol as p
 class Printer:
     """One readable block per screen."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, prefix: str = "") -> None:
         self.out = out
+        self.prefix = prefix  # before each line: a child's run among its parent's lines
 
     def line(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
+        print(f"{self.prefix}{text}", file=self.out, flush=True)
 
     def screen(self, screen: p.Screen) -> None:
         step = f"  (step {screen.step.n} of {screen.step.m})" if screen.step else ""

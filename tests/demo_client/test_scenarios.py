@@ -1,14 +1,29 @@
-"""The demo client drives each scenario to its outcome against a real server (as QA does)."""
+"""The demo client drives each scenario to its outcome against a real server (as QA does). The server is
+configured as kyb_business v3 needs: the demo's company-registry stand-in and a small screening list."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from demo_client.registry import RegistryStandin
 from tests.server.live import API_KEY, ROOT, Server
+from tests.server.test_kyb_journey import REGISTRY_KEY, kyb_env
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    standin = RegistryStandin(api_key=REGISTRY_KEY).start()
+    folder = tmp_path_factory.mktemp("demo")
+    running = Server(folder / "data", kyb_env(folder, standin.base)).start()
+    yield running
+    running.stop()
+    standin.stop()
 
 
 def run(server: Server, journey: str, scenario: str, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -47,6 +62,46 @@ def test_the_retake_scenario_is_refused_once_then_retaken(server: Server) -> Non
     assert "document_front.sharpness: failed" in out  # a real quality check refused the blurred capture
     assert "The photo is blurry" in out
     assert "upload document_front: 100%" in out
+
+
+def test_the_two_owner_kyb_starts_a_child_per_owner_the_demo_completes_both_and_the_parent_is_approved(
+        server: Server) -> None:
+    done = run(server, "kyb_business", "approve")
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert out.strip().splitlines()[-1] == "outcome: approved"
+    parent_id = next(line.split()[1] for line in out.splitlines() if line.startswith("session s_"))
+    view = server.session(parent_id)
+    assert (view["status"], view["outcome"]) == ("final", "approved")
+    kids = view["children"]
+    assert isinstance(kids, list)
+    assert [(k["label"], k["group"], k["journey"], k["outcome"]) for k in kids] == [
+        ("Ada Lovelace", "owners", "kyc_individual", "approved"),
+        ("Charles Babbage", "owners", "kyc_individual", "approved")]
+    for kid in kids:
+        child = server.session(kid["session_id"])
+        assert child["parent"] == {"session_id": parent_id, "group": "owners", "key": kid["key"],
+                                   "label": kid["label"]}
+        assert (child["status"], child["outcome"]) == ("final", "approved")
+        assert child["data"]["faces"]["duplicate_count"] == 0  # type: ignore[index]  # two different people
+        assert f"== child {kid['label']} ({kid['session_id']}): outcome approved" in out
+    done_decisions = [d for d in view["decisions"] if d["event"] == "children.done"]  # type: ignore[union-attr]
+    assert len(done_decisions) == 1
+    assert done_decisions[0]["reason"] == (f"owners: {kids[0]['session_id']} (Ada Lovelace): approved; "
+                                           f"{kids[1]['session_id']} (Charles Babbage): approved")
+    # the representative's screen, live: both waiting, then the first owner's end pushed while the other waits
+    waiting = out.index("[content.alert:info] Ada Lovelace: waiting for their verification")
+    assert out.index("[content.alert:info] Charles Babbage: waiting for their verification") > waiting
+    assert re.search(r"\[content\.alert:success\] (Ada Lovelace|Charles Babbage): verified", out[waiting:]), out
+
+
+def test_a_kyb_rejected_before_its_owners_are_asked_starts_no_child(server: Server) -> None:
+    done = run(server, "kyb_business", "reject")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "outcome: rejected"
+    parent_id = next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("session s_"))
+    assert server.session(parent_id)["children"] == []
+    assert "== child " not in done.stdout
 
 
 def test_a_wrong_api_key_exits_1_with_the_reason(server: Server) -> None:

@@ -16,9 +16,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import sdk_protocol as p
+from demo_client.registry import RegistryStandin
 from tests.conftest import fresh_postgres
 from tests.server.live import ROOT, Sdk, Server, Worker
 from tests.server.test_durability import QUICK
+from tests.server.test_kyb_journey import REGISTRY_KEY, kyb_env
 from tests.server.test_scaled_out import REDIS
 from tests.server.webhooks.receiver import Receiver, per_session
 from tests.server.webhooks.test_delivery import demo, finish, logged, subscribe
@@ -33,8 +35,10 @@ def database() -> Iterator[str]:
         yield url
 
 
-def scaled_env(database: str, documents: Path) -> dict[str, str]:
-    return {"ARABESQUE_DATABASE_URL": database, "ARABESQUE_REDIS_URL": REDIS, "ARABESQUE_JOBS": "procrastinate",
+def scaled_env(database: str, documents: Path, registry: str = "") -> dict[str, str]:
+    """`registry`: the base URL of a registry stand-in, for kyb_business (with a screening list beside `documents`)."""
+    kyb = kyb_env(documents.parent, registry) if registry else {}
+    return {**kyb, "ARABESQUE_DATABASE_URL": database, "ARABESQUE_REDIS_URL": REDIS, "ARABESQUE_JOBS": "procrastinate",
             "ARABESQUE_STORAGE_URL": documents.as_uri(), "ARABESQUE_JOB_HEARTBEAT_SECONDS": "1",
             "ARABESQUE_JOB_STALLED_SECONDS": "4", "ARABESQUE_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
             "ARABESQUE_WEBHOOK_SECRETS_KEY": "one key for every node of the test",
@@ -67,7 +71,8 @@ def test_a_serve_node_on_procrastinate_runs_no_job_itself(server_factory: Callab
 
 def test_two_api_nodes_and_two_workers_complete_every_journey(server_factory: Callable[..., Server], database: str,
                                                               workers: Callable[..., Worker], tmp_path: Path) -> None:
-    env = scaled_env(database, tmp_path / "documents")
+    standin = RegistryStandin(api_key=REGISTRY_KEY).start()
+    env = scaled_env(database, tmp_path / "documents", standin.base)
     nodes = [server_factory(env).start(), server_factory(env).start()]
     pair = [workers(env, name).start() for name in ("w1", "w2")]
     receiver = Receiver().start()
@@ -76,15 +81,18 @@ def test_two_api_nodes_and_two_workers_complete_every_journey(server_factory: Ca
         runs = [(demo(nodes[i % 2], scenario, journey), outcome) for i, (journey, scenario, outcome) in
                 enumerate(JOURNEYS * 2)]
         assert [finish(run) for run, _ in runs] == [f"outcome: {outcome}" for _, outcome in runs]
-        got = receiver.wait(lambda found: sum(r.message["type"] == "session.completed" for r in found) == len(runs),
-                            timeout=120)
+        # and each kyb_business run's two owners' own sessions (children), walked by the demo
+        sessions_run = len(runs) + 2 * sum(journey == "kyb_business" for journey, _, _ in JOURNEYS * 2)
+        got = receiver.wait(lambda found: sum(r.message["type"] == "session.completed" for r in found) ==
+                            sessions_run, timeout=120)
     finally:
         receiver.stop()
+        standin.stop()
     sessions = per_session(got, str(created["secret"]))
     assert sessions == logged(nodes[1], str(created["id"]))  # every event, in the order committed, per session
     assert all(types[0] == "session.created" for types in sessions.values())
     ended = [types for types in sessions.values() if "session.completed" in types]
-    assert len(ended) == len(runs) and all(types[-1] == "session.completed" for types in ended)
+    assert len(ended) == sessions_run and all(types[-1] == "session.completed" for types in ended)
     # every check ran on a worker node, none on a serve node
     on_workers = [checks_run(f"http://127.0.0.1:{worker.metrics_port}/metrics") for worker in pair]
     assert [checks_run(f"{node.url}/metrics") for node in nodes] == [0, 0]

@@ -1,5 +1,7 @@
 """kyb_business (version 3) on the real server: the registry stand-in of the demo client on 127.0.0.1, a small
-sanctions list, the SDK filling in the screens. Outcomes and review flags come from the registry and screening."""
+sanctions list, the SDK filling in the screens, and each owner who must verify themselves (25 % or more, or a
+director) walking their child kyc_individual with the demo client's child runner. Outcomes and review flags come
+from the registry and screening (the owners approved)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import httpx
 import pytest
-from PIL import Image
 
+from demo_client.children import Children, Ended
+from demo_client.images import certificate as certificate_photo
 from demo_client.registry import RegistryStandin
+from demo_client.scenario import ChildFace, ChildPlan
 from tests.server.live import API_KEY, Sdk, Server, free_port
 from tests.server.screening.journey import write_list
 
@@ -27,16 +32,25 @@ ADA = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1985-12-1
 CHARLES = {"first_name": "Charles", "last_name": "Babbage", "date_of_birth": "1971-12-26", "nationality": "GB",
            "share": 40}
 LISTED_OWNER = {"first_name": "Vladimir", "last_name": "Putin", "date_of_birth": "1952-10-07", "nationality": "RU",
-                "share": 40}
+                "share": 20}  # under 25 % and not a director: screened with the others, no verification of his own
 DISSOLVED = {**COMPANY, "legal_name": "Jacquard Looms Ltd", "registration_number": "00000042",
              "incorporation_date": "1901-01-01"}
 
 
+OWNER_FACES = ChildPlan(people=[ChildFace(face="ada", sex="F"), ChildFace(face="charles", sex="M")])
+"""each child's captures, in the owners' order: Ada's face, Charles's (different people)"""
+
+
 def certificate() -> bytes:
-    picture = Image.new("RGB", (800, 600), (250, 248, 240))
-    out = io.BytesIO()
-    picture.save(out, format="JPEG")
-    return out.getvalue()
+    """A certificate of incorporation photographed on a desk (it passes the certificate check)."""
+    ok, encoded = cv2.imencode(".jpg", certificate_photo(), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    return encoded.tobytes()
+
+
+def verifying(owners: list[dict[str, object]]) -> int:
+    """How many owners verify themselves in a child (verify_owners's `needs_kyc`)."""
+    return sum(1 for o in owners if float(str(o["share"])) >= 25 or o.get("is_director") is True)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +87,8 @@ def registry_down(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 async def walk(server: Server, company: dict[str, object], owners: list[dict[str, object]],
                timeout: float = 60.0) -> dict[str, object]:
-    """A kyb_business session through the SDK; its view once it is decided or waits for a reviewer."""
+    """A kyb_business session through the SDK, its owners' children walked to approved by the demo's child
+    runner; its view once it is decided or waits for a reviewer."""
     created = server.create("kyb_business")
     uploaded = await asyncio.to_thread(server.upload, created, certificate())
     assert uploaded.status_code in (200, 201), uploaded.text
@@ -88,12 +103,19 @@ async def walk(server: Server, company: dict[str, object], owners: list[dict[str
     finally:
         await sdk.close()
     deadline = time.monotonic() + timeout
+    children: asyncio.Task[list[Ended]] | None = None
     async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {API_KEY}"},
                                  timeout=30.0) as api:
         while time.monotonic() < deadline:
             view: dict[str, object] = (await api.get(f"/v1/sessions/{created['session_id']}")).json()
             if view.get("outcome") or view.get("state") == "manual_review":
+                if children is not None:
+                    assert [ended.outcome for ended in await children] == ["approved"] * verifying(owners)
                 return view
+            if view.get("state") == "verify_owners" and children is None:
+                runner = Children(server=server.url, api_key=API_KEY, plan=OWNER_FACES, out=io.StringIO(),
+                                  timeout=timeout)
+                children = asyncio.create_task(runner.complete(str(created["session_id"]), verifying(owners)))
             await asyncio.sleep(0.1)
     raise TimeoutError(f"kyb_business session {created['session_id']} was not decided within {timeout} s")
 
@@ -154,9 +176,12 @@ async def test_a_registry_that_is_down_sends_the_case_to_review_unverified(regis
 
 
 async def test_ten_kyb_sessions_at_once_each_reach_their_own_outcome(live: Server, standin: RegistryStandin) -> None:
-    cases = [(COMPANY, [ADA, CHARLES], "approved"), (DISSOLVED, [ADA, CHARLES], "rejected"),
-             (COMPANY, [ADA, LISTED_OWNER], "manual_review")] * 3 + [(COMPANY, [ADA, CHARLES], "approved")]
+    # one owner to verify each (Ada; a 20 % owner does not verify): ten KYBs, seven owners' kyc at once
+    minority = {**CHARLES, "share": 20}
+    cases = [(COMPANY, [{**ADA, "share": 80}, minority], "approved"), (DISSOLVED, [ADA, CHARLES], "rejected"),
+             (COMPANY, [{**ADA, "share": 80}, LISTED_OWNER], "manual_review")] * 3 + [
+        (COMPANY, [{**ADA, "share": 80}, minority], "approved")]
     before = standin.calls
-    views = await asyncio.gather(*(walk(live, company, owners, timeout=120.0) for company, owners, _ in cases))
+    views = await asyncio.gather(*(walk(live, company, owners, timeout=180.0) for company, owners, _ in cases))
     assert [v.get("outcome") or v["state"] for v in views] == [expected for _, _, expected in cases]
     assert standin.calls - before == len(cases)

@@ -14,10 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from demo_client.registry import RegistryStandin
 from server import context
 from server.logs import REDACTED, JsonFormatter, TextFormatter, configure_logging, fields_of
 from tests.server.live import Server
 from tests.server.observability import PERSONAL_VALUES, personal_scenarios, run_demo, session_of
+from tests.server.test_kyb_journey import REGISTRY_KEY, kyb_env
 
 REQUIRED = {"timestamp", "level", "logger", "message"}
 
@@ -28,7 +30,9 @@ def logged(tmp_path_factory: pytest.TempPathFactory, images: dict[str, Path]) ->
     a KYB journey were walked with distinctive personal values; the session ids of both."""
     folder = tmp_path_factory.mktemp("logs")
     pictures = personal_scenarios(folder, images)
-    server = Server(folder / "data", {"ARABESQUE_LOG_FORMAT": "json", "ARABESQUE_LOG_LEVEL": "info"})
+    standin = RegistryStandin(api_key=REGISTRY_KEY).start()  # kyb_business checks the registry and screens
+    server = Server(folder / "data", {"ARABESQUE_LOG_FORMAT": "json", "ARABESQUE_LOG_LEVEL": "info",
+                                      **kyb_env(folder, standin.base)})
     server.stderr_path = folder / "stderr.log"
     server.start()
     try:
@@ -38,6 +42,7 @@ def logged(tmp_path_factory: pytest.TempPathFactory, images: dict[str, Path]) ->
         yield server, sessions
     finally:
         server.stop()
+        standin.stop()
 
 
 def lines_of(server: Server) -> list[str]:
