@@ -124,8 +124,9 @@ class Supervisor:
         except Exception as exc:  # a bug in a task must not leave the session waiting forever
             log.exception("task %s of %s failed", effect.task_id, session_id)
             event = TaskFailed(task_id=effect.task_id, code="internal", message=f"{type(exc).__name__}: {exc}")
+        # a result with no verdict (a duplicates search) did its job: only `passed: false` is a failed check
         status: CheckStatus = "error" if isinstance(event, TaskFailed) else \
-            "passed" if event.result.get("passed") is True else "failed"
+            "failed" if event.result.get("passed") is False else "passed"
         self.metrics.check(task=effect.task, outcome=status, seconds=time.monotonic() - started)
         await progress.report(effect.task, status)
         await self._deliver(session_id, effect, event, call.notes)

@@ -166,7 +166,7 @@ def transition_events(row: SessionRow, before: Snapshot, after: Snapshot, cause:
     tenant, sid = row.tenant, row.id
     if isinstance(cause, TaskDone | TaskFailed):
         result: Literal["passed", "failed", "error"] = "error" if isinstance(cause, TaskFailed) else \
-            "passed" if cause.result.get("passed") is True else "failed"
+            "failed" if cause.result.get("passed") is False else "passed"
         found.append(event(tenant, sid, CheckCompletedData(
             session_id=sid, task=str(data.get("task", "")), task_id=cause.task_id, result=result,
             code=cause.code if isinstance(cause, TaskFailed) else None), now))
