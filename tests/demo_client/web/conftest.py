@@ -9,17 +9,24 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, Playwright, async_playwright
 
+from demo_client.registry import RegistryStandin
 from tests.server.live import Server
+from tests.server.test_kyb_journey import REGISTRY_KEY, kyb_env
 
 GALLERY = Path(__file__).parent / "journeys"
 
 
 @pytest.fixture(scope="package")
 def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("web"), {"ARABESQUE_DEMO": "on", "ARABESQUE_WORKERS": "2",
-                                                      "ARABESQUE_JOURNEYS_DIR": str(GALLERY)}).start()
+    """The demo page's server, with kyb_business's registry stand-in and a screening list (so a KYB can be
+    approved)."""
+    standin = RegistryStandin(api_key=REGISTRY_KEY).start()
+    folder = tmp_path_factory.mktemp("web")
+    running = Server(folder, {"ARABESQUE_DEMO": "on", "ARABESQUE_WORKERS": "2", "ARABESQUE_JOURNEYS_DIR": str(GALLERY),
+                              **kyb_env(folder, standin.base)}).start()
     yield running
     running.stop()
+    standin.stop()
 
 
 @pytest.fixture

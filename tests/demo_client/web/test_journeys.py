@@ -5,12 +5,15 @@ a screenshot, and kyb_business with its owners repeater and company documents.""
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 
 import httpx
 from playwright.async_api import Page, Playwright
 
+from demo_client.children import Children
 from demo_client.client import load_scenario
+from demo_client.scenario import Scenario
 from tests.conftest import S3Server
 from tests.demo_client.web.browser import Camera, current, launch, walk
 from tests.demo_client.web.conftest import start_demo
@@ -112,13 +115,37 @@ async def test_kyb_business_with_two_owners_and_company_documents_reaches_its_ou
     browser = await launch(chromium)
     page = await (await browser.new_context()).new_page()
     await start_demo(page, web, "kyb_business")
-    outcome = await walk(page, load_scenario("kyb_business", "approve"), images, None)
+    scenario = load_scenario("kyb_business", "approve")
     session_id = await page.locator("#session-info").get_attribute("data-session-id")
+    assert session_id
+    owners_done = asyncio.create_task(owners_verify(web, session_id, scenario, page))
+    outcome = await walk(page, scenario, images, None, timeout=240)
+    lines = await owners_done
     await browser.close()
-    assert outcome == "approved" and session_id
+    assert outcome == "approved"
+    # the representative's page listed each owner, live: waiting, then verified as each one finished
+    assert lines == ["Ada Lovelace: waiting for their verification",
+                     "Charles Babbage: waiting for their verification"], lines
     found = session_of(web, session_id)
     owners = found["data"]["ownership"]["owners"]  # type: ignore[index]
     assert [(o["first_name"], o["share"]) for o in owners] == [("Ada", 60), ("Charles", 40)]
+    assert [(c["label"], c["outcome"]) for c in found["children"]] == [  # type: ignore[union-attr]
+        ("Ada Lovelace", "approved"), ("Charles Babbage", "approved")]
+
+
+async def owners_verify(web: Server, session_id: str, scenario: Scenario, page: Page) -> list[str]:
+    """The owners' own devices (the demo client's child runner) once the page waits for them; the status lines
+    the page showed before they started."""
+    async with asyncio.timeout(180):
+        while session_of(web, session_id)["state"] != "verify_owners":
+            await asyncio.sleep(0.2)
+        alerts = page.locator(".arq-view .arq-alert")
+        await alerts.nth(1).wait_for()
+        lines = [text.strip() for text in await alerts.all_inner_texts()]
+        runner = Children(server=web.url, api_key=API_KEY, plan=scenario.children, out=io.StringIO(), timeout=120)
+        ended = await runner.complete(session_id, 2)
+    assert [e.outcome for e in ended] == ["approved", "approved"]
+    return lines
 
 
 async def test_on_s3_storage_the_photos_go_straight_to_the_bucket(
