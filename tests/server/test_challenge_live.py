@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,12 +19,16 @@ from tests.server.live import ALL, API_KEY, Sdk, Server
 
 CHALLENGE = Path(__file__).parent / "challenge"
 ENV = {"ARABESQUE_JOURNEYS_DIR": str(CHALLENGE / "journeys"), "ARABESQUE_API_RATE_PER_SECOND": "100000",
-       "ARABESQUE_API_RATE_BURST": "100000"}
+       "ARABESQUE_API_RATE_BURST": "100000", "ARABESQUE_WORKERS": "2"}
 
 
-@pytest.fixture
-def server(server_factory: Callable[..., Server]) -> Server:
-    return server_factory(ENV).start()
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the module: every test makes sessions of its own and reads only those (two workers, for the
+    many sessions at once)."""
+    running = Server(tmp_path_factory.mktemp("challenge"), ENV).start()
+    yield running
+    running.stop()
 
 
 def enrolled(server: Server, photo: bytes) -> dict[str, str]:
@@ -138,8 +142,7 @@ async def test_a_still_sent_as_the_frames_is_refused_and_the_turns_asked_for_pas
 
 
 async def test_many_sessions_do_challenges_at_once_each_judged_on_its_own_moves(
-        server_factory: Callable[..., Server], images: dict[str, Path]) -> None:
-    server = server_factory({**ENV, "ARABESQUE_WORKERS": "2"}).start()
+        server: Server, images: dict[str, Path]) -> None:
     scenario = load_scenario("selfie_challenge", "approve", CHALLENGE / "scenarios")
     clients = [DemoClient(server=server.url, api_key=API_KEY, journey="selfie_challenge", scenario=scenario,
                           images=images, out=io.StringIO(), timeout=600) for _ in range(8)]

@@ -10,7 +10,7 @@ import io
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -30,6 +30,14 @@ WALK: list[tuple[str, dict[str, object] | str, str]] = [
     ("document_choice", "back", "address"), ("address", "back", "personal"), ("personal", "back", "welcome"),
 ]
 UNLIMITED = {"ARABESQUE_API_RATE_PER_SECOND": "100000", "ARABESQUE_API_RATE_BURST": "100000"}
+
+
+@pytest.fixture(scope="module")
+def busy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Unlimited, two workers, shared by the tests that only read back their own sessions."""
+    running = Server(tmp_path_factory.mktemp("busy"), {**UNLIMITED, "ARABESQUE_WORKERS": "2"}).start()
+    yield running
+    running.stop()
 async def create_many(server: Server, n: int, journey: str = "kyc_individual") -> list[dict[str, str]]:
     async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {API_KEY}"},
                                  timeout=60) as api:
@@ -101,9 +109,9 @@ async def test_two_hundred_sessions_walk_the_form_screens_at_once(
     assert "database is locked" not in server.log() and "QueuePool" not in server.log()
 
 
-async def test_twenty_full_journeys_with_uploads_and_checks_at_once(server_factory: Callable[..., Server],
+async def test_twenty_full_journeys_with_uploads_and_checks_at_once(busy_server: Server,
                                                                    images: dict[str, Path]) -> None:
-    server = server_factory({**UNLIMITED, "ARABESQUE_WORKERS": "2"}).start()
+    server = busy_server
     scenario = load_scenario("kyc_individual", "approve")
     clients = [DemoClient(server=server.url, api_key=API_KEY, journey="kyc_individual", scenario=scenario,
                           images=images, out=io.StringIO(), timeout=240) for _ in range(20)]
@@ -169,8 +177,8 @@ def check_results(view: dict[str, object]) -> list[dict[str, object]]:
 
 
 async def test_twenty_sessions_submitting_the_same_capture_at_once_each_get_their_check(
-        server_factory: Callable[..., Server], images: dict[str, Path]) -> None:
-    server = server_factory({**UNLIMITED, "ARABESQUE_WORKERS": "2"}).start()
+        busy_server: Server, images: dict[str, Path]) -> None:
+    server = busy_server
     sessions, sdks, files = await to_document_front(server, 20, images)
     await submit_all_at_once(sdks, files)  # every session's task id is check_document_front.<same revision>
     await asyncio.gather(*(sdk.screen("document_back", timeout=120) for sdk in sdks))
@@ -197,8 +205,8 @@ async def test_the_same_capture_at_once_across_a_kill_mid_check_still_checks_eve
         assert view["checks"]["document_front"]["passed"] is True  # type: ignore[index]
 
 
-async def test_the_hello_profile_is_the_only_rendering(server_factory: Callable[..., Server]) -> None:
-    server = server_factory(UNLIMITED).start()
+async def test_the_hello_profile_is_the_only_rendering(busy_server: Server) -> None:
+    server = busy_server
     (session,) = await create_many(server, 1)
     sdk = await Sdk(server, session["token"]).connect(locale="de")
     problems: list[str] = []

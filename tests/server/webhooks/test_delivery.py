@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
+from demo_client.client import DemoClient, load_scenario
 from tests.server.live import API_KEY, ROOT, Server
 from tests.server.webhooks.receiver import Receiver, per_session
 
@@ -122,17 +125,20 @@ def test_an_outage_and_a_kill_9_lose_nothing_and_keep_the_order(server_factory: 
     assert all(d["status"] == "delivered" for d in page["deliveries"])
 
 
-def test_many_sessions_at_once_each_get_every_event_in_order(server_factory: Callable[..., Server],
-                                                              receiver: Receiver) -> None:
+async def test_many_sessions_at_once_each_get_every_event_in_order(server_factory: Callable[..., Server],
+                                                                    receiver: Receiver, images: dict[str, Path]) -> None:
     server = server_factory({**FAST, "ARABESQUE_WORKERS": "2"}).start()
     created = subscribe(server, receiver.url)
     secret = str(created["secret"])
     count = 12
-    with ThreadPoolExecutor(count) as pool:
-        outcomes = list(pool.map(lambda _: finish(demo(server)), range(count)))
-    assert outcomes == ["outcome: approved"] * count
-    got = receiver.wait(lambda found: sum(r.message["type"] == "session.completed" for r in found) >= count,
-                        timeout=120)
+    # the demo client in this process (its command line is run above): the sample images are made once
+    scenario = load_scenario("kyc_individual", "approve")
+    clients = [DemoClient(server=server.url, api_key=API_KEY, journey="kyc_individual", scenario=scenario,
+                          images=images, out=io.StringIO(), timeout=120) for _ in range(count)]
+    outcomes = await asyncio.gather(*(c.run() for c in clients))
+    assert outcomes == ["approved"] * count
+    got = await asyncio.to_thread(receiver.wait, lambda found: sum(r.message["type"] == "session.completed"
+                                                                   for r in found) >= count, timeout=120)
     sessions = per_session(got, secret)
     assert len(sessions) == count
     for types in sessions.values():
